@@ -1,0 +1,78 @@
+import pg from 'pg';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+
+export type Database<TSchema extends Record<string, unknown>> = NodePgDatabase<TSchema>;
+
+export function createDatabase<TSchema extends Record<string, unknown>>(options: {
+  url: string;
+  schema: TSchema;
+  applicationName: string;
+  maxConnections?: number;
+  onPoolError?: (error: Error) => void;
+}) {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    application_name: options.applicationName,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client dropped by the server must not take the process down.
+  pool.on('error', (error) => options.onPoolError?.(error));
+  const db = drizzle(pool, { schema: options.schema });
+  return {
+    db,
+    pool,
+    ping: async () => {
+      await pool.query('select 1');
+    },
+    close: () => pool.end(),
+  };
+}
+
+/**
+ * Applies the committed migrations at start-up. Replicas starting together serialise on an
+ * advisory lock, so two of them never race on the same migration.
+ */
+export async function applyMigrations(pool: pg.Pool, migrationsFolder: string): Promise<void> {
+  const client = await pool.connect();
+  const lockKey = 0x6d616c6574; // "malet": any constant shared by all replicas of one database
+  try {
+    await client.query('select pg_advisory_lock($1)', [lockKey]);
+    await migrate(drizzle(client), { migrationsFolder });
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [lockKey]).catch(() => undefined);
+    client.release();
+  }
+}
+
+/** Creates a database on the server behind `adminUrl` unless it exists. */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`unsafe database name: ${name}`);
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const existing = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (existing.rowCount === 0) await client.query(`create database "${name}"`);
+  } catch (error) {
+    // Two processes may race to create the same database; the loser sees a duplicate.
+    if ((error as { code?: string }).code !== '42P04' && (error as { code?: string }).code !== '23505') throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The URL of database `name` on the same server as `serverUrl`. */
+export function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids from clients are checked before they reach a uuid column, which would reject them with an error. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { AppError, graphqlCodeForStatus } from '@malet/errors';
+import type { Logger } from '@malet/logging';
+
+// Codes Apollo and the gateway produce for client mistakes: passed through as they are.
+const CLIENT_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
+]);
+
+/**
+ * Apollo's `formatError`: AppErrors keep their message and carry `extensions.code` (GraphQL
+ * convention) plus `extensions.reason` (the REST code); anything unexpected becomes an
+ * INTERNAL_SERVER_ERROR with an error id, logged under that id, and no stack trace.
+ */
+export function formatGraphQLError(logger: Logger) {
+  return function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+    const original = unwrapResolverError(error);
+    const { locations, path } = formatted;
+    if (original instanceof AppError && original.status < 500) {
+      return {
+        message: original.message,
+        locations,
+        path,
+        extensions: { code: graphqlCodeForStatus(original.status), reason: original.code, status: original.status },
+      };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
+      const { stacktrace: _dropped, exception: _alsoDropped, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    if (original instanceof AppError) {
+      return {
+        message: original.expose ? original.message : 'Internal server error',
+        locations,
+        path,
+        extensions: { code: graphqlCodeForStatus(original.status), reason: original.code, status: original.status },
+      };
+    }
+    const errorId = randomUUID();
+    logger.error({ err: original, errorId }, 'unexpected GraphQL error');
+    return {
+      message: 'Internal server error',
+      locations,
+      path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR', errorId },
+    };
+  };
+}

@@ -1,0 +1,3 @@
+export { createHttpApp, finishHttpApp, jsonBody, type HttpAppOptions } from './app';
+export { startHttpServer, closeOnSignals, type RunningServer } from './server';
+export { validate } from './validation';

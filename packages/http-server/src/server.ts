@@ -1,0 +1,72 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { Logger } from '@malet/logging';
+import { markShuttingDown } from './app';
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), then cleans up. */
+  close: () => Promise<void>;
+}
+
+export async function startHttpServer(
+  app: Express,
+  options: { port: number; host: string; logger: Logger; graceMs?: number; onClose?: () => Promise<void> },
+): Promise<RunningServer> {
+  const server = createServer(app);
+  // Longer than typical load balancer idle timeouts, so they close first.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      markShuttingDown(app);
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => {
+        options.logger.warn('grace period over; closing remaining connections');
+        server.closeAllConnections();
+      }, options.graceMs ?? 10_000);
+      force.unref();
+      await drained;
+      clearTimeout(force);
+      await options.onClose?.();
+    })();
+    return closing;
+  };
+  return { server, port, url, close };
+}
+
+/** SIGTERM/SIGINT drain the server once; a second signal exits at once. */
+export function closeOnSignals(close: () => Promise<void>, logger: Logger): void {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    logger.info({ signal }, 'draining and shutting down');
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

@@ -1,0 +1,4 @@
+export { outbox, processedEvents } from './tables';
+export { enqueueEvent, type OutboxEvent, type AnyPgDatabase } from './enqueue';
+export { createOutboxRelay, type OutboxSubscriber, type OutboxRelay } from './relay';
+export { consumeEventOnce } from './inbox';

@@ -1,0 +1,165 @@
+import { LRUCache } from 'lru-cache';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { ServiceUnavailableError } from '@malet/errors';
+import { SESSION_REVOCATION_CHANNEL, decodeRevocation, hashToken } from './revocations';
+
+export interface Credential {
+  kind: 'cookie' | 'bearer';
+  token: string;
+}
+
+/** What auth vouches for about a valid credential. */
+export interface ValidatedSession {
+  userId: string;
+  email: string;
+  sessionId: string;
+  expiresAt: number;
+  roles: string[];
+  amr: string[];
+}
+
+type CacheEntry = { session: ValidatedSession | null };
+export type CacheResult = 'hit' | 'negative_hit' | 'miss' | 'coalesced';
+
+/**
+ * Credential validation as DESIGN section 3 describes it: a per-process LRU keyed by the token's
+ * hash, positive entries living no longer than the session (and a cap), a short negative cache,
+ * one in-flight request per token however many callers miss at once, and eviction when auth
+ * announces a revocation. When auth cannot be reached the caller gets an error, never a pass.
+ */
+export function createSessionValidator(options: {
+  authUrl: string;
+  logger: Logger;
+  redisUrl?: string;
+  maxEntries?: number;
+  positiveTtlCapMs?: number;
+  negativeTtlMs?: number;
+  timeoutMs?: number;
+  onLookup?: (result: CacheResult) => void;
+}) {
+  const positiveCap = options.positiveTtlCapMs ?? 60_000;
+  const negativeTtl = options.negativeTtlMs ?? 5_000;
+  const cache = new LRUCache<string, CacheEntry>({ max: options.maxEntries ?? 50_000, ttlAutopurge: false });
+  const inFlight = new Map<string, Promise<ValidatedSession | null>>();
+  // Revocations that arrive while a lookup is in flight must win over its (stale) answer.
+  const revokedDuringFlight = new Set<string>();
+  let subscriber: Redis | undefined;
+
+  async function askAuth(credential: Credential): Promise<ValidatedSession | null> {
+    const request: { url: string; method: string; headers: Record<string, string> } =
+      credential.kind === 'cookie'
+        ? { url: `${options.authUrl}/auth/validate`, method: 'GET', headers: { cookie: `session_token=${credential.token}` } }
+        : { url: `${options.authUrl}/validate-token`, method: 'POST', headers: { authorization: `Bearer ${credential.token}` } };
+    let response: Response;
+    try {
+      response = await fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        signal: AbortSignal.timeout(options.timeoutMs ?? 3_000),
+      });
+    } catch (error) {
+      options.logger.error({ err: error }, 'auth unreachable while validating a credential');
+      throw new ServiceUnavailableError('Authentication service unavailable', 'auth:unavailable');
+    }
+    if (response.status === 401) {
+      await response.body?.cancel();
+      return null;
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      options.logger.error({ status: response.status }, 'auth failed while validating a credential');
+      throw new ServiceUnavailableError('Authentication service unavailable', 'auth:unavailable');
+    }
+    const body = (await response.json()) as {
+      user_id: string;
+      email: string;
+      session_id: string;
+      expires_at: string;
+      roles?: string[];
+      amr?: string[];
+    };
+    return {
+      userId: body.user_id,
+      email: body.email,
+      sessionId: body.session_id,
+      expiresAt: Date.parse(body.expires_at),
+      roles: body.roles ?? [],
+      amr: body.amr ?? [],
+    };
+  }
+
+  function remember(key: string, session: ValidatedSession | null): void {
+    if (revokedDuringFlight.delete(key)) return;
+    if (!session) {
+      cache.set(key, { session: null }, { ttl: negativeTtl });
+      return;
+    }
+    const ttl = Math.min(positiveCap, session.expiresAt - Date.now());
+    if (ttl > 0) cache.set(key, { session }, { ttl });
+  }
+
+  async function validate(credential: Credential): Promise<ValidatedSession | null> {
+    const key = hashToken(credential.token);
+    const cached = cache.get(key);
+    if (cached) {
+      // An entry may outlive the session by less than a timer tick; check expiry on read too.
+      if (cached.session && cached.session.expiresAt <= Date.now()) {
+        cache.delete(key);
+      } else {
+        options.onLookup?.(cached.session ? 'hit' : 'negative_hit');
+        return cached.session;
+      }
+    }
+    const pending = inFlight.get(key);
+    if (pending) {
+      options.onLookup?.('coalesced');
+      return pending;
+    }
+    options.onLookup?.('miss');
+    const lookup = askAuth(credential)
+      .then((session) => {
+        remember(key, session);
+        return session;
+      })
+      .finally(() => {
+        inFlight.delete(key);
+        revokedDuringFlight.delete(key);
+      });
+    inFlight.set(key, lookup);
+    return lookup;
+  }
+
+  function evict(tokenHashes: string[]): void {
+    for (const hash of tokenHashes) {
+      cache.delete(hash);
+      if (inFlight.has(hash)) revokedDuringFlight.add(hash);
+    }
+  }
+
+  async function subscribe(): Promise<void> {
+    if (!options.redisUrl) {
+      options.logger.warn('REDIS_URL not set: revocations reach this process only through its own proxy');
+      return;
+    }
+    subscriber = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null });
+    subscriber.on('message', (_channel: string, message: string) => evict(decodeRevocation(message)));
+    subscriber.on('error', (error: Error) => options.logger.warn({ err: error }, 'revocation subscriber error'));
+    // After a reconnect, revocations published while we were away are lost: start clean.
+    subscriber.on('ready', () => cache.clear());
+    await subscriber.connect();
+    await subscriber.subscribe(SESSION_REVOCATION_CHANNEL);
+  }
+
+  return {
+    validate,
+    evict,
+    subscribe,
+    stats: () => ({ size: cache.size, inFlight: inFlight.size }),
+    close: async () => {
+      await subscriber?.quit().catch(() => undefined);
+    },
+  };
+}
+
+export type SessionValidator = ReturnType<typeof createSessionValidator>;

@@ -1,0 +1,3 @@
+export { startTestPostgres, createTestDatabase, type TestPostgres } from './postgres';
+export { startTestRedis, type TestRedis } from './redis';
+export { freePort, waitFor } from './net';

@@ -1,0 +1,58 @@
+import { eq, inArray } from 'drizzle-orm';
+import { enqueueEvent } from '@malet/outbox';
+import { isUuid } from '@malet/database';
+import type { AuthDb } from './db';
+import { identities } from './schema';
+
+export type IdentityRow = typeof identities.$inferSelect;
+
+export function createIdentityRepository(db: AuthDb) {
+  return {
+    async findById(id: string): Promise<IdentityRow | null> {
+      if (!isUuid(id)) return null;
+      const [row] = await db.select().from(identities).where(eq(identities.id, id)).limit(1);
+      return row ?? null;
+    },
+
+    async findManyByIds(ids: string[]): Promise<IdentityRow[]> {
+      const valid = ids.filter(isUuid);
+      if (valid.length === 0) return [];
+      return db.select().from(identities).where(inArray(identities.id, valid));
+    },
+
+    async findByEmail(email: string): Promise<IdentityRow | null> {
+      const [row] = await db.select().from(identities).where(eq(identities.email, email)).limit(1);
+      return row ?? null;
+    },
+
+    /**
+     * Creates the identity and its `user.created` event in one transaction; an existing email
+     * returns the existing row and emits nothing.
+     */
+    async createWithEvent(input: { email: string; roles?: string[]; verified?: boolean }): Promise<{ identity: IdentityRow; created: boolean }> {
+      return db.transaction(async (tx) => {
+        const [inserted] = await tx
+          .insert(identities)
+          .values({
+            email: input.email,
+            roles: input.roles ?? [],
+            emailVerifiedAt: input.verified ? new Date() : null,
+          })
+          .onConflictDoNothing({ target: identities.email })
+          .returning();
+        if (!inserted) {
+          const [existing] = await tx.select().from(identities).where(eq(identities.email, input.email)).limit(1);
+          return { identity: existing!, created: false };
+        }
+        await enqueueEvent(tx, 'user.created', {
+          user_id: inserted.id,
+          email: inserted.email,
+          preferred_username: inserted.email.split('@')[0],
+        });
+        return { identity: inserted, created: true };
+      });
+    },
+  };
+}
+
+export type IdentityRepository = ReturnType<typeof createIdentityRepository>;

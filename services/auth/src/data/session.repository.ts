@@ -1,0 +1,100 @@
+import { and, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import type { AuthDb } from './db';
+import { identities, sessions } from './schema';
+
+export interface ActiveSession {
+  id: string;
+  userId: string;
+  email: string;
+  roles: string[];
+  amr: string[];
+  expiresAt: Date;
+  lastSeenAt: Date;
+}
+
+export function createSessionRepository(db: AuthDb) {
+  const activeColumns = {
+    id: sessions.id,
+    userId: sessions.userId,
+    email: identities.email,
+    roles: identities.roles,
+    amr: sessions.amr,
+    expiresAt: sessions.expiresAt,
+    lastSeenAt: sessions.lastSeenAt,
+  };
+
+  return {
+    async insert(input: {
+      userId: string;
+      tokenHash: string;
+      expiresAt: Date;
+      amr: string[];
+      ip: string | null;
+      userAgent: string | null;
+      kind?: 'web' | 'mobile';
+    }): Promise<{ id: string }> {
+      const [row] = await db
+        .insert(sessions)
+        .values({ ...input, userAgent: input.userAgent?.slice(0, 512) ?? null })
+        .returning({ id: sessions.id });
+      return row!;
+    },
+
+    /** The live session behind a token hash: not revoked, not expired at `now`. */
+    async findActiveByTokenHash(tokenHash: string, now: Date): Promise<ActiveSession | null> {
+      const [row] = await db
+        .select(activeColumns)
+        .from(sessions)
+        .innerJoin(identities, eq(identities.id, sessions.userId))
+        .where(and(eq(sessions.tokenHash, tokenHash), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+        .limit(1);
+      return row ?? null;
+    },
+
+    /** Last-seen is written at most once a minute per session, so validation stays a read. */
+    async touch(sessionId: string, now: Date): Promise<void> {
+      await db
+        .update(sessions)
+        .set({ lastSeenAt: now })
+        .where(and(eq(sessions.id, sessionId), lt(sessions.lastSeenAt, new Date(now.getTime() - 60_000))));
+    },
+
+    /** Swaps the token of a live session (sliding refresh); null when it is no longer live. */
+    async rotate(input: { tokenHash: string; newTokenHash: string; expiresAt: Date; now: Date }): Promise<{ id: string } | null> {
+      const [row] = await db
+        .update(sessions)
+        .set({ tokenHash: input.newTokenHash, expiresAt: input.expiresAt, lastSeenAt: input.now })
+        .where(and(eq(sessions.tokenHash, input.tokenHash), isNull(sessions.revokedAt), gt(sessions.expiresAt, input.now)))
+        .returning({ id: sessions.id });
+      return row ?? null;
+    },
+
+    /** Revokes by token hash; returns whether a live session was revoked. */
+    async revokeByTokenHash(tokenHash: string, reason: string, now: Date): Promise<boolean> {
+      const rows = await db
+        .update(sessions)
+        .set({ revokedAt: now, revokeReason: reason })
+        .where(and(eq(sessions.tokenHash, tokenHash), isNull(sessions.revokedAt)))
+        .returning({ id: sessions.id });
+      return rows.length > 0;
+    },
+
+    /** Revokes every live session of a user except one; returns the revoked token hashes. */
+    async revokeAllForUser(userId: string, reason: string, now: Date, exceptSessionId?: string): Promise<string[]> {
+      const rows = await db
+        .update(sessions)
+        .set({ revokedAt: now, revokeReason: reason })
+        .where(
+          and(
+            eq(sessions.userId, userId),
+            isNull(sessions.revokedAt),
+            exceptSessionId ? ne(sessions.id, exceptSessionId) : sql`true`,
+          ),
+        )
+        .returning({ tokenHash: sessions.tokenHash });
+      return rows.map((row) => row.tokenHash);
+    },
+  };
+}
+
+export type SessionRepository = ReturnType<typeof createSessionRepository>;

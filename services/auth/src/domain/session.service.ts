@@ -1,0 +1,84 @@
+import { UnauthenticatedError } from '@malet/errors';
+import type { ActiveSession, SessionRepository } from '../data/session.repository';
+import type { Clock } from './clock';
+import { hashToken, looksLikeToken, mintToken } from './tokens';
+
+/** Announces revoked token hashes to every gateway process (Redis pub/sub in production). */
+export interface RevocationPublisher {
+  publish(tokenHashes: string[]): Promise<void>;
+}
+
+export interface SessionMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface IssuedSession {
+  token: string;
+  sessionId: string;
+  expiresAt: Date;
+}
+
+export function createSessionService(deps: {
+  sessions: SessionRepository;
+  revocations: RevocationPublisher;
+  clock: Clock;
+  ttlSeconds: number;
+}) {
+  const { sessions, revocations, clock, ttlSeconds } = deps;
+  const expiryFrom = (now: Date) => new Date(now.getTime() + ttlSeconds * 1000);
+
+  async function issue(input: { userId: string; amr: string[] } & SessionMeta): Promise<IssuedSession> {
+    const token = mintToken('sess');
+    const expiresAt = expiryFrom(clock.now());
+    const { id } = await sessions.insert({ ...input, tokenHash: hashToken(token), expiresAt });
+    return { token, sessionId: id, expiresAt };
+  }
+
+  /** The live session for a token, or null; never throws for a bad token. */
+  async function findActive(token: string): Promise<ActiveSession | null> {
+    if (!looksLikeToken('sess', token)) return null;
+    const now = clock.now();
+    const session = await sessions.findActiveByTokenHash(hashToken(token), now);
+    if (session) await sessions.touch(session.id, now);
+    return session;
+  }
+
+  async function getActiveOrThrow(token: string | undefined): Promise<ActiveSession> {
+    const session = token ? await findActive(token) : null;
+    if (!session) throw new UnauthenticatedError('Session invalid or expired', 'auth:invalid_session');
+    return session;
+  }
+
+  /** Sliding refresh: the session keeps its id and gets a new token and a full lifetime. */
+  async function refresh(token: string): Promise<IssuedSession & { session: ActiveSession }> {
+    const session = await getActiveOrThrow(token);
+    const now = clock.now();
+    const newToken = mintToken('sess');
+    const expiresAt = expiryFrom(now);
+    const oldHash = hashToken(token);
+    const rotated = await sessions.rotate({ tokenHash: oldHash, newTokenHash: hashToken(newToken), expiresAt, now });
+    if (!rotated) throw new UnauthenticatedError('Session invalid or expired', 'auth:invalid_session');
+    await revocations.publish([oldHash]);
+    return { token: newToken, sessionId: session.id, expiresAt, session: { ...session, expiresAt } };
+  }
+
+  /** Ends the session behind a token; the revocation reaches every gateway. */
+  async function revoke(token: string, reason: string): Promise<boolean> {
+    if (!looksLikeToken('sess', token)) return false;
+    const tokenHash = hashToken(token);
+    const revoked = await sessions.revokeByTokenHash(tokenHash, reason, clock.now());
+    if (revoked) await revocations.publish([tokenHash]);
+    return revoked;
+  }
+
+  async function revokeAllForUser(userId: string, reason: string, exceptSessionId?: string): Promise<number> {
+    const hashes = await sessions.revokeAllForUser(userId, reason, clock.now(), exceptSessionId);
+    if (hashes.length) await revocations.publish(hashes);
+    return hashes.length;
+  }
+
+  return { issue, findActive, getActiveOrThrow, refresh, revoke, revokeAllForUser, ttlSeconds };
+}
+
+export type SessionService = ReturnType<typeof createSessionService>;

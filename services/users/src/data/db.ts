@@ -1,0 +1,10 @@
+import { createDatabase, type Database } from '@malet/database';
+import * as schema from './schema';
+
+export type UsersDb = Database<typeof schema>;
+
+export function createUsersDatabase(url: string, onPoolError?: (error: Error) => void) {
+  return createDatabase({ url, schema, applicationName: 'malet-users', onPoolError });
+}
+
+export const migrationsFolder = new URL('../../drizzle', import.meta.url).pathname;

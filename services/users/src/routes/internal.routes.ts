@@ -1,0 +1,55 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { NotFoundError } from '@malet/errors';
+import { validate } from '@malet/http-server';
+import { requireInternalToken, type InternalTokenVerifier } from '@malet/internal-auth';
+import { consumeEventOnce } from '@malet/outbox';
+import type { UsersDb } from '../data/db';
+import type { ProfileRepository } from '../data/profile.repository';
+import type { ProfileService } from '../domain/profile.service';
+
+const eventEnvelope = z.object({
+  id: z.uuid(),
+  topic: z.string().min(1).max(100),
+  payload: z.unknown(),
+  created_at: z.string(),
+});
+
+const userCreated = z.object({
+  user_id: z.uuid(),
+  email: z.string(),
+  preferred_username: z.string().max(320).default('user'),
+});
+
+/** Endpoints for other services only: every request needs a verified internal token. */
+export function internalRoutes(deps: {
+  db: UsersDb;
+  profiles: ProfileRepository;
+  profileService: ProfileService;
+  verifyInternalToken: InternalTokenVerifier;
+}): Router {
+  const router = Router();
+  router.use('/internal', requireInternalToken(deps.verifyInternalToken));
+
+  router.post('/internal/events', async function receiveEvent(req, res) {
+    const event = validate(eventEnvelope, req.body);
+    if (event.topic !== 'user.created') {
+      // Unknown topics are acknowledged so the producer's outbox does not retry them forever.
+      res.json({ status: 'ignored' });
+      return;
+    }
+    const payload = validate(userCreated, event.payload);
+    const outcome = await consumeEventOnce(deps.db, event, (tx) =>
+      deps.profileService.createForUser(tx, { userId: payload.user_id, preferredUsername: payload.preferred_username }),
+    );
+    res.json({ status: outcome });
+  });
+
+  router.get('/internal/users/:id', async function showProfile(req, res) {
+    const profile = await deps.profiles.findById(req.params.id!);
+    if (!profile) throw new NotFoundError('No profile for that user', 'user:not_found');
+    res.json({ id: profile.id, username: profile.username, display_name: profile.displayName });
+  });
+
+  return router;
+}

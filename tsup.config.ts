@@ -1,0 +1,14 @@
+import { defineConfig } from 'tsup';
+
+// Services ship as one ESM bundle each; workspace packages are bundled in (they are consumed
+// from source), npm dependencies stay external and come from node_modules.
+export default defineConfig({
+  format: ['esm'],
+  platform: 'node',
+  target: 'node20',
+  outDir: 'dist',
+  clean: true,
+  splitting: false,
+  sourcemap: true,
+  noExternal: [/^@malet\//],
+});
