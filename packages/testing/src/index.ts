@@ -1,3 +1,4 @@
 export { startTestPostgres, createTestDatabase, type TestPostgres } from './postgres';
 export { startTestRedis, type TestRedis } from './redis';
 export { freePort, waitFor } from './net';
+export { startSmtpCatcher, type SmtpCatcher, type CaughtMail } from './smtp';

@@ -13,6 +13,10 @@ import { createUsersClient } from './clients/users.client';
 import { systemClock, type Clock } from './domain/clock';
 import { createSessionService } from './domain/session.service';
 import { createRevocationPublisher } from './infra/revocation-publisher';
+import { createSmtpMailer, type Mailer } from './infra/mailer';
+import { createRateLimiters } from './infra/rate-limiter';
+import { createAuditRepository } from './data/audit.repository';
+import { createAuditLog } from './domain/audit';
 import { createIdentityLoader, createResolvers, typeDefs, type AuthContext } from './graphql/resolvers';
 import { devRoutes } from './routes/dev.routes';
 import { sessionRoutes } from './routes/session.routes';
@@ -25,6 +29,8 @@ export interface AuthDependencies {
   redis: Redis | null;
   clock?: Clock;
   metrics?: Metrics;
+  /** Defaults to SMTP at config.mail.smtpUrl. */
+  mailer?: Mailer;
 }
 
 /** Wires the auth service; `main.ts` and the test factory both build it through here. */
@@ -35,6 +41,10 @@ export async function createAuthApp(deps: AuthDependencies) {
   const signInternalToken = createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: 'auth' });
   const verifyInternalToken = createInternalTokenVerifier({ secret: config.internalTokenSecret });
 
+  const smtp = deps.mailer ? null : createSmtpMailer({ ...config.mail, logger });
+  const mailer = deps.mailer ?? smtp!;
+  const rateLimiters = createRateLimiters(deps.redis);
+  const audit = createAuditLog({ audit: createAuditRepository(db), logger });
   const identities = createIdentityRepository(db);
   const sessions = createSessionService({
     sessions: createSessionRepository(db),
@@ -82,9 +92,13 @@ export async function createAuthApp(deps: AuthDependencies) {
     identities,
     sessions,
     metrics,
+    mailer,
+    rateLimiters,
+    audit,
     async close() {
       await relay.stop();
       await graphql.stop();
+      smtp?.close();
     },
   };
 }

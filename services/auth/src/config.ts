@@ -14,6 +14,10 @@ export const authEnvSchema = z
     COOKIE_SECURE: flag(true),
     COOKIE_DOMAIN: z.string().optional(),
     OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1_000),
+    SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').default('smtp://127.0.0.1:1025'),
+    MAIL_FROM: z.string().default('Malet <no-reply@malet.localhost>'),
+    /** Where auth is reachable by browsers: the base of links in emails. */
+    PUBLIC_URL: httpUrl.default('http://localhost:3008'),
   })
   .superRefine((value, ctx) => {
     refuseDevSecretsInProduction(value, ctx);
@@ -43,5 +47,7 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
     session: { ttlSeconds: raw.SESSION_TTL_SECONDS },
     cookie: { secure: raw.COOKIE_SECURE, domain: raw.COOKIE_DOMAIN },
     outbox: { pollMs: raw.OUTBOX_POLL_MS },
+    mail: { smtpUrl: raw.SMTP_URL, from: raw.MAIL_FROM },
+    publicUrl: raw.PUBLIC_URL,
   };
 }

@@ -45,7 +45,8 @@ describe('sessions against real PostgreSQL and Redis', () => {
     const byBearer = await post('/validate-token', { authorization: `Bearer ${token}` });
     expect(byBearer.status).toBe(200);
 
-    for (const headers of [{ cookie: `session_token=${token}` }, { authorization: `Bearer ${token}` }]) {
+    const credentials: Record<string, string>[] = [{ cookie: `session_token=${token}` }, { authorization: `Bearer ${token}` }];
+    for (const headers of credentials) {
       const me = await get('/me', headers);
       expect(me.status).toBe(200);
       expect(await me.json()).toMatchObject({ email: 'user@example.com' });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export { outbox } from '@malet/outbox';
 
@@ -41,4 +41,26 @@ export const sessions = pgTable(
     uniqueIndex('sessions_token_hash_key').on(table.tokenHash),
     index('sessions_user_id_idx').on(table.userId),
   ],
+);
+
+/**
+ * Security events (sign-ins, MFA and password changes, revocations, lockouts). Rows are only
+ * ever inserted; each is also emitted to the outbox as `audit.security_event`.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    /** e.g. `signin`, `signout`, `session.revoked`, `mfa.enrolled`, `password.changed`, `lockout`. */
+    type: text('type').notNull(),
+    outcome: text('outcome', { enum: ['success', 'failure'] }).notNull(),
+    /** Null when the account is unknown (a failed sign-in for an unknown email). */
+    userId: uuid('user_id'),
+    method: text('method'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    details: jsonb('details').notNull().default({}),
+  },
+  (table) => [index('audit_events_user_idx').on(table.userId, table.occurredAt)],
 );

@@ -1,0 +1,53 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimitedError } from '@malet/errors';
+
+export interface LimitRule {
+  /** Distinguishes counters in the shared store, e.g. `signin:ip`. */
+  name: string;
+  points: number;
+  durationSeconds: number;
+  /** Once exceeded, stay blocked this long (defaults to the window). */
+  blockSeconds?: number;
+}
+
+/**
+ * Fixed-window limits on rate-limiter-flexible: Redis when configured (shared by every replica,
+ * counted atomically by Redis), process memory otherwise.
+ */
+export function createRateLimiters(redis: Redis | null) {
+  const limiters = new Map<string, RateLimiterAbstract>();
+
+  function limiterFor(rule: LimitRule): RateLimiterAbstract {
+    let limiter = limiters.get(rule.name);
+    if (!limiter) {
+      const options = {
+        keyPrefix: `malet:rl:${rule.name}`,
+        points: rule.points,
+        duration: rule.durationSeconds,
+        blockDuration: rule.blockSeconds ?? 0,
+      };
+      limiter = redis ? new RateLimiterRedis({ storeClient: redis, useRedisPackage: false, ...options }) : new RateLimiterMemory(options);
+      limiters.set(rule.name, limiter);
+    }
+    return limiter;
+  }
+
+  return {
+    /** Counts one attempt for `key`; throws a 429 RateLimitedError (with Retry-After) past the limit. */
+    async consume(rule: LimitRule, key: string, points = 1): Promise<void> {
+      try {
+        await limiterFor(rule).consume(key, points);
+      } catch (error) {
+        if (error instanceof RateLimiterRes) throw new RateLimitedError(error.msBeforeNext / 1000);
+        throw error;
+      }
+    },
+    /** Forgets the counter, e.g. after a successful sign-in. */
+    async reset(rule: LimitRule, key: string): Promise<void> {
+      await limiterFor(rule).delete(key);
+    },
+  };
+}
+
+export type RateLimiters = ReturnType<typeof createRateLimiters>;
