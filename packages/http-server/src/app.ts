@@ -24,6 +24,8 @@ export interface HttpAppOptions {
   /** Parse JSON bodies for every route (the gateway opts out: it streams proxied bodies). */
   parseJson?: boolean;
   bodyLimit?: string;
+  /** Serve `/metrics` openly (services, scraped inside the cluster); the gateway guards its own. */
+  exposeMetrics?: boolean;
 }
 
 const SHUTTING_DOWN = 'malet:shuttingDown';
@@ -64,9 +66,11 @@ export function createHttpApp(options: HttpAppOptions): Express {
       res.status(503).json({ status: 503, code: 'service:not_ready', details: 'Dependencies unavailable' });
     }
   });
-  app.get('/metrics', async function exposeMetrics(_req, res) {
-    res.type(options.metrics.contentType).send(await options.metrics.render());
-  });
+  if (options.exposeMetrics !== false) {
+    app.get('/metrics', async function exposeMetrics(_req, res) {
+      res.type(options.metrics.contentType).send(await options.metrics.render());
+    });
+  }
 
   if (options.parseJson !== false) app.use(jsonBody(options.bodyLimit));
   app.locals.errorOptions = { production: options.production };

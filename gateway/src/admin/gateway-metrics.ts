@@ -1,0 +1,67 @@
+import { createMetrics, promClient } from '@malet/metrics';
+
+/** The process metrics every service has, plus the gateway's own (DESIGN section 8). */
+export function createGatewayMetrics() {
+  const metrics = createMetrics({ service: 'gateway' });
+  const subgraphRequestDuration = new promClient.Histogram({
+    name: 'gateway_subgraph_request_duration_seconds',
+    help: 'Duration of requests from the gateway to each subgraph',
+    labelNames: ['subgraph', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [metrics.registry],
+  });
+  const authCacheLookups = new promClient.Counter({
+    name: 'gateway_auth_cache_lookups_total',
+    help: 'Credential cache lookups: hit, negative_hit, miss (asked auth), coalesced (joined an in-flight miss)',
+    labelNames: ['result'] as const,
+    registers: [metrics.registry],
+  });
+  const queryPlanCacheLookups = new promClient.Counter({
+    name: 'gateway_query_plan_cache_lookups_total',
+    help: 'Query plan cache lookups: hit or miss',
+    labelNames: ['result'] as const,
+    registers: [metrics.registry],
+  });
+  return { ...metrics, subgraphRequestDuration, authCacheLookups, queryPlanCacheLookups };
+}
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+type MetricJson = Awaited<ReturnType<promClient.Registry['getMetricsAsJSON']>>[number];
+
+/** The JSON view of `/admin/metrics`, read from the same counters Prometheus scrapes. */
+export async function summarizeMetrics(metrics: GatewayMetrics, extra: { authCacheSize: number }) {
+  const all = await metrics.registry.getMetricsAsJSON();
+  const find = (name: string) => all.find((metric) => metric.name === name);
+  const byLabel = (metric: MetricJson | undefined, label: string, suffix?: string) => {
+    const totals: Record<string, number> = {};
+    for (const value of (metric?.values ?? []) as { value: number; labels: Record<string, string | number>; metricName?: string }[]) {
+      if (suffix && value.metricName !== `${metric!.name}${suffix}`) continue;
+      const key = String(value.labels[label] ?? 'unknown');
+      totals[key] = (totals[key] ?? 0) + value.value;
+    }
+    return totals;
+  };
+  const sum = (totals: Record<string, number>) => Object.values(totals).reduce((a, b) => a + b, 0);
+  const operations = byLabel(find('graphql_operation_duration_seconds'), 'operation_name', '_count');
+  const errors = byLabel(find('graphql_errors_total'), 'code');
+  const auth = byLabel(find('gateway_auth_cache_lookups_total'), 'result');
+  const plans = byLabel(find('gateway_query_plan_cache_lookups_total'), 'result');
+  return {
+    uptime_seconds: Math.round(process.uptime()),
+    operations: {
+      total: sum(operations),
+      by_name: operations,
+      by_type: byLabel(find('graphql_operation_duration_seconds'), 'operation_type', '_count'),
+    },
+    cache: {
+      auth: { ...auth, size: extra.authCacheSize, hit_ratio: ratio(auth.hit ?? 0, sum(auth)) },
+      query_plan: { ...plans, hit_ratio: ratio(plans.hit ?? 0, sum(plans)) },
+    },
+    errors: { total: sum(errors), by_code: errors },
+  };
+}
+
+function ratio(part: number, whole: number): number {
+  return whole === 0 ? 0 : Math.round((part / whole) * 1000) / 1000;
+}

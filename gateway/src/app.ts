@@ -1,0 +1,98 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import { expressMiddleware } from '@as-integrations/express5';
+import { createHttpApp, finishHttpApp, jsonBody } from '@malet/http-server';
+import { createInternalTokenSigner } from '@malet/internal-auth';
+import type { Logger } from '@malet/logging';
+import { createSessionValidator, hashToken, readCredential } from '@malet/session-client';
+import { adminRoutes } from './admin/admin.routes';
+import { createGatewayMetrics } from './admin/gateway-metrics';
+import { createRequestIdentity } from './auth/request-identity';
+import type { GatewayConfig } from './config';
+import { createGatewayServer, type GatewayContext } from './graphql/gateway-server';
+import { createProxy } from './proxy/http-proxy';
+
+/** Wires the gateway; `main.ts` and the tests both build it through here. */
+export async function createGatewayApp(deps: { config: GatewayConfig; logger: Logger; supergraphSdl?: string }) {
+  const { config, logger } = deps;
+  const metrics = createGatewayMetrics();
+  const validator = createSessionValidator({
+    authUrl: config.services.auth,
+    logger,
+    redisUrl: config.redisUrl,
+    ...config.sessionCache,
+    onLookup: (result) => metrics.authCacheLookups.inc({ result }),
+  });
+  await validator.subscribe();
+  const identity = createRequestIdentity({
+    validator,
+    signInternalToken: createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: 'gateway' }),
+  });
+  const graphql = await createGatewayServer({ logger, metrics, subgraphUrls: config.services, supergraphSdl: deps.supergraphSdl });
+
+  const app = createHttpApp({
+    service: 'gateway',
+    logger,
+    metrics,
+    production: config.production,
+    // The gateway holds no database; it is ready once composed and listening.
+    readiness: async () => {},
+    parseJson: false,
+    exposeMetrics: false,
+  });
+  const admin = { metrics, adminToken: config.admin.token, authCacheSize: () => validator.stats().size };
+  app.use(adminRoutes({ ...admin, guard: true }));
+
+  app.use(
+    '/graphql',
+    function labelGraphqlRoute(_req: Request, res: Response, next: NextFunction) {
+      res.locals.route = '/graphql';
+      next();
+    },
+    jsonBody(config.graphqlBodyLimit),
+    expressMiddleware(graphql, {
+      context: async ({ req }): Promise<GatewayContext> => ({
+        internalToken: await identity.internalTokenFor(req.headers),
+        requestId: req.id,
+      }),
+    }),
+  );
+
+  // Browser apps use one origin: auth's REST API is reachable through the gateway.
+  const toAuth = createProxy({
+    name: 'auth',
+    target: config.services.auth,
+    // This process stops trusting a token the moment its own proxy sees it end, even without Redis.
+    onResponse: function evictEndedSession(req, upstream: IncomingMessage) {
+      const ended = req.method === 'POST' && (req.path === '/auth/logout' || req.path === '/auth/refresh');
+      const credential = readCredential(req.headers);
+      if (ended && credential && (upstream.statusCode ?? 500) < 300) validator.evict([hashToken(credential.token)]);
+    },
+  });
+  app.use('/auth', toAuth);
+  app.get('/me', toAuth);
+  const toContentFeed = createProxy({ name: 'content-feed', target: config.services['content-feed'] });
+  app.get(['/sitemap.xml', /^\/sitemap-[a-z0-9-]+\.xml$/, '/sitemap/{*path}', '/rss/{*path}'], toContentFeed);
+  app.use('/scim/v2', createProxy({ name: 'scim', target: config.services.scim }));
+  finishHttpApp(app);
+
+  // The optional admin listener serves only the admin endpoints, reachable where it is bound.
+  let adminApp: express.Express | null = null;
+  if (config.admin.port !== undefined) {
+    adminApp = express();
+    adminApp.use(adminRoutes({ ...admin, guard: false }));
+  }
+
+  return {
+    app,
+    adminApp,
+    metrics,
+    validator,
+    async close() {
+      await graphql.stop();
+      await validator.close();
+    },
+  };
+}
+
+export type GatewayApp = Awaited<ReturnType<typeof createGatewayApp>>;

@@ -1,0 +1,50 @@
+import { baseEnvShape, httpUrl, loadConfig, port, refuseDevSecretsInProduction, z } from '@malet/config';
+
+export const gatewayEnvSchema = z
+  .object({
+    ...baseEnvShape,
+    PORT: port(30000),
+    AUTH_URL: httpUrl.default('http://127.0.0.1:3008'),
+    USERS_URL: httpUrl.default('http://127.0.0.1:3010'),
+    ORGANIZATIONS_URL: httpUrl.default('http://127.0.0.1:3011'),
+    CONTENT_FEED_URL: httpUrl.default('http://127.0.0.1:3012'),
+    SCIM_URL: httpUrl.default('http://127.0.0.1:3019'),
+    /** Positive cache entries never outlive this, even when the session lives longer. */
+    SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+    SESSION_CACHE_NEGATIVE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+    SESSION_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(50_000),
+    /** Bearer token that opens /admin/metrics to non-loopback clients (e.g. a remote Prometheus). */
+    ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+    /** Optional separate listener for the admin endpoints, bound to ADMIN_HOST. */
+    ADMIN_PORT: port(0).optional(),
+    ADMIN_HOST: z.string().default('127.0.0.1'),
+    GRAPHQL_BODY_LIMIT: z.string().default('1mb'),
+  })
+  .superRefine(refuseDevSecretsInProduction);
+
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env) {
+  const raw = loadConfig(gatewayEnvSchema, env);
+  return {
+    production: raw.NODE_ENV === 'production',
+    logLevel: raw.LOG_LEVEL,
+    http: { host: raw.HOST, port: raw.PORT, shutdownGraceMs: raw.SHUTDOWN_GRACE_MS },
+    redisUrl: raw.REDIS_URL,
+    internalTokenSecret: raw.INTERNAL_TOKEN_SECRET,
+    services: {
+      auth: raw.AUTH_URL,
+      users: raw.USERS_URL,
+      organizations: raw.ORGANIZATIONS_URL,
+      'content-feed': raw.CONTENT_FEED_URL,
+      scim: raw.SCIM_URL,
+    },
+    sessionCache: {
+      positiveTtlCapMs: raw.SESSION_CACHE_TTL_MS,
+      negativeTtlMs: raw.SESSION_CACHE_NEGATIVE_TTL_MS,
+      maxEntries: raw.SESSION_CACHE_MAX_ENTRIES,
+    },
+    admin: { token: raw.ADMIN_TOKEN, port: raw.ADMIN_PORT, host: raw.ADMIN_HOST },
+    graphqlBodyLimit: raw.GRAPHQL_BODY_LIMIT,
+  };
+}

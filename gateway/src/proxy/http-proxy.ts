@@ -1,0 +1,77 @@
+import http, { type IncomingMessage } from 'node:http';
+import type { NextFunction, Request, Response } from 'express';
+import { AppError } from '@malet/errors';
+import { INTERNAL_TOKEN_HEADER } from '@malet/internal-auth';
+import { REQUEST_ID_HEADER } from '@malet/logging';
+
+// RFC 9110 section 7.6.1: connection-specific headers are not forwarded.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/**
+ * Streams a request to a service and its answer back, untouched but for forwarding headers.
+ * Bodies are never buffered, so large uploads and feed downloads cost no gateway memory.
+ * A client can never smuggle an internal token through: that header is always dropped.
+ */
+export function createProxy(options: {
+  name: string;
+  target: string;
+  timeoutMs?: number;
+  onResponse?: (req: Request, upstream: IncomingMessage) => void;
+}) {
+  const target = new URL(options.target);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+  return function proxyRequest(req: Request, res: Response, next: NextFunction): void {
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (!HOP_BY_HOP.has(name) && name !== INTERNAL_TOKEN_HEADER && name !== 'host') headers[name] = value;
+    }
+    const peer = req.socket.remoteAddress ?? '';
+    const forwardedFor = req.headers['x-forwarded-for'];
+    headers['x-forwarded-for'] = forwardedFor ? `${String(forwardedFor)}, ${peer}` : peer;
+    headers['x-forwarded-host'] = req.headers.host ?? '';
+    headers['x-forwarded-proto'] = req.protocol;
+    headers[REQUEST_ID_HEADER] = req.id;
+    headers.host = target.host;
+    res.locals.route = `proxy:${options.name}`;
+
+    const upstream = http.request({
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: req.originalUrl,
+      headers,
+      agent,
+      timeout: options.timeoutMs ?? 30_000,
+    });
+    upstream.on('response', (answer) => {
+      options.onResponse?.(req, answer);
+      res.status(answer.statusCode ?? 502);
+      for (const [name, value] of Object.entries(answer.headers)) {
+        if (!HOP_BY_HOP.has(name) && value !== undefined) res.setHeader(name, value);
+      }
+      answer.pipe(res);
+    });
+    upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
+    upstream.on('error', (error) => {
+      req.log.warn({ err: error, upstream: options.name }, 'proxy request failed');
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      next(new AppError(502, 'gateway:upstream_unavailable', `The ${options.name} service is unavailable`, { expose: true }));
+    });
+    req.pipe(upstream);
+  };
+}

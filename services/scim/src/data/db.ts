@@ -1,0 +1,10 @@
+import { createDatabase, type Database } from '@malet/database';
+import * as schema from './schema';
+
+export type ScimDb = Database<typeof schema>;
+
+export function createScimDatabase(url: string, onPoolError?: (error: Error) => void) {
+  return createDatabase({ url, schema, applicationName: 'malet-scim', onPoolError });
+}
+
+export const migrationsFolder = new URL('../../drizzle', import.meta.url).pathname;

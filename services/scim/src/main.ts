@@ -1,0 +1,25 @@
+import { applyMigrations } from '@malet/database';
+import { closeOnSignals, startHttpServer } from '@malet/http-server';
+import { createLogger } from '@malet/logging';
+import { createScimApp } from './app';
+import { loadScimConfig } from './config';
+import { createScimDatabase, migrationsFolder } from './data/db';
+
+const config = loadScimConfig();
+const logger = createLogger({ service: 'scim', level: config.logLevel });
+const database = createScimDatabase(config.databaseUrl, (error) => logger.warn({ err: error }, 'idle database client error'));
+await applyMigrations(database.pool, migrationsFolder);
+
+const scim = await createScimApp({ config, logger, db: database.db, ping: database.ping });
+const server = await startHttpServer(scim.app, {
+  port: config.http.port,
+  host: config.http.host,
+  logger,
+  graceMs: config.http.shutdownGraceMs,
+  onClose: async () => {
+    await scim.close();
+    await database.close();
+  },
+});
+closeOnSignals(server.close, logger);
+logger.info({ url: server.url }, 'scim listening');
