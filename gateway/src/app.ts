@@ -64,7 +64,8 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     target: config.services.auth,
     // This process stops trusting a token the moment its own proxy sees it end, even without Redis.
     onResponse: function evictEndedSession(req, upstream: IncomingMessage) {
-      const ended = req.method === 'POST' && (req.path === '/auth/logout' || req.path === '/auth/refresh');
+      const path = `${req.baseUrl}${req.path}`;
+      const ended = req.method === 'POST' && (path === '/auth/logout' || path === '/auth/refresh');
       const credential = readCredential(req.headers);
       if (ended && credential && (upstream.statusCode ?? 500) < 300) validator.evict([hashToken(credential.token)]);
     },

@@ -37,13 +37,16 @@ export async function startHttpServer(
     closing ??= (async () => {
       markShuttingDown(app);
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive sockets become idle as their last response ends; close them as they do.
       server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const force = setTimeout(() => {
         options.logger.warn('grace period over; closing remaining connections');
         server.closeAllConnections();
       }, options.graceMs ?? 10_000);
       force.unref();
       await drained;
+      clearInterval(sweep);
       clearTimeout(force);
       await options.onClose?.();
     })();

@@ -6,7 +6,10 @@ export type Registry = client.Registry;
 export function createMetrics(options: { service: string; collectDefaults?: boolean }) {
   const registry = new client.Registry();
   registry.setDefaultLabels({ service: options.service });
-  if (options.collectDefaults !== false) client.collectDefaultMetrics({ register: registry });
+  if (options.collectDefaults !== false) {
+    client.collectDefaultMetrics({ register: registry });
+    removeMisnamedDefaultGauges(registry);
+  }
 
   const httpRequestDuration = new client.Histogram({
     name: 'http_server_request_duration_seconds',
@@ -43,6 +46,17 @@ export function createMetrics(options: { service: string; collectDefaults?: bool
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * prom-client's default metrics include three gauges named `*_total`, a suffix Prometheus
+ * reserves for counters (`promtool check metrics` rejects them). They only sum the by-type
+ * gauges `nodejs_active_{handles,requests,resources}`, which stay.
+ */
+function removeMisnamedDefaultGauges(registry: client.Registry): void {
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
+}
 
 /**
  * Client-chosen strings (operation names) become label values only while the set stays small

@@ -2,3 +2,4 @@ export { startTestPostgres, createTestDatabase, type TestPostgres } from './post
 export { startTestRedis, type TestRedis } from './redis';
 export { freePort, waitFor } from './net';
 export { startSmtpCatcher, type SmtpCatcher, type CaughtMail } from './smtp';
+export { startNodeProcess, waitForReady, type ManagedProcess } from './process';
