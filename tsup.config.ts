@@ -11,4 +11,7 @@ export default defineConfig({
   splitting: false,
   sourcemap: true,
   noExternal: [/^@malet\//],
+  // Dependencies of workspace packages are bundled too; the CommonJS ones among them call
+  // `require`, which an ES module lacks until it is created here.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });

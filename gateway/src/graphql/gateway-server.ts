@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serviceRoot } from '@malet/config';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -14,7 +16,7 @@ export interface GatewayContext {
   requestId: string;
 }
 
-export const supergraphPath = new URL('../../supergraph.graphql', import.meta.url);
+export const supergraphPath = join(serviceRoot(import.meta.url), 'supergraph.graphql');
 
 /** Attaches the internal token and request id to every subgraph call, and times it. */
 class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
@@ -95,3 +98,18 @@ export function refuseDevSecretsInProduction(
 }
 
 export { z };
+
+/**
+ * The directory of the package a module belongs to (the nearest one with a package.json), so
+ * files such as `drizzle/` and `src/schema.graphql` resolve the same whether the code runs from
+ * `src/` under tsx or bundled in `dist/`.
+ */
+export function serviceRoot(moduleUrl: string): string {
+  let dir = dirname(fileURLToPath(moduleUrl));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(moduleUrl)}`);
+    dir = parent;
+  }
+  return dir;
+}

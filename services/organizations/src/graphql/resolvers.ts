@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serviceRoot } from '@malet/config';
 import DataLoader from 'dataloader';
 import gql from 'graphql-tag';
 import type { SubgraphContext } from '@malet/graphql-server';
 import type { MembershipRow, OrganizationRepository, OrganizationRow } from '../data/organization.repository';
 import type { OrganizationService } from '../domain/organization.service';
 
-export const typeDefs = gql(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+export const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));
 
 export interface OrganizationsContext extends SubgraphContext {
   organizationsById: DataLoader<string, OrganizationRow | null>;

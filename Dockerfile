@@ -1,0 +1,18 @@
+# One image recipe for every process: SERVICE_DIR picks the workspace (services/auth, gateway...).
+# Built by docker compose; runs the tsup bundle with the workspace's production dependencies.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+RUN npm install -g pnpm@10.34.9
+COPY . .
+RUN pnpm install --frozen-lockfile
+ARG SERVICE_DIR
+RUN cd "$SERVICE_DIR" && pnpm run build
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production HOST=0.0.0.0
+WORKDIR /app
+COPY --from=build /app /app
+ARG SERVICE_DIR
+ENV SERVICE_DIR=${SERVICE_DIR}
+USER node
+CMD ["sh", "-c", "cd \"$SERVICE_DIR\" && exec node dist/main.js"]

@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@malet/testing';
+import { interrupt, startDevSuite } from './suite-process';
+
+const run = promisify(execFile);
+/** Runs a shell snippet the way a reader pastes it from the seed. */
+const shell = async (script: string, env: Record<string, string> = {}) =>
+  (await run('bash', ['-c', script], { env: { ...process.env, ...env }, timeout: 30_000 })).stdout;
+
+let dataDir: string;
+let postgresPort: string;
+let suite: ReturnType<typeof startDevSuite>;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'malet-e2e-'));
+  // As root, PostgreSQL runs as its own user, which must be able to reach its data directory.
+  await chmod(dataDir, 0o755);
+  postgresPort = String(await freePort());
+  suite = startDevSuite({ MALET_DATA_DIR: dataDir, MALET_POSTGRES_PORT: postgresPort });
+  await suite.ready;
+}, 240_000);
+
+afterAll(async () => {
+  if (suite) await interrupt(suite.child);
+  await rm(dataDir, { recursive: true, force: true });
+}, 120_000);
+
+describe('seed 000 curl examples against `pnpm dev`', () => {
+  let token = '';
+  let userId = '';
+
+  it('prints every URL in its summary', () => {
+    for (const url of ['http://localhost:30000/graphql', 'http://localhost:3008', 'http://localhost:1080']) expect(suite.output()).toContain(url);
+  });
+
+  it('dev token: curl -s -X POST http://localhost:3008/auth/dev/token … | jq .', async () => {
+    const out = await shell(`curl -s -X POST http://localhost:3008/auth/dev/token \\
+-H "Content-Type: application/json" \\
+-d '{"email": "user@example.com"}' | jq .`);
+    const body = JSON.parse(out) as { session_token: string; expires_in: number; user: { id: string; email: string; username: string } };
+    expect(body.session_token).toMatch(/^sess_/);
+    expect(body.expires_in).toBe(86400);
+    expect(body.user).toEqual({ id: expect.any(String), email: 'user@example.com', username: 'user' });
+    token = body.session_token;
+    userId = body.user.id;
+  });
+
+  it('GraphQL with the Bearer token', async () => {
+    const out = await shell(
+      `curl http://localhost:30000/graphql \\
+-H "Authorization: Bearer $TOKEN" \\
+-H "Content-Type: application/json" \\
+-d '{"query": "{ me { id email } }"}'`,
+      { TOKEN: token },
+    );
+    expect(JSON.parse(out)).toEqual({ data: { me: { id: userId, email: 'user@example.com' } } });
+  });
+
+  it('GraphQL with the session cookie', async () => {
+    const out = await shell(
+      `curl http://localhost:30000/graphql -H "Cookie: session_token=$TOKEN" -H "Content-Type: application/json" -d '{"query": "{ me { id email } }"}'`,
+      { TOKEN: token },
+    );
+    expect(JSON.parse(out)).toEqual({ data: { me: { id: userId, email: 'user@example.com' } } });
+  });
+
+  it('REST /me on auth with the cookie', async () => {
+    const out = await shell(`curl http://localhost:3008/me \\
+-H "Cookie: session_token=$TOKEN"`, { TOKEN: token });
+    expect(JSON.parse(out)).toMatchObject({ id: userId, email: 'user@example.com', username: 'user' });
+  });
+
+  it('admin metrics: curl http://localhost:30000/admin/metrics | jq . and the Prometheus text', async () => {
+    const json = JSON.parse(await shell('curl -s http://localhost:30000/admin/metrics | jq .')) as { operations: { total: number } };
+    expect(json.operations.total).toBeGreaterThanOrEqual(2);
+    const text = await shell('curl -s http://localhost:30000/admin/metrics/prometheus');
+    expect(text).toContain('# TYPE gateway_auth_cache_lookups_total counter');
+  });
+
+  it('keeps its data across a restart (Ctrl-C, then pnpm dev again)', async () => {
+    expect(await interrupt(suite.child)).toBe(true);
+    expect(suite.output()).toContain('Stopped.');
+    suite = startDevSuite({ MALET_DATA_DIR: dataDir, MALET_POSTGRES_PORT: postgresPort });
+    await suite.ready;
+    const out = await shell(`curl -s -X POST http://localhost:3008/auth/dev/token -H "Content-Type: application/json" -d '{"email": "user@example.com"}'`);
+    expect((JSON.parse(out) as { user: { id: string } }).user.id).toBe(userId);
+    // The session issued before the restart is still valid: sessions live in PostgreSQL.
+    const me = await shell(`curl -s http://localhost:3008/me -H "Cookie: session_token=$TOKEN"`, { TOKEN: token });
+    expect(JSON.parse(me)).toMatchObject({ id: userId });
+  }, 240_000);
+});

@@ -1,0 +1,6 @@
+-- One database per service (DESIGN section 2); each service applies its own migrations.
+CREATE DATABASE malet_auth;
+CREATE DATABASE malet_users;
+CREATE DATABASE malet_organizations;
+CREATE DATABASE malet_content_feed;
+CREATE DATABASE malet_scim;

@@ -1,0 +1,69 @@
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments, parse } from 'yaml';
+import { configKeys, loadConfig, type z } from '@malet/config';
+import { authEnvSchema } from '../services/auth/src/config';
+import { usersEnvSchema } from '../services/users/src/config';
+import { organizationsEnvSchema } from '../services/organizations/src/config';
+import { contentFeedEnvSchema } from '../services/content-feed/src/config';
+import { scimEnvSchema } from '../services/scim/src/config';
+import { gatewayEnvSchema } from '../gateway/src/config';
+
+const root = resolve(import.meta.dirname, '..');
+
+const schemas: Record<string, z.ZodObject> = {
+  auth: authEnvSchema,
+  users: usersEnvSchema,
+  organizations: organizationsEnvSchema,
+  'content-feed': contentFeedEnvSchema,
+  scim: scimEnvSchema,
+  gateway: gatewayEnvSchema,
+};
+
+/** Values as compose would interpolate them from .env.example (`${VAR:?msg}`, `${VAR:-default}`, `${VAR}`). */
+function interpolate(value: string, env: Record<string, string>): string {
+  return value.replace(/\$\{([A-Z_]+)(?::[?-]([^}]*))?\}/g, (_match, name: string, fallback?: string) => env[name] ?? fallback ?? '');
+}
+
+const exampleEnv = Object.fromEntries(
+  readFileSync(join(root, '.env.example'), 'utf8')
+    .split('\n')
+    .filter((line) => /^[A-Z_]+=/.test(line))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+);
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, { environment?: Record<string, string | number>; build?: { args?: { SERVICE_DIR?: string } } }>;
+  };
+
+  it('has an entry for every service and the gateway, each building its own workspace', () => {
+    const workspaces = readdirSync(join(root, 'services')).filter((name) => existsSync(join(root, 'services', name, 'src/main.ts')));
+    for (const name of [...workspaces, 'gateway']) {
+      expect(compose.services[name], name).toBeDefined();
+      expect(compose.services[name]!.build?.args?.SERVICE_DIR).toBe(name === 'gateway' ? 'gateway' : `services/${name}`);
+    }
+  });
+
+  it.each(Object.keys(schemas))('%s: sets only variables its config schema accepts, and they parse in production', (name) => {
+    const environment = Object.fromEntries(
+      Object.entries(compose.services[name]!.environment ?? {}).map(([key, value]) => [key, interpolate(String(value), exampleEnv)]),
+    );
+    const accepted = configKeys(schemas[name]!);
+    expect(Object.keys(environment).filter((key) => !accepted.includes(key))).toEqual([]);
+    expect(environment.NODE_ENV).toBe('production');
+    expect(() => loadConfig(schemas[name]!, environment)).not.toThrow();
+  });
+});
+
+describe('infra/k8s manifests', () => {
+  it.each(Object.keys(schemas))('%s: every container variable is one its config schema accepts', (name) => {
+    const documents = parseAllDocuments(readFileSync(join(root, 'infra/k8s', `${name}.yaml`), 'utf8')).map((doc) => doc.toJS());
+    const deployment = documents.find((doc) => doc.kind === 'Deployment');
+    const env = deployment.spec.template.spec.containers[0].env as { name: string }[];
+    const accepted = configKeys(schemas[name]!);
+    expect(env.map((entry) => entry.name).filter((key) => !accepted.includes(key))).toEqual([]);
+    expect(deployment.spec.template.spec.containers[0].readinessProbe.httpGet.path).toBe('/ready');
+  });
+});

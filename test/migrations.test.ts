@@ -1,0 +1,30 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '..');
+const services = ['auth', 'users', 'organizations', 'content-feed', 'scim'].filter((name) =>
+  existsSync(join(root, 'services', name, 'drizzle.config.ts')),
+);
+
+describe('committed Drizzle migrations', () => {
+  it.each(services)('%s: regenerating from src/data/schema.ts adds nothing (run `pnpm db:regenerate` when this fails)', async (service) => {
+    const serviceDir = join(root, 'services', service);
+    const out = await mkdtemp(join(tmpdir(), `migrations-${service}-`));
+    await cp(join(serviceDir, 'drizzle'), out, { recursive: true });
+    const before = (await readdir(out)).sort();
+    const { stdout, stderr } = await run(
+      join(root, 'node_modules/.bin/drizzle-kit'),
+      // drizzle-kit treats --out as relative to the working directory.
+      ['generate', '--dialect', 'postgresql', '--schema', './src/data/schema.ts', '--out', relative(serviceDir, out)],
+      { cwd: serviceDir },
+    );
+    expect(`${stdout}${stderr}`).toContain('No schema changes');
+    expect((await readdir(out)).sort()).toEqual(before);
+  }, 120_000);
+});
