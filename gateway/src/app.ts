@@ -16,7 +16,10 @@ import { createProxy } from './proxy/http-proxy';
 export async function createGatewayApp(deps: { config: GatewayConfig; logger: Logger; supergraphSdl?: string }) {
   const { config, logger } = deps;
   const metrics = createGatewayMetrics();
+  const signInternalToken = createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: 'gateway' });
+  const anonymousToken = reusedFor(30_000, () => signInternalToken());
   const validator = createSessionValidator({
+    callerToken: anonymousToken,
     authUrl: config.services.auth,
     logger,
     redisUrl: config.redisUrl,
@@ -24,10 +27,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     onLookup: (result) => metrics.authCacheLookups.inc({ result }),
   });
   await validator.subscribe();
-  const identity = createRequestIdentity({
-    validator,
-    signInternalToken: createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: 'gateway' }),
-  });
+  const identity = createRequestIdentity({ validator, signInternalToken });
   const graphql = await createGatewayServer({ logger, metrics, subgraphUrls: config.services, supergraphSdl: deps.supergraphSdl });
 
   const app = createHttpApp({
@@ -97,3 +97,16 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
 }
 
 export type GatewayApp = Awaited<ReturnType<typeof createGatewayApp>>;
+
+/** A value recomputed at most every `ms` (internal tokens live 60 s; reuse saves signing). */
+function reusedFor(ms: number, make: () => Promise<string>): () => Promise<string> {
+  let value: Promise<string> | undefined;
+  let madeAt = 0;
+  return () => {
+    if (!value || Date.now() - madeAt > ms) {
+      madeAt = Date.now();
+      value = make();
+    }
+    return value;
+  };
+}

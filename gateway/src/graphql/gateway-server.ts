@@ -9,6 +9,7 @@ import { INTERNAL_TOKEN_HEADER } from '@malet/internal-auth';
 import { REQUEST_ID_HEADER, type Logger } from '@malet/logging';
 import type { GatewayMetrics } from '../admin/gateway-metrics';
 import { createCountingPlanCache } from './query-plan-cache';
+import { createSubgraphFetcher } from './subgraph-fetcher';
 
 export interface GatewayContext {
   /** Signed identity for the subgraphs; anonymous requests carry one too. */
@@ -23,9 +24,10 @@ class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContex
   constructor(
     config: { name: string; url: string },
     private readonly metrics: GatewayMetrics,
+    fetcher: ReturnType<typeof createSubgraphFetcher>,
   ) {
-    // Node's fetch keeps connections alive to each subgraph.
-    super({ url: config.url, fetcher: fetch as never });
+    // The fetcher implements the part of the Fetch API the data source uses.
+    super({ url: config.url, fetcher: fetcher as never });
     this.name = config.name;
   }
 
@@ -55,11 +57,12 @@ export async function createGatewayServer(options: {
   subgraphUrls: Record<string, string>;
   supergraphSdl?: string;
 }) {
+  const fetcher = createSubgraphFetcher();
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl ?? readFileSync(supergraphPath, 'utf8'),
     buildService: ({ name, url }) => {
       const base = options.subgraphUrls[name];
-      return new IdentityForwardingDataSource({ name, url: base ? `${base}/graphql` : url! }, options.metrics);
+      return new IdentityForwardingDataSource({ name, url: base ? `${base}/graphql` : url! }, options.metrics, fetcher);
     },
     queryPlannerConfig: {
       cache: createCountingPlanCache((result) => options.metrics.queryPlanCacheLookups.inc({ result })),

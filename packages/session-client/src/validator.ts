@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ServiceUnavailableError } from '@malet/errors';
+import { INTERNAL_TOKEN_HEADER } from '@malet/internal-auth';
 import { SESSION_REVOCATION_CHANNEL, decodeRevocation, hashToken } from './revocations';
 
 export interface Credential {
@@ -37,6 +38,11 @@ export function createSessionValidator(options: {
   negativeTtlMs?: number;
   timeoutMs?: number;
   onLookup?: (result: CacheResult) => void;
+  /**
+   * Proves to auth that the caller is the gateway (an internal token), which exempts validation
+   * calls from auth's per-IP rate limit: all of a gateway's users share its IP.
+   */
+  callerToken?: () => Promise<string>;
 }) {
   const positiveCap = options.positiveTtlCapMs ?? 60_000;
   const negativeTtl = options.negativeTtlMs ?? 5_000;
@@ -51,6 +57,7 @@ export function createSessionValidator(options: {
       credential.kind === 'cookie'
         ? { url: `${options.authUrl}/auth/validate`, method: 'GET', headers: { cookie: `session_token=${credential.token}` } }
         : { url: `${options.authUrl}/validate-token`, method: 'POST', headers: { authorization: `Bearer ${credential.token}` } };
+    if (options.callerToken) request.headers[INTERNAL_TOKEN_HEADER] = await options.callerToken();
     let response: Response;
     try {
       response = await fetch(request.url, {

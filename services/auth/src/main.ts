@@ -17,7 +17,7 @@ if (config.redisUrl) {
   redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
 } else {
-  logger.warn('REDIS_URL not set: revocations are not broadcast to other processes');
+  logger.warn('REDIS_URL not set: revocations are not broadcast to other processes, and rate limits count per process (memory store)');
 }
 
 const auth = await createAuthApp({ config, logger, db: database.db, ping: database.ping, redis });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { applyMigrations } from '@malet/database';
@@ -30,6 +31,10 @@ export async function startAuthTestInstance(options: { env?: Record<string, stri
     PORT: '0',
     // No users service in these tests: profile look-ups fail fast on a closed port.
     USERS_URL: 'http://127.0.0.1:9',
+    // Limits are off unless a test turns them on (RATE_LIMITS_ENABLED: 'true'); counters of
+    // parallel instances sharing the run's Redis never mix.
+    RATE_LIMITS_ENABLED: 'false',
+    RATE_LIMIT_KEY_PREFIX: `test:${randomUUID()}`,
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     ...options.env,
   });

@@ -50,6 +50,18 @@ describe('profiles from auth\'s user.created events', () => {
     expect(await response.json()).toEqual({ id: userId, username: expected, display_name: null });
   });
 
+  it('applies a display name from user.updated, once', async () => {
+    const userId = randomUUID();
+    await users.deliver(userCreated(userId, 'named'));
+    const update = { id: randomUUID(), topic: 'user.updated', payload: { user_id: userId, display_name: 'Grace Hopper' } };
+    expect((await users.deliver(update)).body).toEqual({ status: 'applied' });
+    expect((await users.deliver(update)).body).toEqual({ status: 'duplicate' });
+    expect((await users.profiles.findById(userId))?.displayName).toBe('Grace Hopper');
+    const emailOnly = { id: randomUUID(), topic: 'user.updated', payload: { user_id: userId, email: 'new@example.com' } };
+    expect((await users.deliver(emailOnly)).body).toEqual({ status: 'applied' });
+    expect((await users.profiles.findById(userId))?.displayName).toBe('Grace Hopper');
+  });
+
   it('acknowledges unknown topics and rejects malformed events with 400', async () => {
     expect((await users.deliver({ id: randomUUID(), topic: 'user.renamed', payload: {} })).body).toEqual({ status: 'ignored' });
     const bad = await users.deliver({ id: 'not-a-uuid', topic: 'user.created', payload: {} });

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { serviceRoot } from '@malet/config';
 import { createDatabase, type Database } from '@malet/database';
 import * as schema from './schema';
 
@@ -7,4 +9,4 @@ export function createAuthDatabase(url: string, onPoolError?: (error: Error) => 
   return createDatabase({ url, schema, applicationName: 'malet-auth', onPoolError });
 }
 
-export const migrationsFolder = new URL('../../drizzle', import.meta.url).pathname;
+export const migrationsFolder = join(serviceRoot(import.meta.url), 'drizzle');

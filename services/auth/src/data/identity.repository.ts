@@ -1,4 +1,4 @@
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { enqueueEvent } from '@malet/outbox';
 import { isUuid } from '@malet/database';
 import type { AuthDb } from './db';
@@ -23,6 +23,22 @@ export function createIdentityRepository(db: AuthDb) {
     async findByEmail(email: string): Promise<IdentityRow | null> {
       const [row] = await db.select().from(identities).where(eq(identities.email, email)).limit(1);
       return row ?? null;
+    },
+
+    async findByPhone(phone: string): Promise<IdentityRow | null> {
+      const [row] = await db.select().from(identities).where(eq(identities.phone, phone)).limit(1);
+      return row ?? null;
+    },
+
+    /** Records that the holder proved control of the mailbox (an emailed code or link); idempotent. */
+    /** Marks the email verified; true only for the call that changed it from unverified. */
+    async markEmailVerified(id: string, at: Date): Promise<boolean> {
+      const rows = await db
+        .update(identities)
+        .set({ emailVerifiedAt: at, updatedAt: at })
+        .where(and(eq(identities.id, id), isNull(identities.emailVerifiedAt)))
+        .returning({ id: identities.id });
+      return rows.length > 0;
     },
 
     /**

@@ -1,4 +1,5 @@
-import { and, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import { isUuid } from '@malet/database';
 import type { AuthDb } from './db';
 import { identities, sessions } from './schema';
 
@@ -10,6 +11,17 @@ export interface ActiveSession {
   amr: string[];
   expiresAt: Date;
   lastSeenAt: Date;
+}
+
+export interface SessionListing {
+  id: string;
+  kind: 'web' | 'mobile';
+  amr: string[];
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
 }
 
 export function createSessionRepository(db: AuthDb) {
@@ -77,6 +89,36 @@ export function createSessionRepository(db: AuthDb) {
         .where(and(eq(sessions.tokenHash, tokenHash), isNull(sessions.revokedAt)))
         .returning({ id: sessions.id });
       return rows.length > 0;
+    },
+
+    /** A user's live sessions, most recently seen first, with what the session list shows. */
+    async listActiveForUser(userId: string, now: Date): Promise<SessionListing[]> {
+      return db
+        .select({
+          id: sessions.id,
+          kind: sessions.kind,
+          amr: sessions.amr,
+          ip: sessions.ip,
+          userAgent: sessions.userAgent,
+          createdAt: sessions.createdAt,
+          lastSeenAt: sessions.lastSeenAt,
+          expiresAt: sessions.expiresAt,
+        })
+        .from(sessions)
+        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+        .orderBy(desc(sessions.lastSeenAt), desc(sessions.createdAt))
+        .limit(200);
+    },
+
+    /** Revokes one session of a user by id; the token hash when it was live, null otherwise. */
+    async revokeByIdForUser(sessionId: string, userId: string, reason: string, now: Date): Promise<string | null> {
+      if (!isUuid(sessionId)) return null;
+      const [row] = await db
+        .update(sessions)
+        .set({ revokedAt: now, revokeReason: reason })
+        .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+        .returning({ tokenHash: sessions.tokenHash });
+      return row?.tokenHash ?? null;
     },
 
     /** Revokes every live session of a user except one; returns the revoked token hashes. */

@@ -1,5 +1,5 @@
 import { UnauthenticatedError } from '@malet/errors';
-import type { ActiveSession, SessionRepository } from '../data/session.repository';
+import type { ActiveSession, SessionListing, SessionRepository } from '../data/session.repository';
 import type { Clock } from './clock';
 import { hashToken, looksLikeToken, mintToken } from './tokens';
 
@@ -78,7 +78,19 @@ export function createSessionService(deps: {
     return hashes.length;
   }
 
-  return { issue, findActive, getActiveOrThrow, refresh, revoke, revokeAllForUser, ttlSeconds };
+  /** The user's live sessions (REST and GraphQL session lists). */
+  async function listForUser(userId: string): Promise<SessionListing[]> {
+    return sessions.listActiveForUser(userId, clock.now());
+  }
+
+  /** Revokes one of the user's own sessions by id; false when it is not theirs or not live. */
+  async function revokeById(userId: string, sessionId: string, reason: string): Promise<boolean> {
+    const tokenHash = await sessions.revokeByIdForUser(sessionId, userId, reason, clock.now());
+    if (tokenHash) await revocations.publish([tokenHash]);
+    return tokenHash !== null;
+  }
+
+  return { issue, findActive, getActiveOrThrow, refresh, revoke, revokeAllForUser, listForUser, revokeById, ttlSeconds };
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;

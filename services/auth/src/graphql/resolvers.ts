@@ -1,15 +1,32 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serviceRoot } from '@malet/config';
 import DataLoader from 'dataloader';
 import gql from 'graphql-tag';
-import { UnauthenticatedError } from '@malet/errors';
+import { ForbiddenError, UnauthenticatedError } from '@malet/errors';
 import type { SubgraphContext } from '@malet/graphql-server';
 import type { IdentityRepository, IdentityRow } from '../data/identity.repository';
+import type { SessionManagement, SessionView } from '../domain/session-management.service';
 
-export const typeDefs = gql(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+export const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));
 
 export interface AuthContext extends SubgraphContext {
   identities: DataLoader<string, IdentityRow | null>;
+  sessionManagement: SessionManagement;
 }
+
+function viewerOrThrow(context: AuthContext): { userId: string; sessionId: string | null } {
+  const { userId, sessionId } = context.identity;
+  if (!userId) throw new UnauthenticatedError('Sign in to manage your sessions');
+  return { userId, sessionId };
+}
+
+const sessionToGraphql = (session: SessionView) => ({
+  ...session,
+  createdAt: session.createdAt.toISOString(),
+  lastSeenAt: session.lastSeenAt.toISOString(),
+  expiresAt: session.expiresAt.toISOString(),
+});
 
 export function createIdentityLoader(identities: IdentityRepository) {
   return new DataLoader<string, IdentityRow | null>(async (ids) => {
@@ -30,6 +47,22 @@ export function createResolvers() {
         return identity;
       },
     },
+    Mutation: {
+      async revokeSession(_parent: unknown, args: { id: string }, context: AuthContext) {
+        const viewer = viewerOrThrow(context);
+        await context.sessionManagement.revoke(viewer.userId, args.id, {
+          ip: null,
+          userAgent: null,
+          currentSessionId: viewer.sessionId,
+        });
+        return true;
+      },
+      async revokeOtherSessions(_parent: unknown, _args: unknown, context: AuthContext) {
+        const viewer = viewerOrThrow(context);
+        if (!viewer.sessionId) throw new UnauthenticatedError('A session is required to keep while signing out the others');
+        return context.sessionManagement.revokeOthers(viewer.userId, viewer.sessionId, { ip: null, userAgent: null });
+      },
+    },
     User: {
       async __resolveReference(reference: { id: string }, context: AuthContext) {
         return context.identities.load(reference.id);
@@ -39,6 +72,11 @@ export function createResolvers() {
         return viewer.userId === user.id || viewer.roles.includes('admin') ? user.email : null;
       },
       emailVerified: (user: IdentityRow) => user.emailVerifiedAt !== null,
+      async sessions(user: IdentityRow, _args: unknown, context: AuthContext) {
+        const viewer = viewerOrThrow(context);
+        if (viewer.userId !== user.id) throw new ForbiddenError('Only the user themselves can see their sessions');
+        return (await context.sessionManagement.list(user.id, viewer.sessionId)).map(sessionToGraphql);
+      },
       createdAt: (user: IdentityRow) => user.createdAt.toISOString(),
     },
   };

@@ -15,19 +15,29 @@ export interface LimitRule {
  * Fixed-window limits on rate-limiter-flexible: Redis when configured (shared by every replica,
  * counted atomically by Redis), process memory otherwise.
  */
-export function createRateLimiters(redis: Redis | null) {
+export function createRateLimiters(redis: Redis | null, settings: { keyPrefix?: string } = {}) {
   const limiters = new Map<string, RateLimiterAbstract>();
+  const prefix = settings.keyPrefix ?? 'malet:rl';
 
   function limiterFor(rule: LimitRule): RateLimiterAbstract {
     let limiter = limiters.get(rule.name);
     if (!limiter) {
       const options = {
-        keyPrefix: `malet:rl:${rule.name}`,
+        keyPrefix: `${prefix}:${rule.name}`,
         points: rule.points,
         duration: rule.durationSeconds,
         blockDuration: rule.blockSeconds ?? 0,
       };
-      limiter = redis ? new RateLimiterRedis({ storeClient: redis, useRedisPackage: false, ...options }) : new RateLimiterMemory(options);
+      limiter = redis
+        ? new RateLimiterRedis({
+            storeClient: redis,
+            useRedisPackage: false,
+            // While Redis is unreachable each process keeps counting on its own rather than
+            // failing every auth request or letting them all through.
+            insuranceLimiter: new RateLimiterMemory(options),
+            ...options,
+          })
+        : new RateLimiterMemory(options);
       limiters.set(rule.name, limiter);
     }
     return limiter;

@@ -32,6 +32,20 @@ export const errorBody = z.object({
   error_id: z.string().optional(),
 });
 
+/** What every sign-in method answers (routes/sign-in-response.ts `sendSignInResult`). */
+export const sessionIssuedBody = z.object({
+  session_token: z.string().meta({ example: 'sess_a1b2c3d4...' }),
+  expires_in: z.number().int().meta({ example: 86400 }),
+  user: z.object({ id: z.string(), email: z.string() }),
+});
+export const mfaRequiredBody = z.object({
+  mfa_required: z.literal(true),
+  /** Present it to `/auth/mfa/verify` or `/auth/mfa/backup`. */
+  mfa_token: z.string(),
+  mfa_methods: z.array(z.string()),
+});
+export const signInResponseBody = z.union([sessionIssuedBody, mfaRequiredBody]);
+
 const schemaOf = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
 export function buildOpenApiDocument(info: { version: string; serverUrl: string }) {

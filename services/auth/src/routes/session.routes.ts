@@ -1,4 +1,5 @@
 import { Router, type Request } from 'express';
+import { z } from 'zod';
 import { UnauthenticatedError } from '@malet/errors';
 import { readCredential } from '@malet/session-client';
 import type { ActiveSession } from '../data/session.repository';
@@ -6,12 +7,79 @@ import type { IdentityRepository } from '../data/identity.repository';
 import type { SessionService } from '../domain/session.service';
 import type { UsersClient } from '../clients/users.client';
 import { clearSessionCookie, setSessionCookie, type CookieSettings } from './session-cookie';
+import type { RateLimitGuard } from './rate-limit';
+import { documentRoute } from './openapi';
+
+export const validationResponseBody = z.object({
+  user_id: z.string(),
+  email: z.string(),
+  session_id: z.string(),
+  expires_at: z.string().meta({ format: 'date-time' }),
+  roles: z.array(z.string()),
+  amr: z.array(z.string()),
+});
+export const meResponseBody = z.object({
+  id: z.string(),
+  email: z.string(),
+  username: z.string().nullable(),
+  email_verified: z.boolean(),
+  created_at: z.string().meta({ format: 'date-time' }),
+});
+export const refreshResponseBody = z.object({
+  session_token: z.string(),
+  expires_in: z.number().int(),
+  user: z.object({ id: z.string(), email: z.string() }),
+});
+const unauthenticated = { description: '`auth:invalid_session`: missing, unknown, revoked or expired credential' };
+const throttled = { description: 'Too many requests (Retry-After)' };
+
+documentRoute({
+  method: 'get',
+  path: '/auth/validate',
+  summary: 'Validate the session cookie (called by the gateway)',
+  tags: ['Sessions'],
+  auth: 'session',
+  responses: { 200: { description: 'The session and its user', body: validationResponseBody }, 401: unauthenticated, 429: throttled },
+});
+documentRoute({
+  method: 'post',
+  path: '/validate-token',
+  summary: 'Validate a Bearer session token (called by the gateway)',
+  tags: ['Sessions'],
+  auth: 'session',
+  responses: { 200: { description: 'The session and its user', body: validationResponseBody }, 401: unauthenticated, 429: throttled },
+});
+documentRoute({
+  method: 'get',
+  path: '/me',
+  summary: 'The current user (cookie or Bearer)',
+  tags: ['Sessions'],
+  auth: 'session',
+  responses: { 200: { description: 'The signed-in user', body: meResponseBody }, 401: unauthenticated, 429: throttled },
+});
+documentRoute({
+  method: 'post',
+  path: '/auth/refresh',
+  summary: 'Sliding refresh: a new session token with a full lifetime; the old one dies',
+  tags: ['Sessions'],
+  auth: 'session',
+  responses: { 200: { description: 'The new token (also set as the cookie)', body: refreshResponseBody }, 401: unauthenticated, 429: throttled },
+});
+documentRoute({
+  method: 'post',
+  path: '/auth/logout',
+  summary: 'End the current session and clear the cookie',
+  tags: ['Sessions'],
+  auth: 'session',
+  responses: { 200: { description: 'Signed out', body: z.object({ success: z.literal(true) }) }, 401: unauthenticated, 429: throttled },
+});
 
 export function sessionRoutes(deps: {
   sessions: SessionService;
   identities: IdentityRepository;
   users: UsersClient;
   cookie: CookieSettings;
+  limits: RateLimitGuard;
 }): Router {
   const router = Router();
 
@@ -28,21 +96,21 @@ export function sessionRoutes(deps: {
   });
 
   // Both validation endpoints answer the gateway: cookie (browser) and Bearer (API) flavours.
-  router.get('/auth/validate', async function validateSessionCookie(req, res) {
+  router.get('/auth/validate', deps.limits.limit('sessionValidation'), async function validateSessionCookie(req, res) {
     const credential = readCredential({ cookie: req.headers.cookie });
     const session = await deps.sessions.getActiveOrThrow(credential?.token);
     res.setHeader('Cache-Control', 'no-store');
     res.json(validationBody(session));
   });
 
-  router.post('/validate-token', async function validateBearerToken(req, res) {
+  router.post('/validate-token', deps.limits.limit('sessionValidation'), async function validateBearerToken(req, res) {
     const credential = readCredential({ authorization: req.headers.authorization });
     const session = await deps.sessions.getActiveOrThrow(credential?.token);
     res.setHeader('Cache-Control', 'no-store');
     res.json(validationBody(session));
   });
 
-  router.get('/me', async function showCurrentUser(req, res) {
+  router.get('/me', deps.limits.limit('session'), async function showCurrentUser(req, res) {
     const session = await deps.sessions.getActiveOrThrow(tokenOf(req));
     const identity = await deps.identities.findById(session.userId);
     if (!identity) throw new UnauthenticatedError('Session invalid or expired', 'auth:invalid_session');
@@ -56,7 +124,7 @@ export function sessionRoutes(deps: {
     });
   });
 
-  router.post('/auth/refresh', async function refreshSession(req, res) {
+  router.post('/auth/refresh', deps.limits.limit('session'), async function refreshSession(req, res) {
     const token = tokenOf(req);
     if (!token) throw new UnauthenticatedError('Session required', 'auth:invalid_session');
     const refreshed = await deps.sessions.refresh(token);
@@ -69,7 +137,7 @@ export function sessionRoutes(deps: {
     });
   });
 
-  router.post('/auth/logout', async function logout(req, res) {
+  router.post('/auth/logout', deps.limits.limit('session'), async function logout(req, res) {
     const token = tokenOf(req);
     if (!token) throw new UnauthenticatedError('Session required', 'auth:invalid_session');
     const revoked = await deps.sessions.revoke(token, 'logout');

@@ -35,6 +35,11 @@ export function createProfileRepository(db: UsersDb) {
       return rows.length > 0;
     },
 
+    /** Inside a consumer's transaction: sets the display name of an existing profile. */
+    async setDisplayName(tx: AnyPgDatabase, id: string, displayName: string): Promise<void> {
+      await tx.update(profiles).set({ displayName, updatedAt: sql`now()` }).where(eq(profiles.id, id));
+    },
+
     async updateDisplayName(id: string, displayName: string | null): Promise<ProfileRow | null> {
       const [row] = await db
         .update(profiles)

@@ -15,6 +15,12 @@ const eventEnvelope = z.object({
   created_at: z.string(),
 });
 
+/** Profile fields auth learned (a name given at registration); email changes need nothing here. */
+const userUpdated = z.object({
+  user_id: z.uuid(),
+  display_name: z.string().trim().min(1).max(100).optional(),
+});
+
 const userCreated = z.object({
   user_id: z.uuid(),
   email: z.string(),
@@ -33,16 +39,25 @@ export function internalRoutes(deps: {
 
   router.post('/internal/events', async function receiveEvent(req, res) {
     const event = validate(eventEnvelope, req.body);
-    if (event.topic !== 'user.created') {
-      // Unknown topics are acknowledged so the producer's outbox does not retry them forever.
-      res.json({ status: 'ignored' });
+    if (event.topic === 'user.created') {
+      const payload = validate(userCreated, event.payload);
+      const outcome = await consumeEventOnce(deps.db, event, (tx) =>
+        deps.profileService.createForUser(tx, { userId: payload.user_id, preferredUsername: payload.preferred_username }),
+      );
+      res.json({ status: outcome });
       return;
     }
-    const payload = validate(userCreated, event.payload);
-    const outcome = await consumeEventOnce(deps.db, event, (tx) =>
-      deps.profileService.createForUser(tx, { userId: payload.user_id, preferredUsername: payload.preferred_username }),
-    );
-    res.json({ status: outcome });
+    if (event.topic === 'user.updated') {
+      const payload = validate(userUpdated, event.payload);
+      const displayName = payload.display_name;
+      const outcome = await consumeEventOnce(deps.db, event, async (tx) => {
+        if (displayName !== undefined) await deps.profiles.setDisplayName(tx, payload.user_id, displayName);
+      });
+      res.json({ status: outcome });
+      return;
+    }
+    // Unknown topics are acknowledged so the producer's outbox does not retry them forever.
+    res.json({ status: 'ignored' });
   });
 
   router.get('/internal/users/:id', async function showProfile(req, res) {

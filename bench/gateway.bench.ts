@@ -1,0 +1,99 @@
+/**
+ * Issue 2's benchmark: authenticated `{ me { id email } }` through the gateway (warm session
+ * cache, and a unique token per request so every request validates against auth), the same
+ * query sent straight to the auth subgraph with an internal token, and a bare node:http
+ * hello-world as the ceiling of this machine, all measured in one run.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { createInternalTokenSigner } from '@malet/internal-auth';
+import { hashToken } from '@malet/session-client';
+import { startTestPostgres, startTestRedis } from '@malet/testing';
+import { startSuite } from '../test/support/suite';
+import { loadHttp, type BenchSection } from './lib';
+
+const QUERY = JSON.stringify({ query: '{ me { id email } }' });
+
+export async function run(): Promise<BenchSection> {
+  const [postgres, redis] = [await startTestPostgres(), await startTestRedis()];
+  // Large caches: the unique-token run must miss because each token is new, not because of eviction.
+  const suite = await startSuite({ postgresAdminUrl: postgres.adminUrl, redisUrl: redis.url, logLevel: 'warn', env: { gateway: { SESSION_CACHE_MAX_ENTRIES: '500000' } } });
+  const hello = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"hello":"world"}');
+  });
+  await new Promise<void>((resolve) => hello.listen(0, '127.0.0.1', resolve));
+  try {
+    const { token, user } = await suite.devToken('user@example.com');
+    const internalToken = await createInternalTokenSigner({ secret: suite.internalTokenSecret, issuer: 'gateway', ttlSeconds: 3600 })({
+      userId: user.id,
+      email: user.email,
+      sessionId: null,
+      orgId: null,
+      roles: [],
+      amr: [],
+    });
+
+    // Sessions for the unique-token run, inserted as auth stores them: only the hash.
+    const uniqueTokens = Array.from({ length: 60_000 }, () => `sess_${randomBytes(32).toString('base64url')}`);
+    const db = new pg.Client({ connectionString: suite.databaseUrls.auth });
+    await db.connect();
+    for (let i = 0; i < uniqueTokens.length; i += 5_000) {
+      const hashes = uniqueTokens.slice(i, i + 5_000).map(hashToken);
+      await db.query(
+        `insert into sessions (user_id, token_hash, expires_at, amr) select $1, unnest($2::text[]), now() + interval '1 day', '{bench}'`,
+        [user.id, hashes],
+      );
+    }
+    await db.end();
+
+    const post = { method: 'POST' as const, body: QUERY };
+    const json = { 'content-type': 'application/json' };
+    const rows = [];
+    rows.push(await loadHttp({ name: 'node:http hello-world', url: `http://127.0.0.1:${(hello.address() as AddressInfo).port}/` }));
+    rows.push(
+      await loadHttp({ name: 'auth subgraph direct (internal token)', url: `${suite.urls.auth}/graphql`, ...post, headers: { ...json, 'x-internal-token': internalToken } }),
+    );
+    rows.push(await loadHttp({ name: 'gateway, session cache warm', url: `${suite.gatewayUrl}/graphql`, ...post, headers: { ...json, authorization: `Bearer ${token}` } }));
+    let next = 0;
+    const unique = await loadHttp({
+      name: 'gateway, unique token per request (validates at auth)',
+      url: `${suite.gatewayUrl}/graphql`,
+      ...post,
+      headers: json,
+      requests: [
+        {
+          setupRequest: (request) => {
+            const credential = uniqueTokens[next++ % uniqueTokens.length];
+            return { ...request, headers: { ...request.headers, authorization: `Bearer ${credential}` } };
+          },
+        },
+      ],
+    });
+    if (next > uniqueTokens.length) unique.extra = { note: `tokens reused after ${uniqueTokens.length}: raise the pool` };
+    rows.push(unique);
+
+    const [helloRow, subgraph, warm, cold] = rows as [typeof rows[0], typeof rows[0], typeof rows[0], typeof rows[0]];
+    return {
+      title: 'Gateway: authenticated { me { id email } }',
+      rows,
+      ratios: [
+        { name: 'gateway warm / subgraph direct', value: warm.rps / subgraph.rps },
+        { name: 'gateway unique-token / gateway warm', value: cold.rps / warm.rps },
+        { name: 'gateway warm / node:http hello-world', value: warm.rps / helloRow.rps },
+        { name: 'subgraph direct / node:http hello-world', value: subgraph.rps / helloRow.rps },
+      ],
+      notes: [
+        `${uniqueTokens.length} distinct sessions for the unique-token run (${next} requests sent)`,
+        'load generator (autocannon) and hello-world share this process; gateway, auth and users are separate processes; 2 cores in all',
+      ],
+    };
+  } finally {
+    await new Promise((resolve) => hello.close(resolve));
+    await suite.stop();
+    await redis.stop();
+    await postgres.stop();
+  }
+}

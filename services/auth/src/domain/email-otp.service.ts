@@ -1,0 +1,136 @@
+import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { AppError, ServiceUnavailableError } from '@malet/errors';
+import type { ChallengeRepository } from '../data/challenge.repository';
+import type { Mailer } from '../infra/mailer';
+import type { AuditLog } from './audit';
+import type { Clock } from './clock';
+import type { CompleteSignIn, SignInMeta, SignInResult } from './sign-in';
+import { findOrCreateVerifiedIdentity, type PasswordlessIdentities } from './passwordless-identity';
+
+/** Error codes of passwordless sign-in, declared once. */
+export const passwordlessErrors = {
+  invalidCode: () => new AppError(401, 'auth:invalid_code', 'The code is incorrect'),
+  /** No live code: never requested, expired, superseded, used, or out of attempts. */
+  codeExpired: () => new AppError(401, 'auth:code_expired', 'No valid code for this email: request a new one'),
+  invalidLink: () => new AppError(401, 'auth:invalid_link', 'The link is invalid, expired or already used'),
+  returnToNotAllowed: () => new AppError(400, 'auth:return_to_not_allowed', 'return_to is not an allowed destination', { fields: ['return_to'] }),
+  mailUnavailable: () => new ServiceUnavailableError('Could not send the email, try again later', 'mail:unavailable'),
+};
+
+export const EMAIL_OTP_METHOD = 'email_otp';
+
+/**
+ * HMAC-SHA-256 of a code, keyed by the server secret and bound to its challenge: a database dump
+ * alone cannot be searched for the million possible codes, and a code cannot be replayed
+ * against another challenge.
+ */
+export function hashCode(secret: string, challengeId: string, code: string): string {
+  return createHmac('sha256', secret).update(`${challengeId}:${code}`).digest('hex');
+}
+
+/** Constant-time comparison of two hex digests of equal length. */
+export function sameDigest(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && left.length > 0 && timingSafeEqual(left, right);
+}
+
+/**
+ * Email OTP (seed 000): a 6-digit code by email, valid 10 minutes and for at most 5 guesses; a
+ * new code replaces any older one. The first verified code for an unknown email creates the
+ * account, so `start` does exactly the same work for known and unknown addresses (no
+ * enumeration by status, body or timing).
+ */
+export function createEmailOtpService(deps: {
+  challenges: ChallengeRepository;
+  identities: PasswordlessIdentities;
+  mailer: Mailer;
+  audit: AuditLog;
+  completeSignIn: CompleteSignIn;
+  clock: Clock;
+  hmacSecret: string;
+  /** Wakes the outbox relay after a sign-up, so the profile follows promptly. */
+  onSignUp: () => void;
+  /** See findOrCreateVerifiedIdentity: first proof of mailbox control on an unverified account. */
+  onOwnershipProven: (userId: string) => Promise<void>;
+  ttlSeconds?: number;
+  maxAttempts?: number;
+}) {
+  const ttlSeconds = deps.ttlSeconds ?? 600;
+  const maxAttempts = deps.maxAttempts ?? 5;
+
+  async function start(input: { email: string; meta: SignInMeta }): Promise<{ expiresIn: number }> {
+    const now = deps.clock.now();
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const id = randomUUID();
+    await deps.challenges.insert(
+      {
+        id,
+        kind: 'email_otp',
+        email: input.email,
+        secretHash: hashCode(deps.hmacSecret, id, code),
+        maxAttempts,
+        expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+        ...input.meta,
+      },
+      { supersede: true, now },
+    );
+    const minutes = Math.round(ttlSeconds / 60);
+    try {
+      await deps.mailer.send({
+        to: input.email,
+        subject: 'Your Malet sign-in code',
+        text: `Your Malet sign-in code is ${code}\n\nIt expires in ${minutes} minutes. If you did not ask for it, ignore this email: nobody can sign in without the code.\n`,
+        html: `<p>Your Malet sign-in code is</p><p style="font-size:24px;font-weight:bold;letter-spacing:4px">${code}</p><p>It expires in ${minutes} minutes. If you did not ask for it, ignore this email: nobody can sign in without the code.</p>`,
+      });
+    } catch (error) {
+      await deps.audit.record({
+        type: 'otp.sent',
+        outcome: 'failure',
+        method: EMAIL_OTP_METHOD,
+        ...input.meta,
+        details: { email: input.email, reason: 'mail_failed' },
+      });
+      throw Object.assign(passwordlessErrors.mailUnavailable(), { cause: error });
+    }
+    // The same look-up for every address, so the audit row costs known and unknown emails alike.
+    const userId = (await deps.identities.findByEmail(input.email))?.id ?? null;
+    await deps.audit.record({ type: 'otp.sent', outcome: 'success', userId, method: EMAIL_OTP_METHOD, ...input.meta, details: { email: input.email } });
+    return { expiresIn: ttlSeconds };
+  }
+
+  async function finish(input: { email: string; code: string; meta: SignInMeta }): Promise<SignInResult> {
+    const now = deps.clock.now();
+    const fail = async (reason: string, details: Record<string, unknown> = {}) =>
+      deps.audit.record({
+        type: 'signin',
+        outcome: 'failure',
+        userId: (await deps.identities.findByEmail(input.email))?.id ?? null,
+        method: EMAIL_OTP_METHOD,
+        ...input.meta,
+        details: { email: input.email, reason, ...details },
+      });
+
+    // Counted first, compared second: a guess that was not counted never reaches the comparison.
+    const attempt = await deps.challenges.countAttemptOnLatest('email_otp', input.email, now);
+    if (!attempt) {
+      await fail('no_live_code');
+      throw passwordlessErrors.codeExpired();
+    }
+    if (!sameDigest(hashCode(deps.hmacSecret, attempt.id, input.code), attempt.secretHash)) {
+      const attemptsLeft = attempt.maxAttempts - attempt.attempts;
+      await fail('wrong_code', { attempts_left: attemptsLeft });
+      throw attemptsLeft > 0 ? passwordlessErrors.invalidCode() : passwordlessErrors.codeExpired();
+    }
+    if (!(await deps.challenges.consume(attempt.id, now))) {
+      await fail('already_used');
+      throw passwordlessErrors.codeExpired();
+    }
+    const identity = await findOrCreateVerifiedIdentity(deps.identities, input.email, now, deps);
+    return deps.completeSignIn({ user: { id: identity.id, email: identity.email }, method: EMAIL_OTP_METHOD, meta: input.meta });
+  }
+
+  return { start, finish, ttlSeconds, maxAttempts };
+}
+
+export type EmailOtpService = ReturnType<typeof createEmailOtpService>;

@@ -1,0 +1,129 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { ChallengeRepository } from '../data/challenge.repository';
+import type { Mailer } from '../infra/mailer';
+import type { AuditLog } from './audit';
+import type { Clock } from './clock';
+import { passwordlessErrors } from './email-otp.service';
+import { findOrCreateVerifiedIdentity, type PasswordlessIdentities } from './passwordless-identity';
+import type { CompleteSignIn, SignInMeta, SignInResult } from './sign-in';
+
+export const MAGIC_LINK_METHOD = 'magic_link';
+
+/** `ml_` + 32 random bytes, base64url (DESIGN section 4: recognisable prefix). */
+export function mintMagicLinkToken(): string {
+  return `ml_${randomBytes(32).toString('base64url')}`;
+}
+
+export function looksLikeMagicLinkToken(value: string): boolean {
+  return /^ml_[A-Za-z0-9_-]{43}$/.test(value);
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/**
+ * Whether `returnTo` is an absolute http(s) URL on an allow-listed origin. Anything else
+ * (relative paths, protocol-relative `//evil`, `javascript:`, userinfo tricks) is refused: the
+ * comparison is on the origin the browser would actually navigate to.
+ */
+export function isAllowedReturnTo(returnTo: string, allowlist: readonly string[]): boolean {
+  if (!/^https?:\/\//i.test(returnTo)) return false;
+  let url: URL;
+  try {
+    url = new URL(returnTo);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  return allowlist.includes(url.origin);
+}
+
+/**
+ * Magic links (seeds 000 and 001): a single-use link by email, valid 15 minutes. API clients
+ * post the token to `/auth/magic-link/verify`; browsers open the link, which completes the
+ * sign-in on auth and returns to `return_to` when it is allow-listed. Like email OTP, the first
+ * verified link for an unknown email creates the account, so `start` does the same work for
+ * every address.
+ */
+export function createMagicLinkService(deps: {
+  challenges: ChallengeRepository;
+  identities: PasswordlessIdentities;
+  mailer: Mailer;
+  audit: AuditLog;
+  completeSignIn: CompleteSignIn;
+  clock: Clock;
+  /** Base URL of auth as browsers reach it (PUBLIC_URL): links point here. */
+  publicUrl: string;
+  returnToAllowlist: readonly string[];
+  onSignUp: () => void;
+  /** See findOrCreateVerifiedIdentity: first proof of mailbox control on an unverified account. */
+  onOwnershipProven: (userId: string) => Promise<void>;
+  ttlSeconds?: number;
+}) {
+  const ttlSeconds = deps.ttlSeconds ?? 900;
+
+  async function start(input: { email: string; returnTo?: string | undefined; meta: SignInMeta }): Promise<{ expiresIn: number }> {
+    if (input.returnTo !== undefined && !isAllowedReturnTo(input.returnTo, deps.returnToAllowlist)) {
+      throw passwordlessErrors.returnToNotAllowed();
+    }
+    const now = deps.clock.now();
+    const token = mintMagicLinkToken();
+    await deps.challenges.insert(
+      {
+        id: randomUUID(),
+        kind: 'magic_link',
+        email: input.email,
+        secretHash: sha256(token),
+        // Single use: the consuming UPDATE counts the one attempt a link has.
+        maxAttempts: 1,
+        expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+        returnTo: input.returnTo ?? null,
+        ...input.meta,
+      },
+      // Several links may be outstanding (a user who asks twice can click either); each is single use.
+      { supersede: false, now },
+    );
+    const link = `${deps.publicUrl}/auth/magic-link/callback?token=${encodeURIComponent(token)}`;
+    const minutes = Math.round(ttlSeconds / 60);
+    try {
+      await deps.mailer.send({
+        to: input.email,
+        subject: 'Your Malet sign-in link',
+        text: `Sign in to Malet by opening this link:\n\n${link}\n\nIt works once and expires in ${minutes} minutes. If you did not ask for it, ignore this email.\n`,
+        html: `<p>Sign in to Malet by opening this link:</p><p><a href="${link}">Sign in to Malet</a></p><p>It works once and expires in ${minutes} minutes. If you did not ask for it, ignore this email.</p>`,
+      });
+    } catch (error) {
+      await deps.audit.record({
+        type: 'magic_link.sent',
+        outcome: 'failure',
+        method: MAGIC_LINK_METHOD,
+        ...input.meta,
+        details: { email: input.email, reason: 'mail_failed' },
+      });
+      throw Object.assign(passwordlessErrors.mailUnavailable(), { cause: error });
+    }
+    // The same look-up for every address, so the audit row costs known and unknown emails alike.
+    const userId = (await deps.identities.findByEmail(input.email))?.id ?? null;
+    await deps.audit.record({ type: 'magic_link.sent', outcome: 'success', userId, method: MAGIC_LINK_METHOD, ...input.meta, details: { email: input.email } });
+    return { expiresIn: ttlSeconds };
+  }
+
+  /** Consumes the token (atomically: one winner however many requests race) and signs in. */
+  async function verify(input: { token: string; meta: SignInMeta }): Promise<{ result: SignInResult; returnTo: string | null }> {
+    const now = deps.clock.now();
+    const challenge = looksLikeMagicLinkToken(input.token)
+      ? await deps.challenges.consumeBySecretHash('magic_link', sha256(input.token), now)
+      : null;
+    if (!challenge) {
+      await deps.audit.record({ type: 'signin', outcome: 'failure', method: MAGIC_LINK_METHOD, ...input.meta, details: { reason: 'invalid_link' } });
+      throw passwordlessErrors.invalidLink();
+    }
+    const identity = await findOrCreateVerifiedIdentity(deps.identities, challenge.email, now, deps);
+    const result = await deps.completeSignIn({ user: { id: identity.id, email: identity.email }, method: MAGIC_LINK_METHOD, meta: input.meta });
+    const returnTo = challenge.returnTo && isAllowedReturnTo(challenge.returnTo, deps.returnToAllowlist) ? challenge.returnTo : null;
+    return { result, returnTo };
+  }
+
+  return { start, verify, ttlSeconds, isAllowedReturnTo: (value: string) => isAllowedReturnTo(value, deps.returnToAllowlist) };
+}
+
+export type MagicLinkService = ReturnType<typeof createMagicLinkService>;

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { UnauthenticatedError } from '@malet/errors';
+import type { RefreshTokenRepository } from '../data/refresh-token.repository';
+import type { AuditLog } from './audit';
+import type { Clock } from './clock';
+import type { SessionService } from './session.service';
+import { hashToken, looksLikeToken, mintToken } from './tokens';
+
+const REFRESH_TTL_SECONDS = 30 * 24 * 3600;
+
+/**
+ * Refresh tokens (DESIGN section 4): 30 days, rotated on every use, one family per sign-in.
+ * Presenting a token that was already rotated is treated as theft: the whole family and the
+ * sessions it was bound to are revoked.
+ */
+export function createRefreshTokenService(deps: {
+  refreshTokens: RefreshTokenRepository;
+  sessions: SessionService;
+  audit: AuditLog;
+  clock: Clock;
+  ttlSeconds?: number;
+}) {
+  const ttlSeconds = deps.ttlSeconds ?? REFRESH_TTL_SECONDS;
+
+  async function insert(userId: string, sessionId: string | null, familyId: string): Promise<string> {
+    const token = mintToken('ref');
+    const now = deps.clock.now();
+    await deps.refreshTokens.insert({
+      userId,
+      sessionId,
+      familyId,
+      tokenHash: hashToken(token),
+      expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+      now,
+    });
+    return token;
+  }
+
+  async function revokeFamily(familyId: string, userId: string, reason: string): Promise<void> {
+    const sessionIds = await deps.refreshTokens.revokeFamily(familyId, deps.clock.now());
+    for (const sessionId of sessionIds) await deps.sessions.revokeById(userId, sessionId, reason);
+  }
+
+  return {
+    ttlSeconds,
+
+    /** Starts a family for a new sign-in, bound to its session. */
+    issue: (input: { userId: string; sessionId: string | null }) => insert(input.userId, input.sessionId, randomUUID()),
+
+    /** Exchanges a live token for its successor in the same family; reuse of a rotated one revokes the family. */
+    async rotate(token: string, bindTo?: { sessionId: string | null }): Promise<{ token: string; userId: string; sessionId: string | null }> {
+      const invalid = () => new UnauthenticatedError('Refresh token invalid or expired', 'auth:invalid_refresh_token');
+      if (!looksLikeToken('ref', token)) throw invalid();
+      const tokenHash = hashToken(token);
+      const rotated = await deps.refreshTokens.markRotated(tokenHash, deps.clock.now());
+      if (!rotated) {
+        const known = await deps.refreshTokens.findByHash(tokenHash);
+        if (known?.rotatedAt && !known.revokedAt) {
+          await revokeFamily(known.familyId, known.userId, 'refresh_token_reuse');
+          await deps.audit.record({
+            type: 'refresh_token.reuse',
+            outcome: 'failure',
+            userId: known.userId,
+            details: { family_id: known.familyId },
+          });
+        }
+        throw invalid();
+      }
+      const sessionId = bindTo ? bindTo.sessionId : rotated.sessionId;
+      return { token: await insert(rotated.userId, sessionId, rotated.familyId), userId: rotated.userId, sessionId };
+    },
+
+    /**
+     * RFC 7009: revokes the token's family (and the sessions it was bound to) when it is ours;
+     * silently nothing otherwise. Returns whether something was revoked, for the audit trail.
+     */
+    async revoke(token: string): Promise<{ userId: string } | null> {
+      if (!looksLikeToken('ref', token)) return null;
+      const known = await deps.refreshTokens.findByHash(hashToken(token));
+      if (!known || known.revokedAt) return null;
+      await revokeFamily(known.familyId, known.userId, 'refresh_token_revoked');
+      await deps.audit.record({ type: 'refresh_token.revoked', outcome: 'success', userId: known.userId, details: { family_id: known.familyId } });
+      return { userId: known.userId };
+    },
+
+    async revokeAllForUser(userId: string, exceptSessionId?: string): Promise<number> {
+      return deps.refreshTokens.revokeAllForUser(userId, deps.clock.now(), exceptSessionId);
+    },
+
+    async revokeForSession(sessionId: string): Promise<void> {
+      await deps.refreshTokens.revokeForSession(sessionId, deps.clock.now());
+    },
+  };
+}
+
+export type RefreshTokenService = ReturnType<typeof createRefreshTokenService>;

@@ -1,0 +1,433 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
+import { createPasswordHasher, parseArgon2Params } from '../src/infra/password-hasher';
+import { createCredentialRepository } from '../src/data/credential.repository';
+import { createTestClock, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
+import { STRONG, STRONGER, bearer, httpClient, login, mailAfter, register, rows, tokenFromMail } from './password-test-helpers';
+
+const clock = createTestClock();
+let smtp: SmtpCatcher;
+let auth: AuthTestInstance;
+const http = httpClient(() => auth);
+
+beforeAll(async () => {
+  smtp = await startSmtpCatcher();
+  auth = await startAuthTestInstance({ clock, env: { SMTP_URL: smtp.url } });
+});
+afterAll(async () => {
+  await auth?.stop();
+  await smtp?.stop();
+});
+
+const countIdentities = async () => Number((await rows(auth, sql`select count(*)::int as n from identities`))[0]!.n);
+
+describe('registration', () => {
+  it('creates the account with an argon2id (OWASP) hash, emails a link and a code, and does not sign in', async () => {
+    const email = 'reg.new@example.com';
+    const before = smtp.messages.length;
+    const response = await http.post('/auth/register', { email, password: STRONG, name: 'Reg New' });
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toEqual({ message: expect.any(String), user: { email, name: 'Reg New' } });
+    expect(response.headers.get('set-cookie')).toBeNull();
+
+    const mail = await mailAfter(smtp, before, email, /Verify your/);
+    expect(mail.text).toMatch(/code: \d{6}/);
+    expect(mail.text).toContain(`${auth.config.publicUrl}/auth/verify-email?token=vfy_`);
+
+    const [stored] = await rows(
+      auth,
+      sql`select p.hash, i.email_verified_at from password_credentials p join identities i on i.id = p.user_id where i.email = ${email}`,
+    );
+    expect(String(stored!.hash)).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(stored!.email_verified_at).toBeNull();
+    // The plain password is nowhere in the database.
+    const dump = JSON.stringify(await rows(auth, sql`select * from password_credentials`)) + JSON.stringify(await rows(auth, sql`select * from audit_events`));
+    expect(dump).not.toContain(STRONG);
+    const outbox = await rows(auth, sql`select topic, payload from outbox where payload->>'email' = ${email}`);
+    expect(outbox.map((row) => row.topic)).toContain('user.created');
+  });
+
+  it('answers an existing email exactly like a new one, emails the owner, and leaves the password alone', async () => {
+    const email = 'reg.exists@example.com';
+    await register(auth, smtp, email);
+    const before = smtp.messages.length;
+    const again = await http.post('/auth/register', { email, password: STRONGER, name: 'Reg New' });
+    const fresh = await http.post('/auth/register', { email: 'reg.fresh@example.com', password: STRONGER, name: 'Reg New' });
+    expect(again.status).toBe(fresh.status);
+    const [a, b] = [(await again.json()) as { user: { email: string } }, (await fresh.json()) as { user: { email: string } }];
+    expect({ ...a, user: { ...a.user, email: 'x' } }).toEqual({ ...b, user: { ...b.user, email: 'x' } });
+    await mailAfter(smtp, before, email, /already have/);
+    expect((await login(auth, email, STRONG)).status).toBe(200);
+    expect((await login(auth, email, STRONGER)).status).toBe(401);
+  });
+
+  it('spends about the same time on an existing email as on a new one', async () => {
+    await register(auth, smtp, 'reg.timing@example.com');
+    const time = async (email: string) => {
+      const started = performance.now();
+      expect((await http.post('/auth/register', { email, password: STRONG })).status).toBe(201);
+      return performance.now() - started;
+    };
+    const existing: number[] = [];
+    const fresh: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      existing.push(await time('reg.timing@example.com'));
+      fresh.push(await time(`reg.timing${i}@example.com`));
+    }
+    const median = (values: number[]) => values.sort((x, y) => x - y)[1]!;
+    // Both pay one argon2id hash; everything else a new account needs happens after the answer.
+    expect(median(existing)).toBeGreaterThan(median(fresh) * 0.5);
+  });
+
+  it('rejects common passwords, short ones and ones containing the email, storing nothing', async () => {
+    const before = await countIdentities();
+    const cases: [string, string][] = [
+      ['password123', 'auth:password_common'],
+      ['Qwerty123', 'auth:password_common'],
+      ['short', 'auth:password_too_short'],
+      ['weakling.person-2024', 'auth:password_contains_email'],
+      ['x'.repeat(300), 'auth:password_too_long'],
+    ];
+    for (const [password, code] of cases) {
+      const response = await http.post('/auth/register', { email: 'weakling.person@example.com', password });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ status: 400, code, fields: ['password'] });
+    }
+    expect(await countIdentities()).toBe(before);
+  });
+});
+
+describe('login', () => {
+  it('signs in with cookie and token; unverified emails may sign in and see email_verified false', async () => {
+    const email = 'login.ok@example.com';
+    await register(auth, smtp, email);
+    const { status, body, response } = await login(auth, email, STRONG);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ expires_in: 86400, user: { email, email_verified: false } });
+    expect(String(body.session_token)).toMatch(/^sess_/);
+    expect(response.headers.get('set-cookie')).toMatch(/session_token=sess_.*HttpOnly/i);
+    const me = await http.get('/me', bearer(String(body.session_token)));
+    expect(await me.json()).toMatchObject({ email, email_verified: false });
+    const audit = await rows(auth, sql`select type, outcome, method from audit_events where type = 'signin' and outcome = 'success' and method = 'pwd'`);
+    expect(audit.length).toBeGreaterThan(0);
+  });
+
+  it('accepts the email in any case and the password in another Unicode normal form', async () => {
+    const email = 'login.unicode@example.com';
+    const composed = 'caf\u00e9-harbour-kettle-93';
+    await register(auth, smtp, email, composed);
+    expect((await login(auth, 'Login.Unicode@Example.com', composed.normalize('NFD'))).status).toBe(200);
+  });
+
+  it('answers unknown emails, wrong passwords and password-less accounts the same way', async () => {
+    const email = 'login.parity@example.com';
+    await register(auth, smtp, email);
+    await auth.identities.createWithEvent({ email: 'otp.only@example.com', verified: true });
+    const answers = await Promise.all([
+      login(auth, 'nobody.here@example.com', STRONG),
+      login(auth, email, STRONGER),
+      login(auth, 'otp.only@example.com', STRONG),
+    ]);
+    for (const answer of answers) {
+      expect(answer.status).toBe(401);
+      expect(answer.body).toEqual(answers[0]!.body);
+    }
+    expect(answers[0]!.body).toMatchObject({ code: 'auth:invalid_credentials' });
+    const failures = await rows(auth, sql`select details->>'reason' as reason from audit_events where type = 'signin' and outcome = 'failure'`);
+    expect(failures.map((row) => row.reason)).toEqual(expect.arrayContaining(['unknown_email', 'wrong_password', 'no_password']));
+  });
+
+  it('spends about the same time on an unknown email as on a wrong password (dummy hash)', async () => {
+    const email = 'login.timing@example.com';
+    await register(auth, smtp, email);
+    await login(auth, 'warmup.unknown@example.com', STRONG);
+    const time = async (who: string) => {
+      const started = performance.now();
+      await login(auth, who, STRONGER);
+      return performance.now() - started;
+    };
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      known.push(await time(email));
+      unknown.push(await time(`timing.unknown${i}@example.com`));
+    }
+    const median = (values: number[]) => values.sort((x, y) => x - y)[1]!;
+    // Both pay one argon2id verification (tens of ms); without the dummy hash unknown would be ~1 ms.
+    expect(median(unknown)).toBeGreaterThan(median(known) * 0.5);
+  });
+
+  it('rehashes a stored hash made with older parameters on the next successful login', async () => {
+    const email = 'login.rehash@example.com';
+    await register(auth, smtp, email);
+    const [identity] = await rows(auth, sql`select id from identities where email = ${email}`);
+    const weak = createPasswordHasher({ memoryCost: 4096, timeCost: 1, parallelism: 1 });
+    await createCredentialRepository(auth.db).setPasswordHash(String(identity!.id), await weak.hash(STRONG), new Date());
+    expect((await login(auth, email, STRONG)).status).toBe(200);
+    const [after] = await rows(auth, sql`select hash from password_credentials where user_id = ${identity!.id}`);
+    expect(parseArgon2Params(String(after!.hash))).toMatchObject({ algorithm: 'argon2id', memoryCost: 19456, timeCost: 2, parallelism: 1 });
+    expect((await login(auth, email, STRONG)).status).toBe(200);
+  });
+});
+
+describe('lockout', () => {
+  it('pauses password sign-in after 5 failures with a growing cooldown, audits it, and lets other methods through', async () => {
+    const email = 'lock.me@example.com';
+    await register(auth, smtp, email);
+    for (let i = 0; i < 5; i++) expect((await login(auth, email, `wrong-guess-${i}-xyz`)).status).toBe(401);
+    const locked = await login(auth, email, STRONG);
+    expect(locked.status).toBe(429);
+    expect(locked.body).toMatchObject({ code: 'auth:password_locked' });
+    expect(Number(locked.response.headers.get('retry-after'))).toBe(30);
+    const [lockout] = await rows(auth, sql`select user_id, details from audit_events where type = 'lockout'`);
+    expect(lockout).toBeDefined();
+
+    // Email OTP still works for the real owner while passwords are paused.
+    const before = smtp.messages.length;
+    expect((await http.post('/auth/email/login/start', { email })).status).toBe(200);
+    const code = /\b(\d{6})\b/.exec((await mailAfter(smtp, before, email, /sign-in code/)).text)![1];
+    expect((await http.post('/auth/email/login/finish', { email, code })).status).toBe(200);
+
+    // After the cooldown one more failure doubles it; the right password then works after that.
+    clock.advance(31_000);
+    expect((await login(auth, email, 'wrong-again-xyz')).status).toBe(401);
+    const doubled = await login(auth, email, STRONG);
+    expect(doubled.status).toBe(429);
+    expect(Number(doubled.response.headers.get('retry-after'))).toBe(60);
+    clock.advance(61_000);
+    expect((await login(auth, email, STRONG)).status).toBe(200);
+    // Success reset the counter: one failure does not lock again.
+    expect((await login(auth, email, 'wrong-once-more')).status).toBe(401);
+    expect((await login(auth, email, STRONG)).status).toBe(200);
+  });
+
+  it('locks unknown emails exactly like known ones (no enumeration through the lockout)', async () => {
+    const known = 'lock.known@example.com';
+    await register(auth, smtp, known);
+    const unknown = 'lock.unknown@example.com';
+    for (let i = 0; i < 5; i++) {
+      await login(auth, known, `nope-${i}-guess`);
+      await login(auth, unknown, `nope-${i}-guess`);
+    }
+    const [a, b] = [await login(auth, known, STRONG), await login(auth, unknown, STRONG)];
+    expect(a.status).toBe(429);
+    expect(b.status).toBe(429);
+    expect(a.body).toEqual(b.body);
+  });
+
+  it('counts parallel failures atomically and caps the cooldown', async () => {
+    const email = 'lock.parallel@example.com';
+    await register(auth, smtp, email);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => login(auth, email, `parallel-${i}-bad`)));
+    const key = createHash('sha256').update(`password-failures:${email}`).digest('hex');
+    const [state] = await rows(auth, sql`select failures, locked_until from password_failures where email_hash = ${key}`);
+    expect(Number(state!.failures)).toBe(8);
+    const lockedFor = (new Date(String(state!.locked_until)).getTime() - clock.now().getTime()) / 1000;
+    expect(lockedFor).toBeGreaterThan(200);
+    expect(lockedFor).toBeLessThanOrEqual(900);
+    // Hammering during the pause is refused without counting, so it cannot extend the pause.
+    for (let i = 0; i < 3; i++) expect((await login(auth, email, 'during-lock')).status).toBe(429);
+    const [still] = await rows(auth, sql`select failures from password_failures where email_hash = ${key}`);
+    expect(Number(still!.failures)).toBe(8);
+  });
+});
+
+describe('forgot and reset password', () => {
+  it('answers known and unknown emails identically and mails only the account owner', async () => {
+    const email = 'forgot.known@example.com';
+    await register(auth, smtp, email);
+    const before = smtp.messages.length;
+    const known = await http.post('/auth/forgot-password', { email });
+    const unknown = await http.post('/auth/forgot-password', { email: 'forgot.unknown@example.com' });
+    expect(known.status).toBe(200);
+    expect(unknown.status).toBe(200);
+    expect(await known.json()).toEqual(await unknown.json());
+    await mailAfter(smtp, before, email, /Reset your/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(smtp.messages.slice(before).some((m) => m.to.includes('forgot.unknown@example.com'))).toBe(false);
+  });
+
+  it('resets once with the emailed token, signs out every session, and the token cannot be reused', async () => {
+    const email = 'reset.me@example.com';
+    await register(auth, smtp, email);
+    const session = String((await login(auth, email, STRONG)).body.session_token);
+    const before = smtp.messages.length;
+    await http.post('/auth/forgot-password', { email });
+    const token = tokenFromMail((await mailAfter(smtp, before, email, /Reset your/)).text);
+    expect(token).toMatch(/^rst_/);
+
+    // A rejected password does not burn the link.
+    const weak = await http.post('/auth/reset-password', { token, password: 'password1' });
+    expect(weak.status).toBe(400);
+    const reset = await http.post('/auth/reset-password', { token, password: STRONGER });
+    expect(reset.status).toBe(200);
+    expect((await http.get('/me', bearer(session))).status).toBe(401);
+    expect((await http.post('/auth/reset-password', { token, password: 'another-fine-passphrase-1' })).status).toBe(400);
+    expect((await login(auth, email, STRONG)).status).toBe(401);
+    const ok = await login(auth, email, STRONGER);
+    expect(ok.status).toBe(200);
+    // The link proved the mailbox: the address is now verified.
+    expect(ok.body).toMatchObject({ user: { email_verified: true } });
+    await mailAfter(smtp, before, email, /password was changed/);
+    const stored = await rows(auth, sql`select token_hash from account_tokens where purpose = 'reset_password'`);
+    expect(JSON.stringify(stored)).not.toContain(token);
+    const audit = await rows(auth, sql`select type from audit_events where type = 'password.reset'`);
+    expect(audit).toHaveLength(1);
+  });
+
+  it('expires reset tokens after one hour and accepts only the newest', async () => {
+    const email = 'reset.expire@example.com';
+    await register(auth, smtp, email);
+    let before = smtp.messages.length;
+    await http.post('/auth/forgot-password', { email });
+    const first = tokenFromMail((await mailAfter(smtp, before, email, /Reset your/)).text);
+    before = smtp.messages.length;
+    await http.post('/auth/forgot-password', { email });
+    const second = tokenFromMail((await mailAfter(smtp, before, email, /Reset your/)).text);
+    expect((await http.post('/auth/reset-password', { token: first, password: STRONGER })).status).toBe(400);
+    clock.advance(3600_000 + 1_000);
+    const expired = await http.post('/auth/reset-password', { token: second, password: STRONGER });
+    expect(expired.status).toBe(400);
+    expect(await expired.json()).toMatchObject({ code: 'auth:invalid_token' });
+  });
+});
+
+describe('change password', () => {
+  it('needs the current password, keeps this session, signs out the others, and notifies by email', async () => {
+    const email = 'change.pw@example.com';
+    await register(auth, smtp, email);
+    const current = String((await login(auth, email, STRONG)).body.session_token);
+    const other = String((await login(auth, email, STRONG)).body.session_token);
+    const wrong = await http.post('/auth/change-password', { current_password: 'not-my-password', new_password: STRONGER }, bearer(current));
+    expect(wrong.status).toBe(403);
+    expect(await wrong.json()).toMatchObject({ code: 'auth:wrong_password' });
+    const weak = await http.post('/auth/change-password', { current_password: STRONG, new_password: 'iloveyou' }, bearer(current));
+    expect(weak.status).toBe(400);
+    const before = smtp.messages.length;
+    const changed = await http.post('/auth/change-password', { current_password: STRONG, new_password: STRONGER }, bearer(current));
+    expect(changed.status).toBe(200);
+    expect(await changed.json()).toMatchObject({ revoked_sessions: 1 });
+    expect((await http.get('/me', bearer(current))).status).toBe(200);
+    expect((await http.get('/me', bearer(other))).status).toBe(401);
+    expect((await login(auth, email, STRONGER)).status).toBe(200);
+    await mailAfter(smtp, before, email, /password was changed/);
+    expect((await http.post('/auth/change-password', { current_password: STRONG, new_password: STRONGER })).status).toBe(401);
+  });
+});
+
+describe('breached passwords (HIBP range API, played by a local server)', () => {
+  let hibp: Server;
+  let hibpUrl: string;
+  const requests: { url: string; padding: string | undefined }[] = [];
+  const breached = 'hunter2-but-much-longer-now';
+
+  beforeAll(async () => {
+    const sha1 = createHash('sha1').update(breached).digest('hex').toUpperCase();
+    hibp = createServer((req, res) => {
+      requests.push({ url: req.url ?? '', padding: req.headers['add-padding'] as string | undefined });
+      const prefix = /^\/range\/([0-9A-F]{5})$/.exec(req.url ?? '')?.[1];
+      if (!prefix) return void res.writeHead(404).end();
+      const lines = ['0018A45C4D1DEF81644B54AB7F969B88D65:1', '00D4F6E8FA6EECAD2A3AA415EEC418D38EC:0'];
+      if (prefix === sha1.slice(0, 5)) lines.push(`${sha1.slice(5)}:42`);
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(lines.join('\r\n'));
+    });
+    await new Promise<void>((resolve) => hibp.listen(0, '127.0.0.1', resolve));
+    hibpUrl = `http://127.0.0.1:${(hibp.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => hibp.close(() => resolve())));
+
+  it('rejects a breached password, sending only a 5-character SHA-1 prefix with padding', async () => {
+    const instance = await startAuthTestInstance({ env: { SMTP_URL: smtp.url, HIBP_ENABLED: 'true', HIBP_API_URL: hibpUrl } });
+    try {
+      const client = httpClient(() => instance);
+      const rejected = await client.post('/auth/register', { email: 'hibp.bad@example.com', password: breached });
+      expect(rejected.status).toBe(400);
+      expect(await rejected.json()).toMatchObject({ code: 'auth:password_breached' });
+      expect(requests.at(-1)).toEqual({ url: expect.stringMatching(/^\/range\/[0-9A-F]{5}$/), padding: 'true' });
+      const accepted = await client.post('/auth/register', { email: 'hibp.good@example.com', password: STRONG });
+      expect(accepted.status).toBe(201);
+    } finally {
+      await instance.stop();
+    }
+  });
+
+  it('fails open when the API is unreachable', async () => {
+    const instance = await startAuthTestInstance({ env: { SMTP_URL: smtp.url, HIBP_ENABLED: 'true', HIBP_API_URL: 'http://127.0.0.1:9' } });
+    try {
+      const response = await httpClient(() => instance).post('/auth/register', { email: 'hibp.down@example.com', password: breached });
+      expect(response.status).toBe(201);
+    } finally {
+      await instance.stop();
+    }
+  });
+});
+
+describe('bad input is a 4xx and stores nothing', () => {
+  it('rejects malformed JSON, wrong types, oversize fields and unicode oddities on every password endpoint', async () => {
+    const identities = await countIdentities();
+    const credentials = Number((await rows(auth, sql`select count(*)::int as n from password_credentials`))[0]!.n);
+    const tokens = Number((await rows(auth, sql`select count(*)::int as n from account_tokens`))[0]!.n);
+    const endpoints = ['/auth/register', '/auth/login', '/auth/forgot-password', '/auth/reset-password', '/auth/change-password'];
+    const bodies: unknown[] = [
+      '{"email": "x@example.com", "password": ',
+      '[]',
+      'null',
+      { email: 42, password: STRONG },
+      { email: ['a@example.com'], password: STRONG },
+      { email: 'bad.types@example.com', password: 12345678 },
+      { email: `${'a'.repeat(250)}@example.com`, password: STRONG },
+      { email: 'oversize@example.com', password: 'p'.repeat(5000) },
+      { email: 'üñí@exämple.com', password: STRONG },
+      { email: 'zero\u200Bwidth@example.com', password: STRONG },
+      { email: 'rtl\u202Eoverride@example.com', password: STRONG },
+      { email: 'nul\u0000byte@example.com', password: STRONG },
+      { email: 'two@@example.com', password: STRONG },
+      { email: 'extra.field@example.com', password: STRONG, admin: true },
+      { token: { $ne: null }, password: STRONG },
+    ];
+    for (const path of endpoints) {
+      for (const body of bodies) {
+        const response = await http.post(path, body);
+        expect(response.status, `${path} ${JSON.stringify(body)}`).toBeGreaterThanOrEqual(400);
+        expect(response.status, `${path} ${JSON.stringify(body)}`).toBeLessThan(500);
+        const answer = (await response.json()) as { status: number; code: string };
+        expect(answer.status).toBe(response.status);
+        expect(answer.code).toMatch(/^(request|auth):/);
+      }
+    }
+    const huge = await http.post('/auth/register', { email: 'huge@example.com', password: 'x'.repeat(200_000) });
+    expect(huge.status).toBe(413);
+    expect(await countIdentities()).toBe(identities);
+    expect(Number((await rows(auth, sql`select count(*)::int as n from password_credentials`))[0]!.n)).toBe(credentials);
+    expect(Number((await rows(auth, sql`select count(*)::int as n from account_tokens`))[0]!.n)).toBe(tokens);
+  });
+});
+
+describe('rate limits', () => {
+  it('limits sign-in to 3 per 10 s per IP', async () => {
+    const instance = await startAuthTestInstance({ env: { SMTP_URL: smtp.url, RATE_LIMITS_ENABLED: 'true' } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await login(instance, 'rl.someone@example.com', STRONG)).status);
+      expect(statuses).toEqual([401, 401, 401, 429]);
+      const register = httpClient(() => instance);
+      const signups: number[] = [];
+      for (let i = 0; i < 4; i++) signups.push((await register.post('/auth/register', { email: `rl${i}@example.com`, password: STRONG })).status);
+      expect(signups).toEqual([201, 201, 201, 429]);
+      // One address, many clients: the per-address mail budget (3 a minute) still holds.
+      const sameAddress: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const response = await register.post('/auth/register', { email: 'rl.victim@example.com', password: STRONG }, { 'x-forwarded-for': `198.51.100.${i + 1}` });
+        sameAddress.push(response.status);
+      }
+      expect(sameAddress).toEqual([201, 201, 201, 429]);
+    } finally {
+      await instance.stop();
+    }
+  });
+});
