@@ -82,6 +82,32 @@ describe('seed 000 curl examples against `pnpm dev`', () => {
     expect(text).toContain('# TYPE gateway_auth_cache_lookups_total counter');
   });
 
+  it('RSS: curl http://localhost:30000/rss/m/my-coffee-shop/blogs.xml (the seeded Malet)', async () => {
+    const xml = await shell('curl http://localhost:30000/rss/m/my-coffee-shop/blogs.xml');
+    expect(xml).toContain('<rss version="2.0"');
+    expect(xml).toContain('<atom:link');
+    expect((xml.match(/<item>/g) ?? []).length).toBe(3);
+  });
+
+  it('email OTP: the seed\'s start and finish curls, the code read from the maildev inbox', async () => {
+    const start = await shell(`curl -X POST http://localhost:3008/auth/email/login/start \\
+-H "Content-Type: application/json" \\
+-d '{"email": "user@example.com"}'`);
+    expect(JSON.parse(start)).toBeTypeOf('object');
+    // maildev's REST API: the newest message to the address holds the code.
+    const inbox = JSON.parse(await shell('curl -s http://localhost:1080/api/email')) as { to: { address: string }[]; subject: string; text: string }[];
+    const mail = inbox.filter((m) => m.to.some((to) => to.address === 'user@example.com') && /code/i.test(m.subject)).at(-1);
+    const code = /\b(\d{6})\b/.exec(mail?.text ?? '')?.[1];
+    expect(code).toMatch(/^\d{6}$/);
+    const finish = await shell(
+      `curl -X POST http://localhost:3008/auth/email/login/finish \\
+-H "Content-Type: application/json" \\
+-d '{"email": "user@example.com", "code": "'$CODE'"}'`,
+      { CODE: code! },
+    );
+    expect(JSON.parse(finish)).toMatchObject({ session_token: expect.stringMatching(/^sess_/), user: { email: 'user@example.com' } });
+  });
+
   it('keeps its data across a restart (Ctrl-C, then pnpm dev again)', async () => {
     expect(await interrupt(suite.child)).toBe(true);
     expect(suite.output()).toContain('Stopped.');

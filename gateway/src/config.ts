@@ -1,4 +1,4 @@
-import { baseEnvShape, httpUrl, loadConfig, port, refuseDevSecretsInProduction, z } from '@malet/config';
+import { baseConfig, baseEnvShape, httpUrl, loadConfig, port, refuseDevSecretsInProduction, z } from '@malet/config';
 
 export const gatewayEnvSchema = z
   .object({
@@ -27,11 +27,7 @@ export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env) {
   const raw = loadConfig(gatewayEnvSchema, env);
   return {
-    production: raw.NODE_ENV === 'production',
-    logLevel: raw.LOG_LEVEL,
-    http: { host: raw.HOST, port: raw.PORT, shutdownGraceMs: raw.SHUTDOWN_GRACE_MS },
-    redisUrl: raw.REDIS_URL,
-    internalTokenSecret: raw.INTERNAL_TOKEN_SECRET,
+    ...baseConfig(raw),
     services: {
       auth: raw.AUTH_URL,
       users: raw.USERS_URL,

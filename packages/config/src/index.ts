@@ -87,6 +87,25 @@ export const baseEnvShape = {
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
 };
 
+/** The settings every process derives from `baseEnvShape` (plus its own PORT), shaped once. */
+export function baseConfig(raw: {
+  NODE_ENV: string;
+  LOG_LEVEL: z.infer<typeof logLevel>;
+  HOST: string;
+  PORT: number;
+  SHUTDOWN_GRACE_MS: number;
+  INTERNAL_TOKEN_SECRET: string;
+  REDIS_URL?: string | undefined;
+}) {
+  return {
+    production: raw.NODE_ENV === 'production',
+    logLevel: raw.LOG_LEVEL,
+    http: { host: raw.HOST, port: raw.PORT, shutdownGraceMs: raw.SHUTDOWN_GRACE_MS },
+    internalTokenSecret: raw.INTERNAL_TOKEN_SECRET,
+    redisUrl: raw.REDIS_URL,
+  };
+}
+
 /** Production may not run on the published dev secret. */
 export function refuseDevSecretsInProduction(
   value: { NODE_ENV: string; INTERNAL_TOKEN_SECRET: string },

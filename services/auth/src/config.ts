@@ -1,4 +1,4 @@
-import { baseEnvShape, flag, httpUrl, loadConfig, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
+import { baseConfig, baseEnvShape, flag, httpUrl, loadConfig, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
 import { parseSecretKey } from './domain/secret-box';
 
 /** Published, so refused in production like the internal token secret. */
@@ -128,12 +128,8 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
       .map((item) => item.trim().toLowerCase())
       .filter(Boolean);
   return {
-    production: raw.NODE_ENV === 'production',
-    logLevel: raw.LOG_LEVEL,
-    http: { host: raw.HOST, port: raw.PORT, shutdownGraceMs: raw.SHUTDOWN_GRACE_MS },
+    ...baseConfig(raw),
     databaseUrl: raw.DATABASE_URL,
-    redisUrl: raw.REDIS_URL,
-    internalTokenSecret: raw.INTERNAL_TOKEN_SECRET,
     usersUrl: raw.USERS_URL,
     dev: { enabled: raw.DEV_MODE, seedEmails: list(raw.DEV_SEED_EMAILS), adminEmails: list(raw.DEV_ADMIN_EMAILS) },
     session: { ttlSeconds: raw.SESSION_TTL_SECONDS },

@@ -1,4 +1,4 @@
-import { baseEnvShape, httpUrl, loadConfig, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
+import { baseConfig, baseEnvShape, httpUrl, loadConfig, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
 
 export const contentFeedEnvSchema = z
   .object({
@@ -22,11 +22,8 @@ export type ContentFeedConfig = ReturnType<typeof loadContentFeedConfig>;
 export function loadContentFeedConfig(env: Record<string, string | undefined> = process.env) {
   const raw = loadConfig(contentFeedEnvSchema, env);
   return {
-    production: raw.NODE_ENV === 'production',
-    logLevel: raw.LOG_LEVEL,
-    http: { host: raw.HOST, port: raw.PORT, shutdownGraceMs: raw.SHUTDOWN_GRACE_MS },
+    ...baseConfig(raw),
     databaseUrl: raw.DATABASE_URL,
-    internalTokenSecret: raw.INTERNAL_TOKEN_SECRET,
     publicBaseUrl: raw.PUBLIC_BASE_URL,
   };
 }

@@ -1,4 +1,4 @@
-import { baseEnvShape, httpUrl, loadConfig, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
+import { baseConfig, baseEnvShape, httpUrl, loadConfig, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
 
 export const scimEnvSchema = z
   .object({
@@ -15,11 +15,8 @@ export type ScimConfig = ReturnType<typeof loadScimConfig>;
 export function loadScimConfig(env: Record<string, string | undefined> = process.env) {
   const raw = loadConfig(scimEnvSchema, env);
   return {
-    production: raw.NODE_ENV === 'production',
-    logLevel: raw.LOG_LEVEL,
-    http: { host: raw.HOST, port: raw.PORT, shutdownGraceMs: raw.SHUTDOWN_GRACE_MS },
+    ...baseConfig(raw),
     databaseUrl: raw.DATABASE_URL,
-    internalTokenSecret: raw.INTERNAL_TOKEN_SECRET,
     publicUrl: raw.PUBLIC_URL,
   };
 }

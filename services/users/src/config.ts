@@ -1,4 +1,4 @@
-import { baseEnvShape, loadConfig, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
+import { baseConfig, baseEnvShape, loadConfig, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
 
 export const usersEnvSchema = z
   .object({
@@ -13,10 +13,7 @@ export type UsersConfig = ReturnType<typeof loadUsersConfig>;
 export function loadUsersConfig(env: Record<string, string | undefined> = process.env) {
   const raw = loadConfig(usersEnvSchema, env);
   return {
-    production: raw.NODE_ENV === 'production',
-    logLevel: raw.LOG_LEVEL,
-    http: { host: raw.HOST, port: raw.PORT, shutdownGraceMs: raw.SHUTDOWN_GRACE_MS },
+    ...baseConfig(raw),
     databaseUrl: raw.DATABASE_URL,
-    internalTokenSecret: raw.INTERNAL_TOKEN_SECRET,
   };
 }

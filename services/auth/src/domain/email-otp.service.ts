@@ -5,7 +5,7 @@ import type { Mailer } from '../infra/mailer';
 import type { AuditLog } from './audit';
 import type { Clock } from './clock';
 import type { CompleteSignIn, SignInMeta, SignInResult } from './sign-in';
-import { findOrCreateVerifiedIdentity, type PasswordlessIdentities } from './passwordless-identity';
+import { findOrCreateVerifiedIdentity, sendSignInMail, type PasswordlessIdentities } from './passwordless-identity';
 
 /** Error codes of passwordless sign-in, declared once. */
 export const passwordlessErrors = {
@@ -76,26 +76,18 @@ export function createEmailOtpService(deps: {
       { supersede: true, now },
     );
     const minutes = Math.round(ttlSeconds / 60);
-    try {
-      await deps.mailer.send({
-        to: input.email,
+    await sendSignInMail(deps, {
+      email: input.email,
+      meta: input.meta,
+      auditType: 'otp.sent',
+      method: EMAIL_OTP_METHOD,
+      onFailure: passwordlessErrors.mailUnavailable,
+      mail: {
         subject: 'Your Malet sign-in code',
         text: `Your Malet sign-in code is ${code}\n\nIt expires in ${minutes} minutes. If you did not ask for it, ignore this email: nobody can sign in without the code.\n`,
         html: `<p>Your Malet sign-in code is</p><p style="font-size:24px;font-weight:bold;letter-spacing:4px">${code}</p><p>It expires in ${minutes} minutes. If you did not ask for it, ignore this email: nobody can sign in without the code.</p>`,
-      });
-    } catch (error) {
-      await deps.audit.record({
-        type: 'otp.sent',
-        outcome: 'failure',
-        method: EMAIL_OTP_METHOD,
-        ...input.meta,
-        details: { email: input.email, reason: 'mail_failed' },
-      });
-      throw Object.assign(passwordlessErrors.mailUnavailable(), { cause: error });
-    }
-    // The same look-up for every address, so the audit row costs known and unknown emails alike.
-    const userId = (await deps.identities.findByEmail(input.email))?.id ?? null;
-    await deps.audit.record({ type: 'otp.sent', outcome: 'success', userId, method: EMAIL_OTP_METHOD, ...input.meta, details: { email: input.email } });
+      },
+    });
     return { expiresIn: ttlSeconds };
   }
 

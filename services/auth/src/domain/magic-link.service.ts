@@ -4,7 +4,7 @@ import type { Mailer } from '../infra/mailer';
 import type { AuditLog } from './audit';
 import type { Clock } from './clock';
 import { passwordlessErrors } from './email-otp.service';
-import { findOrCreateVerifiedIdentity, type PasswordlessIdentities } from './passwordless-identity';
+import { findOrCreateVerifiedIdentity, sendSignInMail, type PasswordlessIdentities } from './passwordless-identity';
 import type { CompleteSignIn, SignInMeta, SignInResult } from './sign-in';
 
 export const MAGIC_LINK_METHOD = 'magic_link';
@@ -84,26 +84,18 @@ export function createMagicLinkService(deps: {
     );
     const link = `${deps.publicUrl}/auth/magic-link/callback?token=${encodeURIComponent(token)}`;
     const minutes = Math.round(ttlSeconds / 60);
-    try {
-      await deps.mailer.send({
-        to: input.email,
+    await sendSignInMail(deps, {
+      email: input.email,
+      meta: input.meta,
+      auditType: 'magic_link.sent',
+      method: MAGIC_LINK_METHOD,
+      onFailure: passwordlessErrors.mailUnavailable,
+      mail: {
         subject: 'Your Malet sign-in link',
         text: `Sign in to Malet by opening this link:\n\n${link}\n\nIt works once and expires in ${minutes} minutes. If you did not ask for it, ignore this email.\n`,
         html: `<p>Sign in to Malet by opening this link:</p><p><a href="${link}">Sign in to Malet</a></p><p>It works once and expires in ${minutes} minutes. If you did not ask for it, ignore this email.</p>`,
-      });
-    } catch (error) {
-      await deps.audit.record({
-        type: 'magic_link.sent',
-        outcome: 'failure',
-        method: MAGIC_LINK_METHOD,
-        ...input.meta,
-        details: { email: input.email, reason: 'mail_failed' },
-      });
-      throw Object.assign(passwordlessErrors.mailUnavailable(), { cause: error });
-    }
-    // The same look-up for every address, so the audit row costs known and unknown emails alike.
-    const userId = (await deps.identities.findByEmail(input.email))?.id ?? null;
-    await deps.audit.record({ type: 'magic_link.sent', outcome: 'success', userId, method: MAGIC_LINK_METHOD, ...input.meta, details: { email: input.email } });
+      },
+    });
     return { expiresIn: ttlSeconds };
   }
 

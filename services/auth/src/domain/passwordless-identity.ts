@@ -1,4 +1,7 @@
 import type { IdentityRepository, IdentityRow } from '../data/identity.repository';
+import type { OutgoingMail, Mailer } from '../infra/mailer';
+import type { AuditLog } from './audit';
+import type { SignInMeta } from './sign-in';
 
 export type PasswordlessIdentities = Pick<IdentityRepository, 'findByEmail' | 'createWithEvent' | 'markEmailVerified'>;
 
@@ -27,4 +30,24 @@ export async function findOrCreateVerifiedIdentity(
   const { identity, created } = await identities.createWithEvent({ email, verified: true });
   if (created) hooks.onSignUp();
   return identity;
+}
+
+/**
+ * Mails a sign-in code or link and audits the attempt, the same way for every address: a known
+ * and an unknown email cost the same look-up, so neither timing nor the answer tells them apart.
+ * A mail failure is audited and reported as the given error.
+ */
+export async function sendSignInMail(
+  deps: { mailer: Mailer; audit: AuditLog; identities: Pick<IdentityRepository, 'findByEmail'> },
+  input: { email: string; meta: SignInMeta; mail: Omit<OutgoingMail, 'to'>; auditType: string; method: string; onFailure: () => Error },
+): Promise<void> {
+  const audited = { type: input.auditType, method: input.method, ...input.meta };
+  try {
+    await deps.mailer.send({ to: input.email, ...input.mail });
+  } catch (error) {
+    await deps.audit.record({ ...audited, outcome: 'failure', details: { email: input.email, reason: 'mail_failed' } });
+    throw Object.assign(input.onFailure(), { cause: error });
+  }
+  const userId = (await deps.identities.findByEmail(input.email))?.id ?? null;
+  await deps.audit.record({ ...audited, outcome: 'success', userId, details: { email: input.email } });
 }
