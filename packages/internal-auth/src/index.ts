@@ -60,17 +60,30 @@ export function createInternalTokenSigner(options: { secret: string; issuer: str
 
 export type InternalTokenSigner = ReturnType<typeof createInternalTokenSigner>;
 
-export function createInternalTokenVerifier(options: { secret: string; allowedCallers?: string[] }) {
+/**
+ * Verifies internal tokens. The gateway reuses one token per session for a while, so a token
+ * verified once is remembered (by its exact text) until it expires: a signature is checked once,
+ * not on every request. Expiry is still enforced on every call.
+ */
+export function createInternalTokenVerifier(options: { secret: string; allowedCallers?: string[]; cacheSize?: number }) {
   const key = keyFrom(options.secret);
+  const verified = new Map<string, { identity: InternalIdentity; expiresAt: number }>();
+  const cacheSize = options.cacheSize ?? 10_000;
+
   return async function verifyInternalToken(token: string | undefined): Promise<InternalIdentity> {
     if (!token) throw new UnauthenticatedError('Internal token required', 'internal:token_missing');
+    const known = verified.get(token);
+    if (known) {
+      if (known.expiresAt > Date.now()) return known.identity;
+      verified.delete(token);
+    }
     try {
       const { payload } = await jwtVerify(token, key, { audience: AUDIENCE, algorithms: [ALGORITHM] });
       const caller = typeof payload.iss === 'string' ? payload.iss : '';
       if (options.allowedCallers && !options.allowedCallers.includes(caller)) {
         throw new UnauthenticatedError('Caller not allowed', 'internal:caller_not_allowed');
       }
-      return {
+      const identity: InternalIdentity = {
         caller,
         userId: payload.sub ?? null,
         email: stringOrNull(payload.email),
@@ -79,6 +92,10 @@ export function createInternalTokenVerifier(options: { secret: string; allowedCa
         roles: stringArray(payload.roles),
         amr: stringArray(payload.amr),
       };
+      // Oldest first out: Map keeps insertion order.
+      if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
+      verified.set(token, { identity, expiresAt: (payload.exp ?? 0) * 1000 });
+      return identity;
     } catch (error) {
       if (error instanceof UnauthenticatedError) throw error;
       if (error instanceof joseErrors.JOSEError) {

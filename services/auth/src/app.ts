@@ -3,7 +3,7 @@ import { createHttpApp, finishHttpApp } from '@malet/http-server';
 import { createInternalTokenSigner, createInternalTokenVerifier } from '@malet/internal-auth';
 import { createSubgraphServer, subgraphMiddleware } from '@malet/graphql-server';
 import type { Logger } from '@malet/logging';
-import { createMetrics, type Metrics } from '@malet/metrics';
+import { createMetrics, promClient, type Metrics } from '@malet/metrics';
 import { createOutboxRelay } from '@malet/outbox';
 import type { AuthConfig } from './config';
 import type { AuthDb } from './data/db';
@@ -141,7 +141,13 @@ export async function createAuthApp(deps: AuthDependencies) {
   const magicLinks = createMagicLinkService({ ...passwordless, publicUrl: config.publicUrl, returnToAllowlist: config.returnToAllowlist });
 
   // Passwords, account operations (verification, email change), refresh tokens, session lists.
-  const passwordHasher = createPasswordHasher(config.passwords.argon2);
+  const passwordHashOperations = new promClient.Counter({
+    name: 'auth_password_hash_operations_total',
+    help: 'argon2id operations: hash (register, change, rehash) and verify (sign-in, including the dummy for unknown accounts)',
+    labelNames: ['operation'] as const,
+    registers: [metrics.registry],
+  });
+  const passwordHasher = createPasswordHasher(config.passwords.argon2, (operation) => passwordHashOperations.inc({ operation }));
   const accountTokens = createTokenRepository(db);
   const accounts = createAccountRepository(db);
   const sessionManagement = createSessionManagement({ sessions, audit, refreshTokens });

@@ -65,3 +65,10 @@ export async function login(auth: AuthTestInstance, email: string, password: str
 export async function mailAfter(smtp: SmtpCatcher, after: number, to: string, subject: RegExp) {
   return smtp.waitForMail(to, (m) => smtp.messages.indexOf(m) >= after && subject.test(m.subject));
 }
+
+/** The auth process's count of argon2id operations of one kind, read from its /metrics. */
+export async function argon2Operations(auth: AuthTestInstance, operation: 'hash' | 'verify'): Promise<number> {
+  const text = await (await fetch(`${auth.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('auth_password_hash_operations_total{') && l.includes(`operation="${operation}"`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}

@@ -24,7 +24,11 @@ export function parseArgon2Params(encoded: string): (Argon2Params & { algorithm:
  * Password hashing with argon2id (@node-rs/argon2: native, off the event loop). The plain
  * password only ever passes through here; it is never logged or stored.
  */
-export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2ID) {
+export function createPasswordHasher(
+  params: Argon2Params = OWASP_ARGON2ID,
+  /** Counts argon2id work (a metric), which shows that unknown accounts cost what known ones do. */
+  onOperation: (operation: 'hash' | 'verify') => void = () => {},
+) {
   const options = { algorithm: ARGON2ID, ...params };
   // Verified against when there is no account (or no password), so an unknown email costs the
   // same time as a wrong password. Computed once, lazily, with the configured parameters.
@@ -32,10 +36,14 @@ export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2ID) {
 
   return {
     params,
-    hash: (password: string): Promise<string> => hash(password, options),
+    hash: (password: string): Promise<string> => {
+      onOperation('hash');
+      return hash(password, options);
+    },
 
     /** False for a malformed stored hash rather than throwing: a bad row must not become a 500. */
     async verify(encoded: string, password: string): Promise<boolean> {
+      onOperation('verify');
       try {
         return await verify(encoded, password);
       } catch {
@@ -46,6 +54,7 @@ export function createPasswordHasher(params: Argon2Params = OWASP_ARGON2ID) {
     /** Burns one verification's worth of time; always false. */
     async verifyDummy(password: string): Promise<false> {
       dummy ??= hash('not-a-real-password', options);
+      onOperation('verify');
       await verify(await dummy, password).catch(() => false);
       return false;
     },
