@@ -6,44 +6,21 @@
  * in-process mailer (the bench measures verification, not SMTP); rate limits are off.
  * BENCH_OTP_COUNT sets the number of verifications per row (default 2000).
  */
-import { applyMigrations } from '@malet/database';
-import { startHttpServer } from '@malet/http-server';
-import { createLogger } from '@malet/logging';
-import { createTestDatabase, startTestPostgres } from '@malet/testing';
-import { createAuthApp } from '../services/auth/src/app';
-import { loadAuthConfig } from '../services/auth/src/config';
-import { createAuthDatabase, migrationsFolder } from '../services/auth/src/data/db';
+import { startBenchAuth } from './auth-instance';
 import { opsPerSecond, type BenchSection } from './lib';
-
 export async function run(): Promise<BenchSection> {
   const count = Number(process.env.BENCH_OTP_COUNT ?? 2000);
   const concurrency = 16;
-  const postgres = await startTestPostgres();
-  const database = await createTestDatabase(postgres.adminUrl, 'bench_otp');
-  const config = loadAuthConfig({
-    DATABASE_URL: database.url,
-    LOG_LEVEL: 'silent',
-    RATE_LIMITS_ENABLED: 'false',
-    COOKIE_SECURE: 'false',
-    USERS_URL: 'http://127.0.0.1:9',
-  });
-  const logger = createLogger({ service: 'auth', level: 'silent' });
-  const pool = createAuthDatabase(config.databaseUrl);
-  await applyMigrations(pool.pool, migrationsFolder);
   const codes = new Map<string, string>();
-  const auth = await createAuthApp({
-    config,
-    logger,
-    db: pool.db,
-    ping: pool.ping,
-    redis: null,
+  const instance = await startBenchAuth({
+    name: 'bench_otp',
     mailer: {
       async send(mail) {
         codes.set(mail.to, /\b(\d{6})\b/.exec(mail.text)![1]!);
       },
     },
   });
-  const server = await startHttpServer(auth.app, { port: 0, host: '127.0.0.1', logger });
+  const { auth } = instance;
 
   const meta = { ip: '127.0.0.1', userAgent: 'bench' };
   /** Existing accounts with a live code each, so the rows measure sign-in rather than sign-up. */
@@ -56,7 +33,7 @@ export async function run(): Promise<BenchSection> {
     return emails;
   }
   const finish = (email: string, code: string) =>
-    fetch(`${server.url}/auth/email/login/finish`, {
+    fetch(`${instance.url}/auth/email/login/finish`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, code }),
@@ -109,10 +86,6 @@ export async function run(): Promise<BenchSection> {
       notes: ['Codes captured in process (no SMTP); rate limits off; each verification is a separate HTTP request.'],
     };
   } finally {
-    await server.close();
-    await auth.close();
-    await pool.close();
-    await database.drop();
-    await postgres.stop();
+    await instance.stop();
   }
 }

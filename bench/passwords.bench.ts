@@ -7,16 +7,9 @@
  * verification, session, audit row. Unknown emails pay a dummy verification, so their row
  * should sit next to the known-account row. BENCH_PASSWORD_COUNT sets logins per row (default 200).
  */
-import { applyMigrations } from '@malet/database';
-import { startHttpServer } from '@malet/http-server';
-import { createLogger } from '@malet/logging';
-import { createTestDatabase, startTestPostgres } from '@malet/testing';
-import { createAuthApp } from '../services/auth/src/app';
-import { loadAuthConfig } from '../services/auth/src/config';
 import { createCredentialRepository } from '../services/auth/src/data/credential.repository';
-import { createAuthDatabase, migrationsFolder } from '../services/auth/src/data/db';
+import { startBenchAuth } from './auth-instance';
 import { opsPerSecond, type BenchSection } from './lib';
-
 const PASSWORD = 'violet-harbour-kettle-93';
 const ROUNDS = 3;
 
@@ -24,24 +17,12 @@ export async function run(): Promise<BenchSection> {
   const count = Number(process.env.BENCH_PASSWORD_COUNT ?? 200);
   // libuv's default pool runs four argon2 computations at once; more in flight only queue.
   const concurrency = 4;
-  const postgres = await startTestPostgres();
-  const database = await createTestDatabase(postgres.adminUrl, 'bench_pw');
-  const config = loadAuthConfig({
-    DATABASE_URL: database.url,
-    LOG_LEVEL: 'silent',
-    RATE_LIMITS_ENABLED: 'false',
-    COOKIE_SECURE: 'false',
-    USERS_URL: 'http://127.0.0.1:9',
-  });
-  const logger = createLogger({ service: 'auth', level: 'silent' });
-  const pool = createAuthDatabase(config.databaseUrl);
-  await applyMigrations(pool.pool, migrationsFolder);
-  const auth = await createAuthApp({ config, logger, db: pool.db, ping: pool.ping, redis: null, mailer: { send: async () => {} } });
-  const server = await startHttpServer(auth.app, { port: 0, host: '127.0.0.1', logger });
+  const instance = await startBenchAuth({ name: 'bench_pw', mailer: { send: async () => {} } });
+  const { auth } = instance;
   const hasher = auth.passwordHasher;
 
   const login = async (email: string, expected: number) => {
-    const response = await fetch(`${server.url}/auth/login`, {
+    const response = await fetch(`${instance.url}/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, password: PASSWORD }),
@@ -53,7 +34,7 @@ export async function run(): Promise<BenchSection> {
   try {
     // Accounts share one stored hash: setting them up must not cost `count` argon2 hashes.
     const stored = await hasher.hash(PASSWORD);
-    const credentials = createCredentialRepository(pool.db);
+    const credentials = createCredentialRepository(instance.db);
     const emails = Array.from({ length: count }, (_, i) => `pw-${i}@bench.example.com`);
     await opsPerSecond(count, 16, async (i) => {
       const { identity } = await auth.identities.createWithEvent({ email: emails[i]!, verified: true });
@@ -100,10 +81,6 @@ export async function run(): Promise<BenchSection> {
       ],
     };
   } finally {
-    await server.close();
-    await auth.close();
-    await pool.close();
-    await database.drop();
-    await postgres.stop();
+    await instance.stop();
   }
 }
