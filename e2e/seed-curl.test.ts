@@ -110,6 +110,7 @@ describe('seed 000 curl examples against `pnpm dev`', () => {
 
   it('keeps its data across a restart (Ctrl-C, then pnpm dev again)', async () => {
     expect(await interrupt(suite.child)).toBe(true);
+    await suite.drained;
     expect(suite.output()).toContain('Stopped.');
     suite = startDevSuite({ MALET_DATA_DIR: dataDir, MALET_POSTGRES_PORT: postgresPort });
     await suite.ready;

@@ -7,7 +7,13 @@ export const repoRoot = resolve(import.meta.dirname, '..');
  * `pnpm dev`, exactly as the README runs it, in its own process group so that stopping it is a
  * Ctrl-C to the whole group, as a terminal would send.
  */
-export function startDevSuite(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<void> } {
+export function startDevSuite(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  ready: Promise<void>;
+  /** Resolves when every process writing to the output pipes has closed them. */
+  drained: Promise<void>;
+} {
   const child = spawn('pnpm', ['dev'], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   const ready = new Promise<void>((resolveReady, reject) => {
@@ -19,7 +25,12 @@ export function startDevSuite(env: Record<string, string>): { child: ChildProces
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`pnpm dev exited early (${code}):\n${output}`)));
   });
-  return { child, output: () => output, ready };
+  // The pipes close only after the last writer (pnpm, the runner, its children) has exited, so
+  // waiting for both guarantees the final lines (such as "Stopped.") have been read.
+  const drained = Promise.all(
+    [child.stdout!, child.stderr!].map((stream) => new Promise<void>((resolveClose) => stream.once('close', () => resolveClose()))),
+  ).then(() => undefined);
+  return { child, output: () => output, ready, drained };
 }
 
 /** Whether any process of the group still runs. */
