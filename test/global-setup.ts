@@ -14,10 +14,3 @@ export default async function setup(project: TestProject) {
     await Promise.all([postgres.stop(), redis.stop()]);
   };
 }
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    postgresAdminUrl: string;
-    redisUrl: string;
-  }
-}

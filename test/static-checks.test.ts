@@ -24,6 +24,12 @@ describe('static checks over the whole repository', () => {
     expect(result.code).toBe(0);
   }, 300_000);
 
+  it('type-checks every workspace on its own, as its own `typecheck` script does', async () => {
+    // The root check sees every file at once, which can hide a workspace's missing dependency.
+    const result = await tool('turbo', ['run', 'typecheck', '--concurrency=2', '--output-logs=errors-only', '--cache=local:,remote:']);
+    expect(result.code, result.output).toBe(0);
+  }, 600_000);
+
   it('lints clean', async () => {
     const result = await tool('eslint', ['.', '--max-warnings', '0']);
     expect(result.output.trim()).toBe('');

@@ -6,6 +6,8 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { Request, RequestHandler } from 'express';
 import type { DocumentNode } from 'graphql';
 import { requireInternalToken, type InternalIdentity, type InternalTokenVerifier } from '@malet/internal-auth';
+// The http-server bootstrap gives every request `id` and `log` (an express augmentation).
+import type {} from '@malet/http-server';
 import type { Logger } from '@malet/logging';
 import type { Metrics } from '@malet/metrics';
 import { formatGraphQLError } from './format-error';
