@@ -216,7 +216,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   const graphql = await createSubgraphServer<AuthContext>({ typeDefs, resolvers: createResolvers(), logger, metrics });
   app.post(
     '/graphql',
-    subgraphMiddleware(graphql, verifyInternalToken, (base) => ({ ...base, identities: createIdentityLoader(identities), sessionManagement })),
+    subgraphMiddleware(graphql, verifyInternalToken, (base) => ({ ...base, identities: createIdentityLoader(identities), sessionManagement, mfa })),
   );
   finishHttpApp(app);
 

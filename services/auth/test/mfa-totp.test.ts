@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
+import { createInternalTokenSigner } from '@malet/internal-auth';
 import { createLogger } from '@malet/logging';
 import { createAuthApp } from '../src/app';
 import { loadAuthConfig } from '../src/config';
@@ -217,5 +218,44 @@ describe('MFA encryption key', () => {
     } catch (error) {
       expect(String(error)).not.toContain('not-a-key-but-a-secret-value');
     }
+  });
+});
+
+describe('MFA status in GraphQL (User.mfa)', () => {
+  const graphqlAs = async (viewer: { id: string; email: string }, query: string) => {
+    const token = await createInternalTokenSigner({ secret: auth.config.internalTokenSecret, issuer: 'gateway' })({
+      userId: viewer.id,
+      email: viewer.email,
+      sessionId: null,
+      orgId: null,
+      roles: [],
+      amr: [],
+    });
+    const response = await fetch(`${auth.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-internal-token': token },
+      body: JSON.stringify({ query }),
+    });
+    return (await response.json()) as { data?: { me: { mfa: Record<string, unknown> } }; errors?: { extensions: { code: string } }[] };
+  };
+
+  it('shows the viewer their factors, and nobody else', async () => {
+    const { user, headers } = await signedInUser(auth, 'totp-graphql@example.com');
+    const query = '{ me { mfa { enabled methods totpEnabled smsEnabled smsPhoneHint backupCodesRemaining } } }';
+    expect((await graphqlAs(user, query)).data?.me.mfa).toEqual({
+      enabled: false,
+      methods: [],
+      totpEnabled: false,
+      smsEnabled: false,
+      smsPhoneHint: null,
+      backupCodesRemaining: 0,
+    });
+    await enrollTotp(auth, headers, clock);
+    expect((await graphqlAs(user, query)).data?.me.mfa).toMatchObject({ enabled: true, totpEnabled: true, backupCodesRemaining: 10 });
+    expect((await graphqlAs(user, query)).data?.me.mfa.methods).toEqual(expect.arrayContaining(['totp', 'backup_code']));
+
+    const { user: stranger } = await signedInUser(auth, 'totp-graphql-stranger@example.com');
+    const peek = await graphqlAs(stranger, `{ _entities(representations: [{ __typename: "User", id: "${user.id}" }]) { ... on User { mfa { enabled } } } }`);
+    expect(peek.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
   });
 });

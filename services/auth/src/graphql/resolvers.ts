@@ -6,6 +6,7 @@ import gql from 'graphql-tag';
 import { ForbiddenError, UnauthenticatedError } from '@malet/errors';
 import type { SubgraphContext } from '@malet/graphql-server';
 import type { IdentityRepository, IdentityRow } from '../data/identity.repository';
+import type { MfaService } from '../domain/mfa.service';
 import type { SessionManagement, SessionView } from '../domain/session-management.service';
 
 export const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));
@@ -13,6 +14,7 @@ export const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src
 export interface AuthContext extends SubgraphContext {
   identities: DataLoader<string, IdentityRow | null>;
   sessionManagement: SessionManagement;
+  mfa: Pick<MfaService, 'status'>;
 }
 
 function viewerOrThrow(context: AuthContext): { userId: string; sessionId: string | null } {
@@ -76,6 +78,19 @@ export function createResolvers() {
         const viewer = viewerOrThrow(context);
         if (viewer.userId !== user.id) throw new ForbiddenError('Only the user themselves can see their sessions');
         return (await context.sessionManagement.list(user.id, viewer.sessionId)).map(sessionToGraphql);
+      },
+      async mfa(user: IdentityRow, _args: unknown, context: AuthContext) {
+        const viewer = viewerOrThrow(context);
+        if (viewer.userId !== user.id) throw new ForbiddenError('Only the user themselves can see their second factors');
+        const status = await context.mfa.status(user.id);
+        return {
+          enabled: status.enabled,
+          methods: status.methods,
+          totpEnabled: status.totp.enabled,
+          smsEnabled: status.sms.enabled,
+          smsPhoneHint: status.sms.phone,
+          backupCodesRemaining: status.backupCodesRemaining,
+        };
       },
       createdAt: (user: IdentityRow) => user.createdAt.toISOString(),
     },
