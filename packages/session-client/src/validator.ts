@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { Redis } from 'ioredis';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { ServiceUnavailableError } from '@malet/errors';
 import { INTERNAL_TOKEN_HEADER } from '@malet/internal-auth';
@@ -51,6 +52,9 @@ export function createSessionValidator(options: {
   // Revocations that arrive while a lookup is in flight must win over its (stale) answer.
   const revokedDuringFlight = new Set<string>();
   let subscriber: Redis | undefined;
+  // undici's request API on a keep-alive pool: validation is on the hot path of every cache miss.
+  const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  const timeoutMs = options.timeoutMs ?? 3_000;
 
   async function askAuth(credential: Credential): Promise<ValidatedSession | null> {
     const request: { url: string; method: string; headers: Record<string, string> } =
@@ -58,27 +62,29 @@ export function createSessionValidator(options: {
         ? { url: `${options.authUrl}/auth/validate`, method: 'GET', headers: { cookie: `session_token=${credential.token}` } }
         : { url: `${options.authUrl}/validate-token`, method: 'POST', headers: { authorization: `Bearer ${credential.token}` } };
     if (options.callerToken) request.headers[INTERNAL_TOKEN_HEADER] = await options.callerToken();
-    let response: Response;
+    let response: Dispatcher.ResponseData;
     try {
-      response = await fetch(request.url, {
-        method: request.method,
+      response = await undiciRequest(request.url, {
+        method: request.method as Dispatcher.HttpMethod,
         headers: request.headers,
-        signal: AbortSignal.timeout(options.timeoutMs ?? 3_000),
+        dispatcher: agent,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
     } catch (error) {
       options.logger.error({ err: error }, 'auth unreachable while validating a credential');
       throw new ServiceUnavailableError('Authentication service unavailable', 'auth:unavailable');
     }
-    if (response.status === 401) {
-      await response.body?.cancel();
+    if (response.statusCode === 401) {
+      await response.body.dump();
       return null;
     }
-    if (!response.ok) {
-      await response.body?.cancel();
-      options.logger.error({ status: response.status }, 'auth failed while validating a credential');
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      await response.body.dump();
+      options.logger.error({ status: response.statusCode }, 'auth failed while validating a credential');
       throw new ServiceUnavailableError('Authentication service unavailable', 'auth:unavailable');
     }
-    const body = (await response.json()) as {
+    const body = (await response.body.json()) as {
       user_id: string;
       email: string;
       session_id: string;
@@ -165,6 +171,7 @@ export function createSessionValidator(options: {
     stats: () => ({ size: cache.size, inFlight: inFlight.size }),
     close: async () => {
       await subscriber?.quit().catch(() => undefined);
+      await agent.close();
     },
   };
 }
