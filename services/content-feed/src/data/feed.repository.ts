@@ -114,6 +114,34 @@ export function createFeedRepository(db: ContentFeedDb) {
         .limit(limit);
     },
 
+    /** How many published posts a Malet has: decides whether its blog sitemap splits. */
+    async maletPostCount(maletId: string): Promise<number> {
+      const [row] = await db.select({ count: count() }).from(blogPosts).where(and(eq(blogPosts.maletId, maletId), PUBLISHED));
+      return row?.count ?? 0;
+    },
+
+    /** The `seq` of a Malet's published post at `offset` in insertion order (where a part starts). */
+    async maletPostSeqAt(maletId: string, offset: number): Promise<number | null> {
+      const [row] = await db
+        .select({ seq: blogPosts.seq })
+        .from(blogPosts)
+        .where(and(eq(blogPosts.maletId, maletId), PUBLISHED))
+        .orderBy(asc(blogPosts.seq))
+        .offset(offset)
+        .limit(1);
+      return row?.seq ?? null;
+    },
+
+    /** One Malet's published posts from `fromSeq` on, in insertion order (the parts of a split sitemap). */
+    async maletPostBatchFrom(maletId: string, fromSeq: number, limit: number): Promise<Omit<PostEntry, 'handle'>[]> {
+      return db
+        .select({ seq: blogPosts.seq, slug: blogPosts.slug, updatedAt: blogPosts.updatedAt })
+        .from(blogPosts)
+        .where(and(eq(blogPosts.maletId, maletId), PUBLISHED, gt(blogPosts.seq, fromSeq - 1)))
+        .orderBy(asc(blogPosts.seq))
+        .limit(limit);
+    },
+
     /** One Malet's published posts, newest first, before `beforeSeq`. */
     async maletPostBatch(maletId: string, beforeSeq: number, limit: number): Promise<Omit<PostEntry, 'handle'>[]> {
       return db

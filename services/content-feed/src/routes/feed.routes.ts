@@ -131,6 +131,14 @@ export function feedRoutes(deps: { feeds: FeedService; production: boolean }): R
     }),
   );
   router.get(
+    '/sitemap/m/:handle/blogs-:part.xml',
+    serve((req, res) => {
+      if (!PART_PATTERN.test(String(req.params.part))) throw contentErrors.sitemapPartNotFound();
+      const handle = readHandle(req, res);
+      return handle ? { kind: 'malet-blog-sitemap', handle, part: Number(req.params.part) } : null;
+    }),
+  );
+  router.get(
     '/rss/m/:handle/blogs.xml',
     serve((req, res) => {
       const handle = readHandle(req, res);

@@ -25,7 +25,8 @@ export type FeedRequest =
   | { kind: 'sitemap-index' }
   | { kind: 'sitemap-malets'; part: number }
   | { kind: 'sitemap-blogs'; part: number }
-  | { kind: 'malet-blog-sitemap'; handle: string }
+  /** `part` undefined is `blogs.xml`: the posts, or the index of numbered parts past 50,000. */
+  | { kind: 'malet-blog-sitemap'; handle: string; part?: number }
   | { kind: 'malet-rss'; handle: string };
 
 /** A strong ETag from the data that decides a feed's bytes: equal inputs, equal bytes. */
@@ -115,6 +116,59 @@ export function createFeedService(deps: { feeds: FeedRepository; publicBaseUrl: 
     return body;
   }
 
+  /**
+   * A Malet's blog sitemap. Up to 50,000 posts it is one file, newest first. Past that,
+   * `blogs.xml` becomes a sitemap index of `blogs-1.xml`, `blogs-2.xml`, ... in insertion order,
+   * so a part keeps its posts as new ones arrive.
+   */
+  async function prepareMaletBlogSitemap(request: { handle: string; part?: number }): Promise<PreparedFeed> {
+    const head = await getMaletHeadOrThrow(request.handle);
+    const parts = sitemapParts(await feeds.maletPostCount(head.id), URLS_PER_SITEMAP);
+    const lastmod = head.contentChangedAt;
+    const base = {
+      contentType: SITEMAP_CONTENT_TYPE,
+      etag: entityTag('malet-blog-sitemap', request.part ?? 0, parts, head.id, head.handle, lastmod.toISOString(), publicBaseUrl),
+      lastModified: lastmod,
+    };
+    if (request.part === undefined && parts > 1) {
+      return {
+        ...base,
+        write: (sink) =>
+          writeSitemapIndex(
+            sink,
+            Array.from({ length: parts }, (_, i) => ({ loc: urls.maletBlogSitemapPart(head.handle, i + 1), lastmod })),
+          ),
+      };
+    }
+    const toUrl = (row: { slug: string; updatedAt: Date }) => ({ loc: urls.post(head.handle, row.slug), lastmod: row.updatedAt });
+    const fallback = { loc: urls.malet(head.handle), lastmod };
+    if (request.part === undefined) {
+      return {
+        ...base,
+        write: (sink) =>
+          writeUrlset(
+            sink,
+            mapBatches(descendingBatches((beforeSeq, limit) => feeds.maletPostBatch(head.id, beforeSeq, limit), { total: URLS_PER_SITEMAP }), toUrl),
+            fallback,
+          ),
+      };
+    }
+    // Numbered parts exist only while the sitemap is split.
+    const part = request.part;
+    if (parts < 2 || part < 1 || part > parts) throw contentErrors.sitemapPartNotFound();
+    return {
+      ...base,
+      async write(sink) {
+        const fromSeq = await feeds.maletPostSeqAt(head.id, (part - 1) * URLS_PER_SITEMAP);
+        const batches =
+          fromSeq === null
+            ? emptyBatches()
+            : ascendingBatches((from, limit) => feeds.maletPostBatchFrom(head.id, from, limit), { fromSeq, total: URLS_PER_SITEMAP });
+        await writeUrlset(sink, mapBatches(batches, toUrl), fallback);
+      },
+    };
+  }
+
   async function getMaletHeadOrThrow(handle: string): Promise<MaletFeedHead> {
     const head = await feeds.findMaletHead(handle);
     if (!head) throw contentErrors.maletNotFound();
@@ -128,24 +182,8 @@ export function createFeedService(deps: { feeds: FeedRepository; publicBaseUrl: 
         case 'sitemap-malets':
         case 'sitemap-blogs':
           return prepareSiteFeed(request);
-        case 'malet-blog-sitemap': {
-          const head = await getMaletHeadOrThrow(request.handle);
-          return {
-            contentType: SITEMAP_CONTENT_TYPE,
-            etag: entityTag(request.kind, head.id, head.handle, head.contentChangedAt.toISOString(), publicBaseUrl),
-            lastModified: head.contentChangedAt,
-            // One file per Malet, newest first; past 50,000 posts the global sitemaps list the rest.
-            write: (sink) =>
-              writeUrlset(
-                sink,
-                mapBatches(
-                  descendingBatches((beforeSeq, limit) => feeds.maletPostBatch(head.id, beforeSeq, limit), { total: URLS_PER_SITEMAP }),
-                  (row) => ({ loc: urls.post(head.handle, row.slug), lastmod: row.updatedAt }),
-                ),
-                { loc: urls.malet(head.handle), lastmod: head.contentChangedAt },
-              ),
-          };
-        }
+        case 'malet-blog-sitemap':
+          return prepareMaletBlogSitemap(request);
         case 'malet-rss': {
           const head = await getMaletHeadOrThrow(request.handle);
           const etag = entityTag(request.kind, head.id, head.handle, head.contentChangedAt.toISOString(), publicBaseUrl);
