@@ -9,12 +9,28 @@ export type MfaChallengeRow = typeof mfaChallenges.$inferSelect;
 /** Thrown inside a transaction to undo it; never leaves this module. */
 class Rollback extends Error {}
 
+/** A challenge that can still be answered: not consumed, not expired. */
+const challengeIsLive = (now: Date) => and(isNull(mfaChallenges.consumedAt), gt(mfaChallenges.expiresAt, now));
+
+type Transaction = Parameters<Parameters<AuthDb['transaction']>[0]>[0];
+type Executor = AuthDb | Transaction;
+
+/** Single use: of any number of parallel consumers of one challenge, exactly one gets true. */
+async function consumeChallengeIn(executor: Executor, id: string, now: Date): Promise<boolean> {
+  const rows = await executor
+    .update(mfaChallenges)
+    .set({ consumedAt: now })
+    .where(and(eq(mfaChallenges.id, id), challengeIsLive(now)))
+    .returning({ id: mfaChallenges.id });
+  return rows.length > 0;
+}
+
 /**
  * MFA state. Every check that limits guesses or forbids reuse is one conditional UPDATE, so
  * concurrent requests are serialised by PostgreSQL's row lock rather than by our code.
  */
 export function createMfaRepository(db: AuthDb) {
-  async function inTransaction<T>(work: (tx: Parameters<Parameters<AuthDb['transaction']>[0]>[0]) => Promise<T>, fallback: T): Promise<T> {
+  async function inTransaction<T>(work: (tx: Transaction) => Promise<T>, fallback: T): Promise<T> {
     try {
       return await db.transaction(work);
     } catch (error) {
@@ -179,8 +195,7 @@ export function createMfaRepository(db: AuthDb) {
         .where(
           and(
             eq(mfaChallenges.tokenHash, tokenHash),
-            isNull(mfaChallenges.consumedAt),
-            gt(mfaChallenges.expiresAt, now),
+            challengeIsLive(now),
             lt(mfaChallenges.attempts, maxAttempts),
           ),
         )
@@ -201,8 +216,7 @@ export function createMfaRepository(db: AuthDb) {
           and(
             eq(mfaChallenges.tokenHash, tokenHash),
             lt(mfaChallenges.attempts, maxAttempts),
-            isNull(mfaChallenges.consumedAt),
-            gt(mfaChallenges.expiresAt, now),
+            challengeIsLive(now),
           ),
         )
         .returning();
@@ -218,8 +232,7 @@ export function createMfaRepository(db: AuthDb) {
           and(
             eq(mfaChallenges.id, input.id),
             lt(mfaChallenges.smsSends, input.maxSends),
-            isNull(mfaChallenges.consumedAt),
-            gt(mfaChallenges.expiresAt, input.now),
+            challengeIsLive(input.now),
           ),
         )
         .returning({ id: mfaChallenges.id });
@@ -227,14 +240,7 @@ export function createMfaRepository(db: AuthDb) {
     },
 
     /** Single use: exactly one caller consumes a challenge. */
-    async consumeChallenge(id: string, now: Date): Promise<boolean> {
-      const rows = await db
-        .update(mfaChallenges)
-        .set({ consumedAt: now })
-        .where(and(eq(mfaChallenges.id, id), isNull(mfaChallenges.consumedAt), gt(mfaChallenges.expiresAt, now)))
-        .returning({ id: mfaChallenges.id });
-      return rows.length > 0;
-    },
+    consumeChallenge: (id: string, now: Date): Promise<boolean> => consumeChallengeIn(db, id, now),
 
     /**
      * Consumes the challenge and advances the TOTP step together: either both happen or neither
@@ -242,12 +248,7 @@ export function createMfaRepository(db: AuthDb) {
      */
     async consumeChallengeWithTotp(input: { challengeId: string; factorId: string; step: number; now: Date }) {
       return inTransaction<'ok' | 'replayed' | 'challenge_gone'>(async (tx) => {
-        const consumed = await tx
-          .update(mfaChallenges)
-          .set({ consumedAt: input.now })
-          .where(and(eq(mfaChallenges.id, input.challengeId), isNull(mfaChallenges.consumedAt), gt(mfaChallenges.expiresAt, input.now)))
-          .returning({ id: mfaChallenges.id });
-        if (!consumed.length) return 'challenge_gone';
+        if (!(await consumeChallengeIn(tx, input.challengeId, input.now))) return 'challenge_gone';
         const advanced = await tx
           .update(mfaFactors)
           .set({ lastUsedStep: input.step, lastUsedAt: input.now })
@@ -261,12 +262,7 @@ export function createMfaRepository(db: AuthDb) {
     /** Consumes the challenge and one unused backup code together, or neither. */
     async consumeChallengeWithBackupCode(input: { challengeId: string; userId: string; codeHash: string; now: Date }) {
       return inTransaction<'ok' | 'invalid_code' | 'challenge_gone'>(async (tx) => {
-        const consumed = await tx
-          .update(mfaChallenges)
-          .set({ consumedAt: input.now })
-          .where(and(eq(mfaChallenges.id, input.challengeId), isNull(mfaChallenges.consumedAt), gt(mfaChallenges.expiresAt, input.now)))
-          .returning({ id: mfaChallenges.id });
-        if (!consumed.length) return 'challenge_gone';
+        if (!(await consumeChallengeIn(tx, input.challengeId, input.now))) return 'challenge_gone';
         const used = await tx
           .update(mfaBackupCodes)
           .set({ usedAt: input.now })

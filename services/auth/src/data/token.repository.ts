@@ -2,6 +2,9 @@ import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { AuthDb } from './db';
 import { accountTokens } from './schema';
 
+/** A token that can still be redeemed: not consumed, not expired. */
+const tokenIsLive = (now: Date) => and(isNull(accountTokens.consumedAt), gt(accountTokens.expiresAt, now));
+
 export type AccountTokenPurpose = 'verify_email' | 'reset_password' | 'change_email';
 export type AccountTokenRow = typeof accountTokens.$inferSelect;
 
@@ -47,8 +50,7 @@ export function createTokenRepository(db: AuthDb) {
           and(
             eq(accountTokens.tokenHash, tokenHash),
             eq(accountTokens.purpose, purpose),
-            isNull(accountTokens.consumedAt),
-            gt(accountTokens.expiresAt, now),
+            tokenIsLive(now),
           ),
         )
         .limit(1);
@@ -64,8 +66,7 @@ export function createTokenRepository(db: AuthDb) {
           and(
             eq(accountTokens.tokenHash, tokenHash),
             eq(accountTokens.purpose, purpose),
-            isNull(accountTokens.consumedAt),
-            gt(accountTokens.expiresAt, now),
+            tokenIsLive(now),
           ),
         )
         .returning();
@@ -85,8 +86,7 @@ export function createTokenRepository(db: AuthDb) {
           and(
             eq(accountTokens.userId, userId),
             eq(accountTokens.purpose, purpose),
-            isNull(accountTokens.consumedAt),
-            gt(accountTokens.expiresAt, now),
+            tokenIsLive(now),
             lt(accountTokens.attempts, maxAttempts),
           ),
         )

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { readCredential } from '@malet/session-client';
 import { validate } from '@malet/http-server';
@@ -179,6 +179,17 @@ export function mfaRoutes(deps: { mfa: MfaService; sessions: SessionService; lim
     res.json({ secret: enrollment.secret, otpauth_uri: enrollment.uri, qr_code: enrollment.qrCode });
   });
 
+  /** Confirming a pending TOTP or SMS factor: a code from it turns it on (and, the first time, hands out backup codes). */
+  const confirmEnrollment = (method: 'totp' | 'sms', confirm: typeof mfa.confirmTotpEnrollment) =>
+    async function confirmEnrollmentCode(req: Request, res: Response) {
+      const session = await signedIn(req);
+      const { code } = validate(confirmBody, req.body);
+      await limits.consume(ACCOUNT_RULES.manage, session.userId);
+      const { backupCodes } = await confirm(session.userId, code, requestMeta(req));
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({ enabled: true, method, ...(backupCodes ? { backup_codes: backupCodes } : {}) });
+    };
+
   documentRoute({
     method: 'post',
     path: '/auth/mfa/totp/confirm',
@@ -191,14 +202,7 @@ export function mfaRoutes(deps: { mfa: MfaService; sessions: SessionService; lim
       ...errors({ 401: 'No session', 403: 'Wrong code or too many attempts', 409: 'No enrollment in progress, or already enabled' }),
     },
   });
-  router.post('/auth/mfa/totp/confirm', limits.limit('sensitive'), async function confirmTotp(req, res) {
-    const session = await signedIn(req);
-    const { code } = validate(confirmBody, req.body);
-    await limits.consume(ACCOUNT_RULES.manage, session.userId);
-    const { backupCodes } = await mfa.confirmTotpEnrollment(session.userId, code, requestMeta(req));
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ enabled: true, method: 'totp', ...(backupCodes ? { backup_codes: backupCodes } : {}) });
-  });
+  router.post('/auth/mfa/totp/confirm', limits.limit('sensitive'), confirmEnrollment('totp', mfa.confirmTotpEnrollment));
 
   documentRoute({
     method: 'post',
@@ -234,14 +238,7 @@ export function mfaRoutes(deps: { mfa: MfaService; sessions: SessionService; lim
       ...errors({ 401: 'No session', 403: 'Wrong or expired code, or too many attempts', 409: 'No enrollment in progress, or already enabled' }),
     },
   });
-  router.post('/auth/mfa/sms/confirm', limits.limit('sensitive'), async function confirmSms(req, res) {
-    const session = await signedIn(req);
-    const { code } = validate(confirmBody, req.body);
-    await limits.consume(ACCOUNT_RULES.manage, session.userId);
-    const { backupCodes } = await mfa.confirmSmsEnrollment(session.userId, code, requestMeta(req));
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ enabled: true, method: 'sms', ...(backupCodes ? { backup_codes: backupCodes } : {}) });
-  });
+  router.post('/auth/mfa/sms/confirm', limits.limit('sensitive'), confirmEnrollment('sms', mfa.confirmSmsEnrollment));
 
   documentRoute({
     method: 'post',
