@@ -23,7 +23,7 @@ import { sessionRoutes } from './routes/session.routes';
 import { createMfaRepository } from './data/mfa.repository';
 import { createMfaService } from './domain/mfa.service';
 import { createSecretBox } from './domain/secret-box';
-import { createSignIn } from './domain/sign-in';
+import { createSessionOpener, createSignIn } from './domain/sign-in';
 import { createDevSmsProvider, createTwilioSmsProvider, type SmsProvider } from './infra/sms';
 import { mfaRoutes } from './routes/mfa.routes';
 import { createRateLimitGuard } from './routes/rate-limit';
@@ -88,10 +88,12 @@ export async function createAuthApp(deps: AuthDependencies) {
   const sms =
     deps.sms ??
     (config.sms.provider === 'twilio' ? createTwilioSmsProvider({ ...config.sms, logger }) : createDevSmsProvider(mailer));
+  const refreshTokens = createRefreshTokenService({ refreshTokens: createRefreshTokenRepository(db), sessions, audit, clock });
+  const openSession = createSessionOpener({ sessions, refreshTokens });
   const mfa = createMfaService({
     mfa: createMfaRepository(db),
     identities,
-    sessions,
+    openSession,
     audit,
     secretBox: createSecretBox({ current: config.mfa.encryptionKey, previous: config.mfa.previousEncryptionKeys }),
     sms,
@@ -99,7 +101,7 @@ export async function createAuthApp(deps: AuthDependencies) {
     clock,
   });
   /** Every first factor ends here: MFA challenge when enrolled, else session + audit. */
-  const completeSignIn = createSignIn({ sessions, mfa: mfa.gate, audit });
+  const completeSignIn = createSignIn({ openSession, mfa: mfa.gate, audit });
   const users = createUsersClient({ usersUrl: config.usersUrl, signInternalToken, logger });
   const relay = createOutboxRelay({
     db,
@@ -110,7 +112,6 @@ export async function createAuthApp(deps: AuthDependencies) {
   });
   const challenges = createChallengeRepository(db);
   const credentials = createCredentialRepository(db);
-  const refreshTokens = createRefreshTokenService({ refreshTokens: createRefreshTokenRepository(db), sessions, audit, clock });
   /** A mailbox owner proving control of a never-verified account evicts whoever registered it. */
   async function revokeUnprovenAccess(userId: string): Promise<void> {
     const passwordRemoved = await credentials.deletePassword(userId);
@@ -191,7 +192,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   app.use(emailOtpRoutes({ otp: emailOtp, limits, ttlSeconds: config.session.ttlSeconds, cookie: config.cookie }));
   app.use(magicLinkRoutes({ magicLinks, limits, ttlSeconds: config.session.ttlSeconds, cookie: config.cookie }));
   app.use(emailCheckRoutes({ identities, limits }));
-  app.use(sessionRoutes({ sessions, identities, users, cookie: config.cookie, limits }));
+  app.use(sessionRoutes({ sessions, refreshTokens, identities, users, cookie: config.cookie, limits }));
   app.use(mfaRoutes({ mfa, sessions, limits, cookie: config.cookie }));
   app.use(passwordRoutes({ passwords, sessions, limits, cookie: config.cookie }));
   app.use(accountRoutes({ account, passwords, sessions, limits }));

@@ -52,6 +52,13 @@ describe('the MFA gate behind completeSignIn', () => {
     expect(ok.status).toBe(200);
     const validated = await api.post('/validate-token', undefined, { authorization: `Bearer ${String(ok.body.session_token)}` });
     expect(validated.body).toMatchObject({ user_id: user.id, amr: ['password', 'mfa', 'otp'] });
+    // The second factor finishes the sign-in like any other: a refresh token bound to the new session.
+    expect(ok.body).toMatchObject({ refresh_token: expect.stringMatching(/^ref_/), refresh_expires_in: 2592000 });
+    const renewed = await api.post('/auth/refresh', { refresh_token: ok.body.refresh_token });
+    expect((await api.post('/validate-token', undefined, { authorization: `Bearer ${String(renewed.body.session_token)}` })).body).toMatchObject({
+      session_id: (validated.body as { session_id: string }).session_id,
+      amr: ['password', 'mfa', 'otp'],
+    });
 
     // Single use.
     clock.advance(30_000);

@@ -17,15 +17,18 @@ afterAll(async () => {
   await smtp?.stop();
 });
 
-/** A signed-in session with a refresh token bound to it (what the mobile exchange will hand out). */
+/** A password sign-in: the session token and the refresh token bound to it, from the login answer. */
 async function signedInWithRefresh(email: string) {
   await register(auth, smtp, email);
   const { body } = await login(auth, email, STRONG);
   const sessionToken = String(body.session_token);
+  const refreshToken = String(body.refresh_token);
   const validated = (await (await http.post('/validate-token', undefined, bearer(sessionToken))).json()) as { user_id: string; session_id: string };
-  const refreshToken = await auth.refreshTokens.issue({ userId: validated.user_id, sessionId: validated.session_id });
-  return { sessionToken, refreshToken, userId: validated.user_id };
+  return { sessionToken, refreshToken, userId: validated.user_id, sessionId: validated.session_id };
 }
+
+const sessionIdOf = async (sessionToken: string) =>
+  ((await (await http.post('/validate-token', undefined, bearer(sessionToken))).json()) as { session_id?: string }).session_id;
 
 describe('refresh tokens', () => {
   it('are ref_ + 32 bytes, stored only as hashes, and rotate within their family', async () => {
@@ -53,6 +56,86 @@ describe('refresh tokens', () => {
     const { refreshToken } = await signedInWithRefresh('refresh.parallel@example.com');
     const results = await Promise.allSettled(Array.from({ length: 6 }, () => auth.refreshTokens.rotate(refreshToken)));
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+  });
+});
+
+describe('POST /auth/refresh with a refresh token (seed 003)', () => {
+  it('is what sign-in hands out: a ref_ token for 30 days next to the session', async () => {
+    await register(auth, smtp, 'refresh.issued@example.com');
+    const { status, body } = await login(auth, 'refresh.issued@example.com', STRONG);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 86400, refresh_expires_in: 2592000 });
+    expect(body.refresh_token).toMatch(/^ref_[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('rotates the refresh token and renews its session: same session id, new session token, the old one dead', async () => {
+    const { refreshToken, sessionToken, sessionId, userId } = await signedInWithRefresh('refresh.exchange@example.com');
+    const response = await http.post('/auth/refresh', { refresh_token: refreshToken });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 86400, refresh_expires_in: 2592000, user: { id: userId } });
+    expect(body.session_token).toMatch(/^sess_/);
+    expect(body.session_token).not.toBe(sessionToken);
+    expect(body.refresh_token).not.toBe(refreshToken);
+    expect(await sessionIdOf(String(body.session_token))).toBe(sessionId);
+    expect((await http.get('/me', bearer(sessionToken))).status).toBe(401);
+    // The successor works in turn.
+    expect((await http.post('/auth/refresh', { refresh_token: body.refresh_token })).status).toBe(200);
+  });
+
+  it('brings back a session that expired, but never one that was revoked', async () => {
+    const expired = await signedInWithRefresh('refresh.expired@example.com');
+    await rows(auth, sql`update sessions set expires_at = now() - interval '1 hour' where id = ${expired.sessionId}`);
+    expect((await http.get('/me', bearer(expired.sessionToken))).status).toBe(401);
+    const renewed = await http.post('/auth/refresh', { refresh_token: expired.refreshToken });
+    expect(renewed.status).toBe(200);
+    expect((await http.get('/me', bearer(String(((await renewed.json()) as { session_token: string }).session_token)))).status).toBe(200);
+
+    // A revoked session (here behind the refresh token's back, straight in the table) stays dead, and so does the family.
+    const revoked = await signedInWithRefresh('refresh.revoked@example.com');
+    await rows(auth, sql`update sessions set revoked_at = now(), revoke_reason = 'test' where id = ${revoked.sessionId}`);
+    const refused = await http.post('/auth/refresh', { refresh_token: revoked.refreshToken });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ status: 401, code: 'auth:invalid_refresh_token' });
+    const family = await rows(auth, sql`select revoked_at from refresh_tokens where user_id = (select user_id from sessions where id = ${revoked.sessionId})`);
+    expect(family.length).toBeGreaterThan(0);
+    expect(family.every((row) => row.revoked_at !== null)).toBe(true);
+  });
+
+  it('treats a replayed refresh token as theft over HTTP: 401, and the session it had renewed is signed out', async () => {
+    const { refreshToken } = await signedInWithRefresh('refresh.replay@example.com');
+    const first = (await (await http.post('/auth/refresh', { refresh_token: refreshToken })).json()) as { session_token: string };
+    const replay = await http.post('/auth/refresh', { refresh_token: refreshToken });
+    expect(replay.status).toBe(401);
+    expect((await http.get('/me', bearer(first.session_token))).status).toBe(401);
+  });
+
+  it('dies with its session: logout and revoking the session token end the refresh token too', async () => {
+    const viaLogout = await signedInWithRefresh('refresh.logout@example.com');
+    const liveRefreshTokens = async (userId: string) =>
+      (await rows(auth, sql`select id from refresh_tokens where user_id = ${userId} and revoked_at is null`)).length;
+    expect(await liveRefreshTokens(viaLogout.userId)).toBe(1);
+    expect((await http.post('/auth/logout', undefined, bearer(viaLogout.sessionToken))).status).toBe(200);
+    expect(await liveRefreshTokens(viaLogout.userId)).toBe(0);
+    expect((await http.post('/auth/refresh', { refresh_token: viaLogout.refreshToken })).status).toBe(401);
+
+    const viaRevoke = await signedInWithRefresh('refresh.revoke-session@example.com');
+    expect((await http.post('/auth/revoke', { token: viaRevoke.sessionToken })).status).toBe(200);
+    expect(await liveRefreshTokens(viaRevoke.userId)).toBe(0);
+    expect((await http.post('/auth/refresh', { refresh_token: viaRevoke.refreshToken })).status).toBe(401);
+  });
+
+  it('answers bad bodies with 400 and unknown or malformed tokens with 401, in the error shape', async () => {
+    for (const body of [{ refresh_token: 42 }, { refresh_token: '' }, { refresh_token: 'x'.repeat(500) }, { refresh_token: 'a', extra: 1 }, '{"refresh_token":']) {
+      const response = await http.post('/auth/refresh', body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(await response.json()).toMatchObject({ status: 400, code: expect.any(String) });
+    }
+    for (const refresh_token of [`ref_${'A'.repeat(43)}`, 'garbage', `sess_${'B'.repeat(43)}`]) {
+      const response = await http.post('/auth/refresh', { refresh_token });
+      expect(response.status, refresh_token).toBe(401);
+      expect(await response.json()).toMatchObject({ status: 401, code: 'auth:invalid_refresh_token' });
+    }
   });
 });
 

@@ -81,14 +81,40 @@ export function createSessionRepository(db: AuthDb) {
       return row ?? null;
     },
 
-    /** Revokes by token hash; returns whether a live session was revoked. */
-    async revokeByTokenHash(tokenHash: string, reason: string, now: Date): Promise<boolean> {
-      const rows = await db
+    /**
+     * Gives a session that was not revoked a new token and expiry, even when it had expired
+     * (a refresh token outlives its session). Returns the session and the replaced token's hash.
+     */
+    async renewById(input: { id: string; newTokenHash: string; expiresAt: Date; now: Date }): Promise<{ session: ActiveSession; oldTokenHash: string } | null> {
+      if (!isUuid(input.id)) return null;
+      return db.transaction(async (tx) => {
+        const [current] = await tx
+          .select({ tokenHash: sessions.tokenHash })
+          .from(sessions)
+          .where(and(eq(sessions.id, input.id), isNull(sessions.revokedAt)))
+          .for('update');
+        if (!current) return null;
+        await tx
+          .update(sessions)
+          .set({ tokenHash: input.newTokenHash, expiresAt: input.expiresAt, lastSeenAt: input.now })
+          .where(eq(sessions.id, input.id));
+        const [session] = await tx
+          .select(activeColumns)
+          .from(sessions)
+          .innerJoin(identities, eq(identities.id, sessions.userId))
+          .where(eq(sessions.id, input.id));
+        return session ? { session, oldTokenHash: current.tokenHash } : null;
+      });
+    },
+
+    /** Revokes by token hash; returns the id of the session it revoked, or null. */
+    async revokeByTokenHash(tokenHash: string, reason: string, now: Date): Promise<string | null> {
+      const [row] = await db
         .update(sessions)
         .set({ revokedAt: now, revokeReason: reason })
         .where(and(eq(sessions.tokenHash, tokenHash), isNull(sessions.revokedAt)))
         .returning({ id: sessions.id });
-      return rows.length > 0;
+      return row?.id ?? null;
     },
 
     /** A user's live sessions, most recently seen first, with what the session list shows. */

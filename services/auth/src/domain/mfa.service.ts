@@ -8,8 +8,7 @@ import { generateBackupCodes, hashBackupCode, normalizeBackupCode } from './back
 import type { Clock } from './clock';
 import type { MfaChallenge, MfaGate } from './mfa-gate';
 import type { SecretBox } from './secret-box';
-import type { SessionService } from './session.service';
-import type { SignInMeta, SignInResult } from './sign-in';
+import type { OpenSession, SignInMeta, SignInResult } from './sign-in';
 import { describeTotpEnrollment, generateTotpSecret, matchTotpStep } from './totp';
 
 /** Five wrong answers and a challenge (or a pending enrollment's code) is dead. */
@@ -58,7 +57,7 @@ export interface StepUpAnswer {
 export function createMfaService(deps: {
   mfa: MfaRepository;
   identities: Pick<IdentityRepository, 'findById'>;
-  sessions: SessionService;
+  openSession: OpenSession;
   audit: AuditLog;
   secretBox: SecretBox;
   sms: SmsProvider;
@@ -159,7 +158,7 @@ export function createMfaService(deps: {
     const identity = await deps.identities.findById(challenge.userId);
     if (!identity) throw mfaErrors.challengeInvalid();
     const amr = [challenge.firstFactor, 'mfa', method === 'totp' ? 'otp' : method];
-    const session = await deps.sessions.issue({ userId: identity.id, amr, ...meta });
+    const opened = await deps.openSession({ userId: identity.id, amr, ...meta });
     await audit.record({
       type: 'signin',
       outcome: 'success',
@@ -168,7 +167,7 @@ export function createMfaService(deps: {
       ...meta,
       details: { second_factor: method },
     });
-    return { kind: 'session', session, user: { id: identity.id, email: identity.email } };
+    return { kind: 'session', ...opened, user: { id: identity.id, email: identity.email } };
   }
 
   async function recordWrongAnswer(challenge: { userId: string; attempts: number; firstFactor: string }, method: string, meta: SignInMeta) {

@@ -4,6 +4,7 @@ import type { RefreshTokenRepository } from '../data/refresh-token.repository';
 import type { AuditLog } from './audit';
 import type { Clock } from './clock';
 import type { SessionService } from './session.service';
+import type { OpenedSession } from './sign-in';
 import { hashToken, looksLikeToken, mintToken } from './tokens';
 
 const REFRESH_TTL_SECONDS = 30 * 24 * 3600;
@@ -41,6 +42,29 @@ export function createRefreshTokenService(deps: {
     for (const sessionId of sessionIds) await deps.sessions.revokeById(userId, sessionId, reason);
   }
 
+  const invalidToken = () => new UnauthenticatedError('Refresh token invalid or expired', 'auth:invalid_refresh_token');
+
+  async function rotate(token: string): Promise<{ token: string; userId: string; sessionId: string | null; familyId: string }> {
+    if (!looksLikeToken('ref', token)) throw invalidToken();
+    const tokenHash = hashToken(token);
+    const rotated = await deps.refreshTokens.markRotated(tokenHash, deps.clock.now());
+    if (!rotated) {
+      const known = await deps.refreshTokens.findByHash(tokenHash);
+      if (known?.rotatedAt && !known.revokedAt) {
+        await revokeFamily(known.familyId, known.userId, 'refresh_token_reuse');
+        await deps.audit.record({
+          type: 'refresh_token.reuse',
+          outcome: 'failure',
+          userId: known.userId,
+          details: { family_id: known.familyId },
+        });
+      }
+      throw invalidToken();
+    }
+    const successor = await insert(rotated.userId, rotated.sessionId, rotated.familyId);
+    return { token: successor, userId: rotated.userId, sessionId: rotated.sessionId, familyId: rotated.familyId };
+  }
+
   return {
     ttlSeconds,
 
@@ -48,26 +72,25 @@ export function createRefreshTokenService(deps: {
     issue: (input: { userId: string; sessionId: string | null }) => insert(input.userId, input.sessionId, randomUUID()),
 
     /** Exchanges a live token for its successor in the same family; reuse of a rotated one revokes the family. */
-    async rotate(token: string, bindTo?: { sessionId: string | null }): Promise<{ token: string; userId: string; sessionId: string | null }> {
-      const invalid = () => new UnauthenticatedError('Refresh token invalid or expired', 'auth:invalid_refresh_token');
-      if (!looksLikeToken('ref', token)) throw invalid();
-      const tokenHash = hashToken(token);
-      const rotated = await deps.refreshTokens.markRotated(tokenHash, deps.clock.now());
-      if (!rotated) {
-        const known = await deps.refreshTokens.findByHash(tokenHash);
-        if (known?.rotatedAt && !known.revokedAt) {
-          await revokeFamily(known.familyId, known.userId, 'refresh_token_reuse');
-          await deps.audit.record({
-            type: 'refresh_token.reuse',
-            outcome: 'failure',
-            userId: known.userId,
-            details: { family_id: known.familyId },
-          });
-        }
-        throw invalid();
+    rotate,
+
+    /**
+     * `POST /auth/refresh` with a refresh token: the token rotates and the session it is bound
+     * to gets a new token and a full lifetime. A family whose session was revoked is dead.
+     */
+    async exchange(token: string): Promise<OpenedSession & { user: { id: string; email: string } }> {
+      const rotated = await rotate(token);
+      const renewed = rotated.sessionId ? await deps.sessions.renewById(rotated.sessionId) : null;
+      if (!renewed) {
+        await revokeFamily(rotated.familyId, rotated.userId, 'session_ended');
+        throw invalidToken();
       }
-      const sessionId = bindTo ? bindTo.sessionId : rotated.sessionId;
-      return { token: await insert(rotated.userId, sessionId, rotated.familyId), userId: rotated.userId, sessionId };
+      return {
+        session: renewed,
+        refreshToken: rotated.token,
+        refreshExpiresIn: ttlSeconds,
+        user: { id: renewed.session.userId, email: renewed.session.email },
+      };
     },
 
     /**

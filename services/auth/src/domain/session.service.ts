@@ -63,13 +63,27 @@ export function createSessionService(deps: {
     return { token: newToken, sessionId: session.id, expiresAt, session: { ...session, expiresAt } };
   }
 
-  /** Ends the session behind a token; the revocation reaches every gateway. */
-  async function revoke(token: string, reason: string): Promise<boolean> {
-    if (!looksLikeToken('sess', token)) return false;
+  /**
+   * A refresh-token exchange: the bound session gets a new token and a full lifetime (expired
+   * sessions included; revoked ones never come back). The old token stops working everywhere.
+   */
+  async function renewById(sessionId: string): Promise<(IssuedSession & { session: ActiveSession }) | null> {
+    const now = clock.now();
+    const token = mintToken('sess');
+    const expiresAt = expiryFrom(now);
+    const renewed = await sessions.renewById({ id: sessionId, newTokenHash: hashToken(token), expiresAt, now });
+    if (!renewed) return null;
+    await revocations.publish([renewed.oldTokenHash]);
+    return { token, sessionId, expiresAt, session: renewed.session };
+  }
+
+  /** Ends the session behind a token; the revocation reaches every gateway. Returns its id. */
+  async function revoke(token: string, reason: string): Promise<string | null> {
+    if (!looksLikeToken('sess', token)) return null;
     const tokenHash = hashToken(token);
-    const revoked = await sessions.revokeByTokenHash(tokenHash, reason, clock.now());
-    if (revoked) await revocations.publish([tokenHash]);
-    return revoked;
+    const revokedId = await sessions.revokeByTokenHash(tokenHash, reason, clock.now());
+    if (revokedId) await revocations.publish([tokenHash]);
+    return revokedId;
   }
 
   async function revokeAllForUser(userId: string, reason: string, exceptSessionId?: string): Promise<number> {
@@ -90,7 +104,7 @@ export function createSessionService(deps: {
     return tokenHash !== null;
   }
 
-  return { issue, findActive, getActiveOrThrow, refresh, revoke, revokeAllForUser, listForUser, revokeById, ttlSeconds };
+  return { issue, findActive, getActiveOrThrow, refresh, renewById, revoke, revokeAllForUser, listForUser, revokeById, ttlSeconds };
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;

@@ -5,7 +5,7 @@ import { validate } from '@malet/http-server';
 import type { LimitRule } from '../infra/rate-limiter';
 import type { MfaService, MfaStatus } from '../domain/mfa.service';
 import type { SessionService } from '../domain/session.service';
-import { documentRoute } from './openapi';
+import { documentRoute, sessionIssuedBody } from './openapi';
 import type { RateLimitGuard } from './rate-limit';
 import type { CookieSettings } from './session-cookie';
 import { requestMeta, sendSignInResult } from './sign-in-response';
@@ -50,11 +50,6 @@ const regenerateBody = z
   .strict()
   .refine(codeUnlessSms, codeRequired);
 
-const sessionResponse = z.object({
-  session_token: z.string(),
-  expires_in: z.number(),
-  user: z.object({ id: z.string(), email: z.string() }),
-});
 const smsSentResponse = z.object({ sms_sent: z.literal(true), phone: z.string(), expires_in: z.number() });
 const statusResponse = z.object({
   enabled: z.boolean(),
@@ -107,7 +102,7 @@ export function mfaRoutes(deps: { mfa: MfaService; sessions: SessionService; lim
     auth: 'none',
     body: verifyBody,
     responses: {
-      200: { description: 'Signed in (session cookie set)', body: sessionResponse },
+      200: { description: 'Signed in (session cookie set)', body: sessionIssuedBody },
       202: { description: 'SMS code sent', body: smsSentResponse },
       ...errors({ 401: 'Wrong code (`mfa:invalid_code`) or dead challenge (`mfa:challenge_invalid`)' }),
     },
@@ -133,7 +128,7 @@ export function mfaRoutes(deps: { mfa: MfaService; sessions: SessionService; lim
     auth: 'none',
     body: backupBody,
     responses: {
-      200: { description: 'Signed in (session cookie set); the code is used up', body: sessionResponse },
+      200: { description: 'Signed in (session cookie set); the code is used up', body: sessionIssuedBody },
       ...errors({ 401: 'Wrong code (`mfa:invalid_code`) or dead challenge (`mfa:challenge_invalid`)' }),
     },
   });

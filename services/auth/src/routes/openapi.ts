@@ -35,7 +35,11 @@ export const errorBody = z.object({
 /** What every sign-in method answers (routes/sign-in-response.ts `sendSignInResult`). */
 export const sessionIssuedBody = z.object({
   session_token: z.string().meta({ example: 'sess_a1b2c3d4...' }),
+  token_type: z.literal('Bearer'),
   expires_in: z.number().int().meta({ example: 86400 }),
+  /** Exchange at `POST /auth/refresh` (`{"refresh_token": ...}`); rotated on every use. */
+  refresh_token: z.string().meta({ example: 'ref_e5f6g7h8...' }),
+  refresh_expires_in: z.number().int().meta({ example: 2592000 }),
   user: z.object({ id: z.string(), email: z.string() }),
 });
 export const mfaRequiredBody = z.object({

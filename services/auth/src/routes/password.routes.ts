@@ -7,7 +7,7 @@ import type { ActiveSession } from '../data/session.repository';
 import { normalizeEmail } from '../domain/email';
 import type { PasswordService } from '../domain/password.service';
 import type { SessionService } from '../domain/session.service';
-import { documentRoute, mfaRequiredBody } from './openapi';
+import { documentRoute, mfaRequiredBody, sessionIssuedBody } from './openapi';
 import type { RateLimitGuard } from './rate-limit';
 import { setSessionCookie, type CookieSettings } from './session-cookie';
 import { requestMeta, sendSignInResult } from './sign-in-response';
@@ -33,9 +33,7 @@ export const registerResponse = z.object({
   user: z.object({ email: z.string(), name: z.string().nullable() }),
 });
 export const loginBody = z.object({ email: accountEmailField, password: passwordField }).strict();
-export const passwordSessionBody = z.object({
-  session_token: z.string(),
-  expires_in: z.number().int(),
+export const passwordSessionBody = sessionIssuedBody.extend({
   user: z.object({ id: z.string(), email: z.string(), email_verified: z.boolean() }),
 });
 export const forgotPasswordBody = z.object({ email: accountEmailField }).strict();
@@ -156,18 +154,8 @@ export function passwordRoutes(deps: {
       password: body.password,
       meta: requestMeta(req),
     });
-    if (result.kind === 'mfa_required') {
-      sendSignInResult(res, result, { ttlSeconds, cookie: deps.cookie });
-      return;
-    }
-    // The shared sign-in shape, plus whether the address is verified (unverified accounts may sign in).
-    setSessionCookie(res, result.session.token, ttlSeconds, deps.cookie);
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({
-      session_token: result.session.token,
-      expires_in: ttlSeconds,
-      user: { id: result.user.id, email: result.user.email, email_verified: emailVerified },
-    });
+    // Unverified accounts may sign in; the answer says whether the address is verified.
+    sendSignInResult(res, result, { ttlSeconds, cookie: deps.cookie, userExtras: { email_verified: emailVerified } });
   });
 
   router.post('/auth/forgot-password', deps.limits.limit('sendCode'), async function requestPasswordReset(req, res) {

@@ -1,14 +1,17 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { UnauthenticatedError } from '@malet/errors';
+import { validate } from '@malet/http-server';
 import { readCredential } from '@malet/session-client';
 import type { ActiveSession } from '../data/session.repository';
 import type { IdentityRepository } from '../data/identity.repository';
+import type { RefreshTokenService } from '../domain/refresh-token.service';
 import type { SessionService } from '../domain/session.service';
 import type { UsersClient } from '../clients/users.client';
 import { clearSessionCookie, setSessionCookie, type CookieSettings } from './session-cookie';
 import type { RateLimitGuard } from './rate-limit';
-import { documentRoute } from './openapi';
+import { documentRoute, sessionIssuedBody } from './openapi';
+import { sendSignInResult } from './sign-in-response';
 
 export const validationResponseBody = z.object({
   user_id: z.string(),
@@ -30,6 +33,8 @@ export const refreshResponseBody = z.object({
   expires_in: z.number().int(),
   user: z.object({ id: z.string(), email: z.string() }),
 });
+/** Seed 003's form; without it the request's own session (cookie or Bearer) slides. */
+export const refreshBody = z.object({ refresh_token: z.string().min(1).max(200).optional() }).strict();
 const unauthenticated = { description: '`auth:invalid_session`: missing, unknown, revoked or expired credential' };
 const throttled = { description: 'Too many requests (Retry-After)' };
 
@@ -60,15 +65,22 @@ documentRoute({
 documentRoute({
   method: 'post',
   path: '/auth/refresh',
-  summary: 'Sliding refresh: a new session token with a full lifetime; the old one dies',
+  summary:
+    'With `{"refresh_token"}`: rotates the refresh token and renews the session it is bound to (reuse of a rotated token revokes its family). Without a body: sliding refresh of the current session. Either way the old session token dies.',
   tags: ['Sessions'],
   auth: 'session',
-  responses: { 200: { description: 'The new token (also set as the cookie)', body: refreshResponseBody }, 401: unauthenticated, 429: throttled },
+  body: refreshBody,
+  responses: {
+    200: { description: 'The new session token (also set as the cookie), with the next refresh token when one was presented', body: z.union([sessionIssuedBody, refreshResponseBody]) },
+    400: { description: 'Malformed body' },
+    401: { description: '`auth:invalid_session` or `auth:invalid_refresh_token`' },
+    429: throttled,
+  },
 });
 documentRoute({
   method: 'post',
   path: '/auth/logout',
-  summary: 'End the current session and clear the cookie',
+  summary: 'End the current session and the refresh tokens bound to it, and clear the cookie',
   tags: ['Sessions'],
   auth: 'session',
   responses: { 200: { description: 'Signed out', body: z.object({ success: z.literal(true) }) }, 401: unauthenticated, 429: throttled },
@@ -76,6 +88,7 @@ documentRoute({
 
 export function sessionRoutes(deps: {
   sessions: SessionService;
+  refreshTokens: Pick<RefreshTokenService, 'exchange' | 'revokeForSession'>;
   identities: IdentityRepository;
   users: UsersClient;
   cookie: CookieSettings;
@@ -125,6 +138,12 @@ export function sessionRoutes(deps: {
   });
 
   router.post('/auth/refresh', deps.limits.limit('session'), async function refreshSession(req, res) {
+    const body = validate(refreshBody, req.body ?? {});
+    if (body.refresh_token) {
+      const opened = await deps.refreshTokens.exchange(body.refresh_token);
+      sendSignInResult(res, { kind: 'session', ...opened }, { ttlSeconds: deps.sessions.ttlSeconds, cookie: deps.cookie });
+      return;
+    }
     const token = tokenOf(req);
     if (!token) throw new UnauthenticatedError('Session required', 'auth:invalid_session');
     const refreshed = await deps.sessions.refresh(token);
@@ -140,9 +159,10 @@ export function sessionRoutes(deps: {
   router.post('/auth/logout', deps.limits.limit('session'), async function logout(req, res) {
     const token = tokenOf(req);
     if (!token) throw new UnauthenticatedError('Session required', 'auth:invalid_session');
-    const revoked = await deps.sessions.revoke(token, 'logout');
+    const revokedId = await deps.sessions.revoke(token, 'logout');
     clearSessionCookie(res, deps.cookie);
-    if (!revoked) throw new UnauthenticatedError('Session invalid or expired', 'auth:invalid_session');
+    if (revokedId) await deps.refreshTokens.revokeForSession(revokedId);
+    if (!revokedId) throw new UnauthenticatedError('Session invalid or expired', 'auth:invalid_session');
     res.json({ success: true });
   });
 

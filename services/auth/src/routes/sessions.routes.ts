@@ -115,7 +115,8 @@ export function sessionsRoutes(deps: {
     const { token } = validate(revokeBody, req.body);
     // Possession of a token is enough to end it; what happened is not revealed (RFC 7009).
     const byRefresh = await deps.refreshTokens.revoke(token);
-    if (!byRefresh) await deps.sessions.revoke(token, 'token_revoked');
+    const sessionId = byRefresh ? null : await deps.sessions.revoke(token, 'token_revoked');
+    if (sessionId) await deps.refreshTokens.revokeForSession(sessionId);
     res.setHeader('Cache-Control', 'no-store');
     res.json({ success: true });
   });
