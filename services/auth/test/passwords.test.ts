@@ -94,6 +94,29 @@ describe('registration', () => {
     }
     expect(await countIdentities()).toBe(before);
   });
+
+  it('creates the identity, its password and its event together or not at all', async () => {
+    const email = 'half.made@example.com';
+    const before = await countIdentities();
+    // Make storing the password fail inside the database, as a lost connection or full disk would.
+    await rows(
+      auth,
+      sql.raw(`create function refuse_password() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$;
+               create trigger refuse_password before insert on password_credentials for each row execute function refuse_password();`),
+    );
+    try {
+      const response = await http.post('/auth/register', { email, password: STRONG });
+      expect(response.status).toBe(500);
+      expect(await response.json()).toMatchObject({ status: 500, code: 'internal:error', error_id: expect.any(String) });
+    } finally {
+      await rows(auth, sql.raw('drop trigger refuse_password on password_credentials; drop function refuse_password();'));
+    }
+    expect(await countIdentities()).toBe(before);
+    expect(await rows(auth, sql`select id from outbox where payload->>'email' = ${email}`)).toHaveLength(0);
+    // Nothing half-made stands in the way: the same registration now succeeds and the password works.
+    expect((await http.post('/auth/register', { email, password: STRONG })).status).toBe(201);
+    expect((await login(auth, email, STRONG)).status).toBe(200);
+  });
 });
 
 describe('login', () => {

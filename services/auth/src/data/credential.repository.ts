@@ -33,16 +33,6 @@ export function createCredentialRepository(db: AuthDb) {
         .onConflictDoUpdate({ target: passwordCredentials.userId, set: { hash, updatedAt: now } });
     },
 
-    /** Sets a password only when the user has none (registration); returns whether it was set. */
-    async insertPasswordHashIfAbsent(userId: string, hash: string, now: Date): Promise<boolean> {
-      const rows = await db
-        .insert(passwordCredentials)
-        .values({ userId, hash, createdAt: now, updatedAt: now })
-        .onConflictDoNothing({ target: passwordCredentials.userId })
-        .returning({ userId: passwordCredentials.userId });
-      return rows.length > 0;
-    },
-
     /** Swaps a hash for its rehash, unless the password changed meanwhile. */
     async replacePasswordHash(userId: string, oldHash: string, newHash: string, now: Date): Promise<void> {
       await db

@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { enqueueEvent } from '@malet/outbox';
 import { isUuid } from '@malet/database';
 import type { AuthDb } from './db';
-import { identities } from './schema';
+import { identities, passwordCredentials } from './schema';
 
 export type IdentityRow = typeof identities.$inferSelect;
 
@@ -30,8 +30,7 @@ export function createIdentityRepository(db: AuthDb) {
       return row ?? null;
     },
 
-    /** Records that the holder proved control of the mailbox (an emailed code or link); idempotent. */
-    /** Marks the email verified; true only for the call that changed it from unverified. */
+    /** Marks the email verified (an emailed code or link proved the mailbox); true only for the call that changed it. */
     async markEmailVerified(id: string, at: Date): Promise<boolean> {
       const rows = await db
         .update(identities)
@@ -42,10 +41,11 @@ export function createIdentityRepository(db: AuthDb) {
     },
 
     /**
-     * Creates the identity and its `user.created` event in one transaction; an existing email
-     * returns the existing row and emits nothing.
+     * Creates the identity, its first password (when registering with one) and its
+     * `user.created` event in one transaction, so a failure leaves no half-made account. An
+     * existing email returns the existing row and changes nothing.
      */
-    async createWithEvent(input: { email: string; roles?: string[]; verified?: boolean }): Promise<{ identity: IdentityRow; created: boolean }> {
+    async createWithEvent(input: { email: string; roles?: string[]; verified?: boolean; passwordHash?: string }): Promise<{ identity: IdentityRow; created: boolean }> {
       return db.transaction(async (tx) => {
         const [inserted] = await tx
           .insert(identities)
@@ -59,6 +59,9 @@ export function createIdentityRepository(db: AuthDb) {
         if (!inserted) {
           const [existing] = await tx.select().from(identities).where(eq(identities.email, input.email)).limit(1);
           return { identity: existing!, created: false };
+        }
+        if (input.passwordHash) {
+          await tx.insert(passwordCredentials).values({ userId: inserted.id, hash: input.passwordHash, createdAt: inserted.createdAt, updatedAt: inserted.createdAt });
         }
         await enqueueEvent(tx, 'user.created', {
           user_id: inserted.id,

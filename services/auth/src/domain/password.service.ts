@@ -63,7 +63,7 @@ export function createPasswordService(deps: {
     const password = normalizePassword(input.password);
     await deps.policy.assertAcceptable(password, input.email);
     const hash = await hasher.hash(password);
-    const { identity, created } = await deps.identities.createWithEvent({ email: input.email });
+    const { identity, created } = await deps.identities.createWithEvent({ email: input.email, passwordHash: hash });
     if (!created) {
       // Never attach a password to an account nobody proved they own (pre-account takeover).
       deps.account.sendInBackground({
@@ -74,7 +74,6 @@ export function createPasswordService(deps: {
       await audit.record({ type: 'signup', outcome: 'failure', userId: identity.id, method: PASSWORD_METHOD, ...input.meta, details: { reason: 'email_exists' } });
       return;
     }
-    await credentials.insertPasswordHashIfAbsent(identity.id, hash, clock.now());
     await audit.record({ type: 'signup', outcome: 'success', userId: identity.id, method: PASSWORD_METHOD, ...input.meta });
     // The rest happens after the answer, so a new account costs the caller no more time than an
     // existing one (whose path only queues an email).
