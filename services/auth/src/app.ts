@@ -187,10 +187,11 @@ export async function createAuthApp(deps: AuthDependencies) {
   const app = createHttpApp({ service: 'auth', logger, metrics, production: config.production, readiness: deps.ping });
   app.set('trust proxy', config.trustProxy);
   // Before every route: cookie-authenticated state changes need a trusted Origin (routes/csrf.ts).
-  app.use(csrfProtection({ trustedOrigins: [...config.csrf.trustedOrigins, new URL(config.publicUrl).origin] }));
+  const browserOrigins = [...config.csrf.trustedOrigins, new URL(config.publicUrl).origin];
+  app.use(csrfProtection({ trustedOrigins: browserOrigins }));
   app.use(docsRoutes({ limits, serverUrl: config.publicUrl }));
   app.use(emailOtpRoutes({ otp: emailOtp, limits, ttlSeconds: config.session.ttlSeconds, cookie: config.cookie }));
-  app.use(magicLinkRoutes({ magicLinks, limits, ttlSeconds: config.session.ttlSeconds, cookie: config.cookie }));
+  app.use(magicLinkRoutes({ magicLinks, limits, ttlSeconds: config.session.ttlSeconds, cookie: config.cookie, pageOrigins: browserOrigins, returnToOrigins: config.returnToAllowlist }));
   app.use(emailCheckRoutes({ identities, limits }));
   app.use(sessionRoutes({ sessions, refreshTokens, identities, users, cookie: config.cookie, limits }));
   app.use(mfaRoutes({ mfa, sessions, limits, cookie: config.cookie }));

@@ -42,8 +42,26 @@ async function requestLink(email: string, returnTo?: string): Promise<{ link: UR
   return { link, token: link.searchParams.get('token')! };
 }
 
-/** Opens the emailed link against the test instance, as a browser would (no redirect following). */
-const openLink = (link: URL) => fetch(`${auth.url}${link.pathname}${link.search}`, { redirect: 'manual' });
+/** Opens the link's page (what a mail scanner's prefetch does too). */
+const fetchLinkPage = (link: URL) => fetch(`${auth.url}${link.pathname}${link.search}`, { redirect: 'manual' });
+
+/** Posts the page's form back, as the page's script or button does (no redirect following). */
+const postLinkForm = (token: string, headers: Record<string, string> = { origin: 'http://localhost:3008', 'sec-fetch-site': 'same-origin' }) =>
+  fetch(`${auth.url}/auth/magic-link/callback`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams({ token }).toString(),
+  });
+
+/** Opens the emailed link as a browser does: the page, then the form it posts. */
+async function openLink(link: URL): Promise<Response> {
+  const page = await fetchLinkPage(link);
+  if (page.status !== 200) return page;
+  const token = /name="token" value="([^"]+)"/.exec(await page.text())?.[1];
+  expect(token).toBeDefined();
+  return postLinkForm(token!);
+}
 
 describe('magic links against real PostgreSQL, Redis and SMTP', () => {
   it('opens the link: session cookie, signed-in page, single use; a new email signs up', async () => {
@@ -66,6 +84,49 @@ describe('magic links against real PostgreSQL, Redis and SMTP', () => {
     expect(again.status).toBe(400);
     expect(again.headers.get('set-cookie')).toBeNull();
     expect(await again.text()).toContain('does not work');
+  });
+
+  it('spends nothing when the link is only fetched, as mail scanners and link previews do', async () => {
+    const { link, token } = await requestLink('prefetched@example.com');
+    for (let scan = 0; scan < 3; scan++) {
+      const page = await fetchLinkPage(link);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('set-cookie')).toBeNull();
+      const html = await page.text();
+      expect(html).toContain('<form id="continue" method="post" action="/auth/magic-link/callback">');
+      expect(html).toContain('<script src="/auth/magic-link/continue.js"></script>');
+    }
+    const spent = await auth.db.execute(sql`select consumed_at from login_challenges where secret_hash = ${createHash('sha256').update(token).digest('hex')}`);
+    expect(spent.rows).toEqual([{ consumed_at: null }]);
+    expect((await postLinkForm(token)).headers.get('set-cookie')).toMatch(/session_token=sess_/);
+  });
+
+  it('serves the page under a CSP that allows only its own script and form posts to the return_to allow-list', async () => {
+    const { link } = await requestLink('csp.check@example.com');
+    const page = await fetchLinkPage(link);
+    const policy = page.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).toContain("form-action 'self' http://localhost:3000 https://app.example.com");
+    expect(page.headers.get('referrer-policy')).toBe('same-origin');
+    const script = await fetch(`${auth.url}/auth/magic-link/continue.js`);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    expect(await script.text()).toContain("getElementById('continue').submit()");
+  });
+
+  it('refuses the form from another site (login CSRF) without spending the link', async () => {
+    const { token } = await requestLink('csrf.link@example.com');
+    for (const headers of [
+      { origin: 'https://evil.example.com', 'sec-fetch-site': 'cross-site' },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: 'https://evil.example.com' },
+    ]) {
+      const refused = await postLinkForm(token, headers);
+      expect(refused.status, JSON.stringify(headers)).toBe(403);
+      expect(await refused.json()).toMatchObject({ status: 403, code: 'csrf:cross_site' });
+    }
+    // A trusted web app origin, or a non-browser client with neither header, may post it.
+    expect((await postLinkForm(token, { origin: 'http://localhost:3000' })).status).toBe(200);
   });
 
   it('redirects (303) to an allow-listed return_to after sign-in', async () => {

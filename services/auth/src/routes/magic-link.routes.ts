@@ -1,9 +1,9 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { AppError } from '@malet/errors';
+import { AppError, ForbiddenError } from '@malet/errors';
 import { validate } from '@malet/http-server';
 import { normalizeEmail } from '../domain/email';
-import type { MagicLinkService } from '../domain/magic-link.service';
+import { looksLikeMagicLinkToken, type MagicLinkService } from '../domain/magic-link.service';
 import type { SignInResult } from '../domain/sign-in';
 import { emailField } from './email-otp.routes';
 import { documentRoute, signInResponseBody } from './openapi';
@@ -56,23 +56,55 @@ documentRoute({
   method: 'get',
   path: '/auth/magic-link/callback',
   summary:
-    'The link in the email: signs the browser in (session cookie) and redirects (303) to the stored return_to when allow-listed, else shows a signed-in page. With MFA enrolled it redirects to return_to with `#mfa_token=...&mfa_methods=...` in the fragment (never sent to servers), or shows the token on the page.',
+    'The link in the email. Spends nothing: it answers a page whose form POSTs the token back (submitted at once by a same-origin script, or by its button without JavaScript), so mail scanners that prefetch links cannot use them up.',
   tags: ['Magic links'],
   auth: 'none',
   query: magicLinkCallbackQuery,
   responses: {
-    200: { description: 'HTML page: signed in, or second factor due' },
-    303: { description: 'Signed in; redirect to the allow-listed return_to' },
-    400: { description: 'HTML page: the link is invalid, expired or already used' },
+    200: { description: 'HTML page that continues the sign-in' },
+    400: { description: 'HTML page: the link is malformed' },
     429: { description: 'Too many attempts (Retry-After)' },
   },
 });
+documentRoute({
+  method: 'post',
+  path: '/auth/magic-link/callback',
+  summary:
+    'Completes the browser sign-in (form post from the callback page): session cookie, then a 303 to the return_to chosen at start when allow-listed, else a signed-in page. With MFA enrolled it redirects to return_to with `#mfa_token=...&mfa_methods=...` in the fragment (never sent to servers), or shows the token on the page. Refused from other origins (login CSRF).',
+  tags: ['Magic links'],
+  auth: 'none',
+  body: magicLinkVerifyBody,
+  responses: {
+    200: { description: 'HTML page: signed in, or second factor due' },
+    303: { description: 'Signed in; redirect to the allow-listed return_to' },
+    400: { description: 'HTML page: the link is invalid, expired or already used' },
+    403: { description: '`csrf:cross_site`: posted from another site' },
+    429: { description: 'Too many attempts (Retry-After)' },
+  },
+});
+
+/** The one script the callback page runs, served from auth itself so the same-origin CSP holds. */
+const CONTINUE_SCRIPT = "document.getElementById('continue').submit();\n";
+
+/**
+ * Login CSRF: another site must not post its own link's token and sign the visitor into the
+ * attacker's account. Browsers send `Origin` on form posts (`null` under some referrer
+ * policies, when Fetch Metadata still says `same-origin`); a client that sends neither header
+ * is not a browser that could be tricked.
+ */
+function assertPostedByOurPage(req: Request, pageOrigins: ReadonlySet<string>): void {
+  const origin = req.get('origin');
+  const site = req.get('sec-fetch-site');
+  if ((origin !== undefined && pageOrigins.has(origin)) || site === 'same-origin') return;
+  if (origin === undefined && site === undefined) return;
+  throw new ForbiddenError('Cross-site request refused', 'csrf:cross_site');
+}
 
 const escapeHtml = (value: string) =>
   value.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
 
 /** A minimal page on auth. Every dynamic value is escaped; nothing from the request is reflected. */
-function sendPage(res: Response, status: number, page: { title: string; paragraphs: string[]; code?: string }): void {
+function sendPage(res: Response, status: number, page: { title: string; paragraphs: string[]; code?: string; extra?: string }): void {
   res.status(status);
   res.setHeader('Cache-Control', 'no-store');
   res.type('html').send(`<!doctype html>
@@ -82,12 +114,35 @@ function sendPage(res: Response, status: number, page: { title: string; paragrap
 </head><body><h1>${escapeHtml(page.title)}</h1>
 ${page.paragraphs.map((text) => `<p>${escapeHtml(text)}</p>`).join('\n')}
 ${page.code ? `<p><code>${escapeHtml(page.code)}</code></p>` : ''}
+${page.extra ?? ''}
 </body></html>
 `);
 }
 
-export function magicLinkRoutes(deps: { magicLinks: MagicLinkService; limits: RateLimitGuard; ttlSeconds: number; cookie: CookieSettings }): Router {
+export function magicLinkRoutes(deps: {
+  magicLinks: MagicLinkService;
+  limits: RateLimitGuard;
+  ttlSeconds: number;
+  cookie: CookieSettings;
+  /** Origins whose pages may post the callback form: auth's own and the gateway's (which proxies /auth/*). */
+  pageOrigins: readonly string[];
+  /** Where the form's answer may redirect (RETURN_TO_ALLOWLIST); browsers hold redirects after a form post to `form-action`. */
+  returnToOrigins: readonly string[];
+}): Router {
   const router = Router();
+  const pageOrigins = new Set(deps.pageOrigins);
+  const continuationPagePolicy = [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'unsafe-inline'",
+    `form-action 'self' ${deps.returnToOrigins.join(' ')}`,
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  const linkInvalidPage = {
+    title: 'This sign-in link does not work',
+    paragraphs: ['It may have expired, or it was already used: each link works once, for 15 minutes. Request a new one from the app.'],
+  };
 
   router.post('/auth/magic-link/start', deps.limits.limit('sendCode'), async function startMagicLink(req, res) {
     const body = validate(magicLinkStartBody, req.body);
@@ -103,21 +158,46 @@ export function magicLinkRoutes(deps: { magicLinks: MagicLinkService; limits: Ra
   });
 
   /**
-   * The browser side. Email scanners that prefetch links would spend the token; the answer is a
-   * new link (15 minutes, cheap to resend), and the redirect only ever goes to an allow-listed
-   * origin chosen when the link was requested, so a prefetch cannot be turned into a redirect.
+   * The browser side, in two steps. Opening the link (GET) spends nothing, because mail scanners
+   * and link previews fetch every URL in a message; the page posts the token back, which only a
+   * browser that runs the page does. The redirect only ever goes to an allow-listed origin
+   * chosen when the link was requested.
    */
-  router.get('/auth/magic-link/callback', deps.limits.limit('signIn'), async function completeMagicLinkInBrowser(req, res) {
+  router.get('/auth/magic-link/callback', deps.limits.limit('signIn'), function showMagicLinkContinuation(req, res) {
+    const parsed = magicLinkCallbackQuery.safeParse(req.query);
+    // Only a token of the exact issued shape is echoed into the form; anything else is refused unseen.
+    if (!parsed.success || !looksLikeMagicLinkToken(parsed.data.token)) {
+      sendPage(res, 400, linkInvalidPage);
+      return;
+    }
+    // The form's post then carries our Origin; the token in this URL still never leaves the origin.
+    res.setHeader('Referrer-Policy', 'same-origin');
+    res.setHeader('Content-Security-Policy', continuationPagePolicy);
+    sendPage(res, 200, {
+      title: 'Signing you in…',
+      paragraphs: ['If nothing happens, press the button.'],
+      extra: `<form id="continue" method="post" action="/auth/magic-link/callback">
+<input type="hidden" name="token" value="${escapeHtml(parsed.data.token)}">
+<button type="submit">Continue signing in</button>
+</form>
+<script src="/auth/magic-link/continue.js"></script>`,
+    });
+  });
+
+  router.get('/auth/magic-link/continue.js', function serveContinueScript(_req, res) {
+    res.setHeader('Cache-Control', 'public, max-age=86400');
+    res.type('application/javascript').send(CONTINUE_SCRIPT);
+  });
+
+  router.post('/auth/magic-link/callback', deps.limits.limit('signIn'), async function completeMagicLinkInBrowser(req, res) {
+    assertPostedByOurPage(req, pageOrigins);
     let outcome: { result: SignInResult; returnTo: string | null };
     try {
-      const { token } = validate(magicLinkCallbackQuery, req.query);
+      const { token } = validate(magicLinkVerifyBody, req.body);
       outcome = await deps.magicLinks.verify({ token, meta: requestMeta(req) });
     } catch (error) {
       if (!(error instanceof AppError) || error.status >= 500) throw error;
-      sendPage(res, 400, {
-        title: 'This sign-in link does not work',
-        paragraphs: ['It may have expired, or it was already used: each link works once, for 15 minutes. Request a new one from the app.'],
-      });
+      sendPage(res, 400, linkInvalidPage);
       return;
     }
     const { result, returnTo } = outcome;
