@@ -83,6 +83,15 @@ documentRoute({
   },
 });
 
+documentRoute({
+  method: 'get',
+  path: '/auth/magic-link/continue.js',
+  summary: 'The script of the callback page: submits its form',
+  tags: ['Magic links'],
+  auth: 'none',
+  responses: { 200: { description: 'JavaScript' } },
+});
+
 /** The one script the callback page runs, served from auth itself so the same-origin CSP holds. */
 const CONTINUE_SCRIPT = "document.getElementById('continue').submit();\n";
 
