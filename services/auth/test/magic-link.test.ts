@@ -115,12 +115,13 @@ describe('magic links against real PostgreSQL, Redis and SMTP', () => {
 
   it('refuses the form from another site (login CSRF) without spending the link', async () => {
     const { token } = await requestLink('csrf.link@example.com');
-    for (const headers of [
+    const crossSite: Record<string, string>[] = [
       { origin: 'https://evil.example.com', 'sec-fetch-site': 'cross-site' },
       { origin: 'null' },
       { 'sec-fetch-site': 'cross-site' },
       { origin: 'https://evil.example.com' },
-    ]) {
+    ];
+    for (const headers of crossSite) {
       const refused = await postLinkForm(token, headers);
       expect(refused.status, JSON.stringify(headers)).toBe(403);
       expect(await refused.json()).toMatchObject({ status: 403, code: 'csrf:cross_site' });

@@ -9,7 +9,7 @@ import type { PasswordService } from '../domain/password.service';
 import type { SessionService } from '../domain/session.service';
 import { documentRoute, mfaRequiredBody, sessionIssuedBody } from './openapi';
 import type { RateLimitGuard } from './rate-limit';
-import { setSessionCookie, type CookieSettings } from './session-cookie';
+import type { CookieSettings } from './session-cookie';
 import { requestMeta, sendSignInResult } from './sign-in-response';
 
 /** ASCII address syntax, at most 254 characters (RFC 5321); lookups use the normalised spelling. */
