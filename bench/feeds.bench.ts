@@ -4,27 +4,32 @@
  * - streams every sitemap file the index lists (1,000,000 URLs in 20 files of 50,000) over
  *   loopback HTTP, recording wall time and the content-feed process's peak RSS while it streams;
  * - loads one Malet's RSS feed with autocannon, warm (200 with a body) and with If-None-Match
- *   (304 from the validators alone), directly and through the gateway.
+ *   (304 from the validators alone), directly and through the gateway; through the gateway
+ *   also as a gzip-accepting client, beside the plain one, so the cost of coding shows;
+ * - streams every sitemap file through the gateway as a gzip-accepting crawler, recording the
+ *   gateway process's peak RSS: coding streams, so it stays flat however large the files.
  * content-feed and the gateway run as child processes (`node --import tsx src/main.ts`, as in
  * dev), so the load generator does not share their event loop and the service's memory is its
  * own: peak RSS is the kernel's high-water mark (VmHWM), reset just before streaming.
  */
 import { resolve } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createGunzip } from 'node:zlib';
 import pg from 'pg';
 import { createTestDatabase, freePort, startNodeProcess, startTestPostgres, waitForReady, type ManagedProcess } from '@malet/testing';
-import { seedBulkContent } from '../services/content-feed/test/seed-sql';
+import { seedBulkContent } from '@malet/content-feed/bulk-content-seed';
 import { loadHttp, type BenchRow, type BenchSection } from './lib';
 
 const MB = 1024 * 1024;
 
-/** Reads a response to the end without keeping it; returns bytes and `<url>` entries seen. */
-async function drain(response: Response): Promise<{ bytes: number; urls: number }> {
+/** Reads a body to the end without keeping it; returns bytes and `<url>` entries seen. */
+async function drain(body: AsyncIterable<Uint8Array>): Promise<{ bytes: number; urls: number }> {
   let bytes = 0;
   let urls = 0;
   let tail = '';
   const decoder = new TextDecoder();
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     bytes += chunk.length;
     // Count entries across chunk boundaries: carry the last few characters over.
     const text = tail + decoder.decode(chunk, { stream: true });
@@ -55,9 +60,36 @@ function resetPeakMemory(pid: number): boolean {
   }
 }
 
-async function streamAllSitemaps(baseUrl: string, servicePid: number) {
-  const reset = resetPeakMemory(servicePid);
-  const before = residentMemory(servicePid);
+/** Fetches one sitemap file to the end: `bytes` as they crossed the wire, `urls` in the decoded document. */
+type SitemapReader = (url: string) => Promise<{ bytes: number; urls: number }>;
+
+const readIdentity: SitemapReader = async (url) => {
+  const response = await fetch(url);
+  if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
+  return drain(response.body as unknown as AsyncIterable<Uint8Array>);
+};
+
+/** As a gzip-accepting crawler; node:http, because fetch would decode on its own and hide the wire bytes. */
+const readGzip: SitemapReader = (url) =>
+  new Promise((resolveRead, reject) => {
+    request(url, { headers: { 'accept-encoding': 'gzip' } }, (response) => {
+      if (response.statusCode !== 200 || response.headers['content-encoding'] !== 'gzip') {
+        response.resume();
+        reject(new Error(`${url} answered ${response.statusCode} ${response.headers['content-encoding'] ?? 'identity'}`));
+        return;
+      }
+      let wire = 0;
+      response.on('data', (chunk: Buffer) => (wire += chunk.length));
+      drain(response.pipe(createGunzip())).then((decoded) => resolveRead({ bytes: wire, urls: decoded.urls }), reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+
+/** Streams every file the index lists, one after another; memory is `pid`'s, the process that serves or codes. */
+async function streamAllSitemaps(baseUrl: string, pid: number, read: SitemapReader = readIdentity) {
+  const reset = resetPeakMemory(pid);
+  const before = residentMemory(pid);
   const started = process.hrtime.bigint();
   const index = await (await fetch(`${baseUrl}/sitemap.xml`)).text();
   const files = [...index.matchAll(/<loc>[^<]*?(\/sitemap-[a-z0-9-]+\.xml)<\/loc>/g)].map((match) => match[1]!);
@@ -66,15 +98,13 @@ async function streamAllSitemaps(baseUrl: string, servicePid: number) {
   let slowestMs = 0;
   for (const file of files) {
     const fileStarted = process.hrtime.bigint();
-    const response = await fetch(`${baseUrl}${file}`);
-    if (response.status !== 200) throw new Error(`${file} answered ${response.status}`);
-    const result = await drain(response);
+    const result = await read(`${baseUrl}${file}`);
     bytes += result.bytes;
     urls += result.urls;
     slowestMs = Math.max(slowestMs, Number(process.hrtime.bigint() - fileStarted) / 1e6);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const after = residentMemory(servicePid);
+  const after = residentMemory(pid);
   return {
     seconds,
     files: files.length,
@@ -85,19 +115,47 @@ async function streamAllSitemaps(baseUrl: string, servicePid: number) {
   };
 }
 
-async function rssRows(label: string, url: string): Promise<BenchRow[]> {
-  const warm = await fetch(url);
+/** The body's size on the wire, coded or not (node:http: fetch would decode it). */
+function wireSize(url: string, headers: Record<string, string>): Promise<{ status: number; etag: string; bytes: number }> {
+  return new Promise((resolveSize, reject) => {
+    request(url, { headers }, (response) => {
+      let bytes = 0;
+      response.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      response.on('end', () => resolveSize({ status: response.statusCode!, etag: String(response.headers.etag), bytes }));
+      response.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** Warm and 304 rows for one client; `acceptEncoding` absent is a client that asks for no coding. */
+async function rssRows(label: string, url: string, acceptEncoding?: string): Promise<BenchRow[]> {
+  const coding: Record<string, string> = acceptEncoding ? { 'accept-encoding': acceptEncoding } : {};
+  const warm = await wireSize(url, coding);
   if (warm.status !== 200) throw new Error(`${url} answered ${warm.status}`);
-  const etag = warm.headers.get('etag')!;
-  const bytes = (await warm.arrayBuffer()).byteLength;
-  const fresh = await loadHttp({ name: `RSS ${label}: warm (200, ${Math.round(bytes / 1024)} KB)`, url });
+  const fresh = await loadHttp({ name: `RSS ${label}: warm (200, ${Math.round(warm.bytes / 1024)} KB)`, url, headers: coding });
   const notModified = await loadHttp({
     name: `RSS ${label}: If-None-Match (304)`,
     url,
-    headers: { 'if-none-match': etag },
+    headers: { ...coding, 'if-none-match': warm.etag },
     expectStatus: 304,
   });
   return [fresh, notModified];
+}
+
+function sitemapRow(name: string, streamed: Awaited<ReturnType<typeof streamAllSitemaps>>): BenchRow {
+  const extra: Record<string, number> = {
+    seconds: Number(streamed.seconds.toFixed(2)),
+    mb: Number((streamed.bytes / MB).toFixed(1)),
+    slowestFileMs: Math.round(streamed.slowestMs),
+  };
+  if (streamed.memory) {
+    extra.baselineRssMb = Math.round(streamed.memory.baselineRssMb);
+    extra.peakRssMb = Math.round(streamed.memory.peakRssMb);
+    extra.peakRssDeltaMb = Math.round(streamed.memory.peakRssMb - streamed.memory.baselineRssMb);
+  }
+  return { name, rps: Math.round(streamed.urls / streamed.seconds), extra };
 }
 
 export async function run(): Promise<BenchSection> {
@@ -129,27 +187,16 @@ export async function run(): Promise<BenchSection> {
     notes.push(`Seeded ${(maletCount * postsPerMalet).toLocaleString('en')} published posts in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s (generate_series).`);
 
     const streamed = await streamAllSitemaps(contentFeedUrl, contentFeed.child.pid!);
-    const extra: Record<string, number> = {
-      seconds: Number(streamed.seconds.toFixed(2)),
-      mb: Number((streamed.bytes / MB).toFixed(1)),
-      slowestFileMs: Math.round(streamed.slowestMs),
-    };
-    if (streamed.memory) {
-      extra.baselineRssMb = Math.round(streamed.memory.baselineRssMb);
-      extra.peakRssMb = Math.round(streamed.memory.peakRssMb);
-      extra.peakRssDeltaMb = Math.round(streamed.memory.peakRssMb - streamed.memory.baselineRssMb);
-    } else {
-      notes.push('Peak memory not measured: /proc/<pid>/status and clear_refs are Linux-only.');
-    }
-    const rows: BenchRow[] = [
-      { name: `stream all sitemaps (${streamed.files} files, ${streamed.urls.toLocaleString('en')} URLs)`, rps: Math.round(streamed.urls / streamed.seconds), extra },
-    ];
+    if (!streamed.memory) notes.push('Peak memory not measured: /proc/<pid>/status and clear_refs are Linux-only.');
+    const rows: BenchRow[] = [sitemapRow(`stream all sitemaps (${streamed.files} files, ${streamed.urls.toLocaleString('en')} URLs)`, streamed)];
 
     const rssPath = '/rss/m/bulk-1/blogs.xml';
     const direct = await rssRows('direct', `${contentFeedUrl}${rssPath}`);
     rows.push(...direct);
 
     let viaGateway: BenchRow[] = [];
+    let viaGatewayGzip: BenchRow[] = [];
+    let gzipRatio = 0;
     try {
       const gatewayUrl = `http://127.0.0.1:${await freePort()}`;
       const gateway = startNodeProcess({
@@ -161,7 +208,11 @@ export async function run(): Promise<BenchSection> {
       processes.push(gateway);
       await waitForReady(gateway, `${gatewayUrl}/ready`);
       viaGateway = await rssRows('through gateway', `${gatewayUrl}${rssPath}`);
-      rows.push(...viaGateway);
+      viaGatewayGzip = await rssRows('through gateway, gzip', `${gatewayUrl}${rssPath}`, 'gzip');
+      rows.push(...viaGateway, ...viaGatewayGzip);
+      const coded = await streamAllSitemaps(gatewayUrl, gateway.child.pid!, readGzip);
+      rows.push(sitemapRow(`stream all sitemaps through gateway, gzip (${coded.urls.toLocaleString('en')} URLs)`, coded));
+      gzipRatio = streamed.bytes / coded.bytes;
     } catch (error) {
       notes.push(`Gateway rows skipped: ${(error as Error).message.split('\n')[0]}`);
     }
@@ -169,6 +220,7 @@ export async function run(): Promise<BenchSection> {
     notes.push(
       'Sitemaps: read one file after another, as a crawler does; peak RSS is the content-feed process\'s own high-water mark while streaming.',
       'RSS: the newest 50 posts of a Malet with 1,000 (bodies cached by ETag after the first request).',
+      'Gzip rows: the gateway codes every 200 (content-feed always sends identity); KB and mb are bytes on the wire, peak RSS for the gateway row is the gateway process\'s.',
     );
     const ratios = [{ name: 'direct: 304 / warm', value: Number((direct[1]!.rps / direct[0]!.rps).toFixed(2)) }];
     if (viaGateway.length) {
@@ -177,6 +229,12 @@ export async function run(): Promise<BenchSection> {
         { name: 'warm: gateway / direct', value: Number((viaGateway[0]!.rps / direct[0]!.rps).toFixed(2)) },
       );
     }
+    if (viaGatewayGzip.length) {
+      ratios.push(
+        { name: 'gateway warm: gzip / plain', value: Number((viaGatewayGzip[0]!.rps / viaGateway[0]!.rps).toFixed(2)) },
+      );
+    }
+    if (gzipRatio > 0) ratios.push({ name: 'sitemaps: identity bytes / gzip bytes', value: Number(gzipRatio.toFixed(1)) });
     return { title: `Crawler feeds: sitemaps over ${totalPosts.toLocaleString('en')} posts, RSS (content-feed, gateway)`, rows, ratios, notes };
   } finally {
     await Promise.all(processes.map((child) => child.stop()));

@@ -11,6 +11,7 @@ import { createRequestIdentity } from './auth/request-identity';
 import type { GatewayConfig } from './config';
 import { createGatewayServer, type GatewayContext } from './graphql/gateway-server';
 import { createProxy } from './proxy/http-proxy';
+import { createResponseCompression } from './proxy/response-compression';
 
 /** Wires the gateway; `main.ts` and the tests both build it through here. */
 export async function createGatewayApp(deps: { config: GatewayConfig; logger: Logger; supergraphSdl?: string }) {
@@ -72,7 +73,13 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
   });
   app.use('/auth', toAuth);
   app.get('/me', toAuth);
-  const toContentFeed = createProxy({ name: 'content-feed', target: config.services['content-feed'] });
+  // Crawler feeds (sitemaps up to 50 MB, RSS) are coded here, at the public edge, once for every
+  // client; content-feed always sends identity. The why and the ETag rules: response-compression.ts.
+  const toContentFeed = createProxy({
+    name: 'content-feed',
+    target: config.services['content-feed'],
+    compression: createResponseCompression(),
+  });
   app.get(['/sitemap.xml', /^\/sitemap-[a-z0-9-]+\.xml$/, '/sitemap/{*path}', '/rss/{*path}'], toContentFeed);
   app.use('/scim/v2', createProxy({ name: 'scim', target: config.services.scim }));
   finishHttpApp(app);

@@ -1,15 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SITEINDEX_XSD, SITEMAP_XSD, expectValidRss, rssParser, sitemapLocs, xmllint, xpath } from '@malet/testing';
 import { seedDevContent } from '../../scripts/dev-content-seed';
-// The feed checks live with the content-feed tests (they bring xmllint, the XSDs and rss-parser).
-import {
-  SITEINDEX_XSD,
-  SITEMAP_XSD,
-  expectValidRss,
-  rssParser,
-  sitemapLocs,
-  xmllint,
-  xpath,
-} from '../../services/content-feed/test/xml-tools';
 import { startGatewayTestInstance, type GatewayTestInstance } from './gateway-test-instance';
 
 // Where crawlers are told the feeds live: the gateway's dev address, as in seed 000.
@@ -28,9 +19,12 @@ beforeAll(async () => {
 });
 afterAll(() => suite?.stop());
 
-/** Exactly what seed 000's curl does: a plain GET on the gateway, no credentials. */
+/**
+ * Exactly what seed 000's curl does: a plain GET on the gateway, no credentials, no content
+ * coding (curl sends no Accept-Encoding; fetch would ask for gzip). Coding: feed-compression.test.ts.
+ */
 async function curl(path: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${suite.gatewayUrl}${path}`, { headers, redirect: 'manual' });
+  const response = await fetch(`${suite.gatewayUrl}${path}`, { headers: { 'accept-encoding': 'identity', ...headers }, redirect: 'manual' });
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
 

@@ -1,8 +1,10 @@
 import http, { type IncomingMessage } from 'node:http';
+import { pipeline } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '@malet/errors';
 import { INTERNAL_TOKEN_HEADER } from '@malet/internal-auth';
 import { REQUEST_ID_HEADER } from '@malet/logging';
+import type { ResponseCompression } from './response-compression';
 
 // RFC 9110 section 7.6.1: connection-specific headers are not forwarded.
 const HOP_BY_HOP = new Set([
@@ -18,15 +20,18 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /**
- * Streams a request to a service and its answer back, untouched but for forwarding headers.
- * Bodies are never buffered, so large uploads and feed downloads cost no gateway memory.
- * A client can never smuggle an internal token through: that header is always dropped.
+ * Streams a request to a service and its answer back, untouched but for forwarding headers
+ * and, where `compression` is given, the content coding (see response-compression.ts).
+ * Bodies are never buffered, so large uploads and feed downloads cost no gateway memory; a
+ * client that goes away mid-response closes the upstream response too, so the service stops
+ * generating. A client can never smuggle an internal token through: that header is always dropped.
  */
 export function createProxy(options: {
   name: string;
   target: string;
   timeoutMs?: number;
   onResponse?: (req: Request, upstream: IncomingMessage) => void;
+  compression?: ResponseCompression;
 }) {
   const target = new URL(options.target);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -43,6 +48,7 @@ export function createProxy(options: {
     headers['x-forwarded-proto'] = req.protocol;
     headers[REQUEST_ID_HEADER] = req.id;
     headers.host = target.host;
+    options.compression?.forwardRequestHeaders(headers);
     res.locals.route = `proxy:${options.name}`;
 
     const upstream = http.request({
@@ -61,7 +67,15 @@ export function createProxy(options: {
       for (const [name, value] of Object.entries(answer.headers)) {
         if (!HOP_BY_HOP.has(name) && value !== undefined) res.setHeader(name, value);
       }
-      answer.pipe(res);
+      const encoder = options.compression?.encoderFor(req, res, answer) ?? null;
+      const finishResponse = (error: NodeJS.ErrnoException | null) => {
+        // pipeline has destroyed every stage; a client that hung up is routine, an upstream cut is not.
+        if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+          req.log.warn({ err: error, upstream: options.name }, 'proxied response cut short');
+        }
+      };
+      if (encoder) pipeline(answer, encoder, res, finishResponse);
+      else pipeline(answer, res, finishResponse);
     });
     upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
     upstream.on('error', (error) => {

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { describe, expect, it } from 'vitest';
+import { xmllint } from '@malet/testing';
 import { decodeCursor, encodeCursor } from '../src/domain/cursor';
 import { cdata, escapeXml, rfc822Date, w3cDatetime } from '../src/domain/feeds/xml';
 import { ascendingBatches, descendingBatches, sitemapParts } from '../src/domain/feeds/sitemap';
@@ -7,7 +8,6 @@ import { handleProblem, normalizeHandle } from '../src/domain/handle';
 import { renderMarkdown } from '../src/domain/markdown';
 import { isSlug, slugFromTitle } from '../src/domain/slug';
 import { isNotModified } from '../src/routes/conditional';
-import { xmllint } from './xml-tools';
 
 describe('handles', () => {
   it('accepts URL-safe lower-case handles and refuses the rest, case-insensitively', () => {

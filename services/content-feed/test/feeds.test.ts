@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SITEINDEX_XSD, SITEMAP_XSD, W3C_DATETIME, expectValidRss, rssParser as parser, sitemapLocs, xmllint, xpath } from '@malet/testing';
 import { startContentFeedTestInstance, TEST_PUBLIC_BASE_URL, type ContentFeedTestInstance } from './content-feed-test-instance';
-import { SITEINDEX_XSD, SITEMAP_XSD, W3C_DATETIME, expectValidRss, rssParser as parser, sitemapLocs, xmllint, xpath } from './xml-tools';
 
 let cf: ContentFeedTestInstance;
 let owner: string;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SITEINDEX_XSD, SITEMAP_XSD, xmllint } from '@malet/testing';
+import { seedBulkContent } from '../src/data/bulk-content.seed';
 import { URLS_PER_SITEMAP } from '../src/domain/feeds/sitemap';
 import { startContentFeedTestInstance, TEST_PUBLIC_BASE_URL, type ContentFeedTestInstance } from './content-feed-test-instance';
-import { seedBulkContent } from './seed-sql';
-import { SITEINDEX_XSD, SITEMAP_XSD, xmllint } from './xml-tools';
 
 // One Malet one post past the limit of a sitemap file, plus a small one beside it.
 const POSTS = URLS_PER_SITEMAP + 1;

@@ -1,11 +1,10 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { waitFor } from '@malet/testing';
+import { SITEINDEX_XSD, SITEMAP_XSD, waitFor, xmllint } from '@malet/testing';
+import { seedBulkContent } from '../src/data/bulk-content.seed';
 import type { FeedSink } from '../src/domain/feeds/feed-sink';
 import { SITEMAP_BATCH_SIZE, URLS_PER_SITEMAP } from '../src/domain/feeds/sitemap';
 import { startContentFeedTestInstance, TEST_PUBLIC_BASE_URL, type ContentFeedTestInstance } from './content-feed-test-instance';
-import { seedBulkContent } from './seed-sql';
-import { SITEINDEX_XSD, SITEMAP_XSD, xmllint } from './xml-tools';
 
 // 120 Malets × 500 published posts = 60,000: enough to cross the 50,000-URL limit once.
 const MALETS = 120;

@@ -90,7 +90,11 @@ function writeXmlError(production: boolean) {
   };
 }
 
-/** The crawler feeds at the public paths of seed 000; the gateway forwards them unchanged. */
+/**
+ * The crawler feeds at the public paths of seed 000, always as identity bodies: the gateway, the
+ * public edge, negotiates gzip or br and derives the coded ETags from these
+ * (gateway/src/proxy/response-compression.ts).
+ */
 export function feedRoutes(deps: { feeds: FeedService; production: boolean }): Router {
   const router = Router();
 

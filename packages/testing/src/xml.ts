@@ -1,19 +1,23 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import Parser from 'rss-parser';
-import { expect } from 'vitest';
 
 const run = promisify(execFile);
 
-/** The sitemaps.org schemas: sitemap files from the `sitemap` package, index files from fixtures/. */
-export const SITEMAP_XSD = new URL('../node_modules/sitemap/schema/sitemap.xsd', import.meta.url).pathname;
-export const SITEINDEX_XSD = new URL('./fixtures/siteindex.xsd', import.meta.url).pathname;
+/**
+ * The sitemaps.org schemas: sitemap files from the `sitemap` package (it exports only its
+ * package.json, so the schema is found next to that), index files from fixtures/.
+ */
+export const SITEMAP_XSD = join(dirname(createRequire(import.meta.url).resolve('sitemap/package.json')), 'schema/sitemap.xsd');
+export const SITEINDEX_XSD = new URL('../fixtures/siteindex.xsd', import.meta.url).pathname;
 
 async function withFile<T>(xml: string, use: (path: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'content-feed-xml-'));
+  const dir = await mkdtemp(join(tmpdir(), 'malet-xml-'));
   try {
     const path = join(dir, 'document.xml');
     await writeFile(path, xml);
@@ -66,29 +70,31 @@ export async function sitemapLocs(xml: string): Promise<string[]> {
  * The checks a strict RSS validator (the W3C Feed Validation Service, RSS Advisory Board
  * profile) applies that an XML parser does not: required channel elements, the Atom self link
  * pointing at the feed itself, RFC 822 dates, absolute links, unique guids.
+ * Asserts with node:assert, so the kit works under any runner (vitest reports the failure as usual).
  */
-export async function expectValidRss(xml: string, feedUrl: string) {
-  expect((await xmllint(xml)).ok).toBe(true);
+export async function expectValidRss(xml: string, feedUrl: string): Promise<void> {
+  const wellFormed = await xmllint(xml);
+  assert.ok(wellFormed.ok, `not well-formed XML: ${wellFormed.output}`);
   const channel = '/rss/channel';
-  expect(await xpath(xml, 'string(/rss/@version)')).toBe('2.0');
-  expect(await xpath(xml, 'count(/rss/channel)')).toBe('1');
+  assert.equal(await xpath(xml, 'string(/rss/@version)'), '2.0');
+  assert.equal(await xpath(xml, 'count(/rss/channel)'), '1');
   for (const element of ['title', 'link', 'description']) {
-    expect((await xpath(xml, `string(${channel}/${element})`)).length, element).toBeGreaterThan(0);
+    assert.ok((await xpath(xml, `string(${channel}/${element})`)).length > 0, `channel ${element} is empty`);
   }
-  expect(await xpath(xml, `string(${channel}/link)`)).toMatch(/^https?:\/\//);
+  assert.match(await xpath(xml, `string(${channel}/link)`), /^https?:\/\//);
   const atom = `${channel}/*[local-name()='link' and namespace-uri()='http://www.w3.org/2005/Atom']`;
-  expect(await xpath(xml, `string(${atom}/@rel)`)).toBe('self');
-  expect(await xpath(xml, `string(${atom}/@href)`)).toBe(feedUrl);
-  expect(await xpath(xml, `string(${atom}/@type)`)).toBe('application/rss+xml');
+  assert.equal(await xpath(xml, `string(${atom}/@rel)`), 'self');
+  assert.equal(await xpath(xml, `string(${atom}/@href)`), feedUrl);
+  assert.equal(await xpath(xml, `string(${atom}/@type)`), 'application/rss+xml');
   const dates = (await xpath(xml, '//pubDate/text() | //lastBuildDate/text()')).split('\n').filter(Boolean);
-  expect(dates.length).toBeGreaterThan(0);
-  for (const date of dates) expect(date.trim()).toMatch(RFC_822);
+  assert.ok(dates.length > 0, 'no pubDate or lastBuildDate');
+  for (const date of dates) assert.match(date.trim(), RFC_822);
   const items = Number(await xpath(xml, 'count(//item)'));
   for (let i = 1; i <= items; i++) {
-    expect(await xpath(xml, `string(//item[${i}]/link)`)).toMatch(/^https?:\/\//);
-    expect((await xpath(xml, `string(//item[${i}]/title)`)).length).toBeGreaterThan(0);
-    expect((await xpath(xml, `string(//item[${i}]/guid)`)).length).toBeGreaterThan(0);
+    assert.match(await xpath(xml, `string(//item[${i}]/link)`), /^https?:\/\//);
+    assert.ok((await xpath(xml, `string(//item[${i}]/title)`)).length > 0, `item ${i} has no title`);
+    assert.ok((await xpath(xml, `string(//item[${i}]/guid)`)).length > 0, `item ${i} has no guid`);
   }
   const guids = (await xpath(xml, '//item/guid/text()')).split('\n').filter(Boolean);
-  expect(new Set(guids).size).toBe(guids.length);
+  assert.equal(new Set(guids).size, guids.length, 'guids are not unique');
 }
