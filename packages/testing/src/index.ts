@@ -4,3 +4,4 @@ export { freePort, waitFor } from './net';
 export { startSmtpCatcher, type SmtpCatcher, type CaughtMail } from './smtp';
 export { startNodeProcess, waitForReady, type ManagedProcess } from './process';
 export { xmllint, xpath, sitemapLocs, expectValidRss, rssParser, SITEMAP_XSD, SITEINDEX_XSD, RFC_822, W3C_DATETIME } from './xml';
+export { launchChromium, type Browser, type BrowserContext } from './browser';

@@ -20,7 +20,9 @@ export function createTestClock(start = Date.now()): Clock & { advance(ms: numbe
  * The auth service on a fresh database of the run's real PostgreSQL, with the run's real Redis,
  * listening on a free loopback port. One factory for every auth test (STYLE: tests).
  */
-export async function startAuthTestInstance(options: { env?: Record<string, string>; clock?: Clock; redis?: boolean } = {}) {
+export async function startAuthTestInstance(
+  options: { env?: Record<string, string>; clock?: Clock; redis?: boolean; /** A fixed port, for tests whose PUBLIC_URL must be the real origin. */ port?: number } = {},
+) {
   const database = await createTestDatabase(inject('postgresAdminUrl'), 'auth');
   const redisUrl = options.redis === false ? undefined : inject('redisUrl');
   const config = loadAuthConfig({
@@ -43,7 +45,7 @@ export async function startAuthTestInstance(options: { env?: Record<string, stri
   await applyMigrations(pool.pool, migrationsFolder);
   const redis = config.redisUrl ? new Redis(config.redisUrl) : null;
   const auth = await createAuthApp({ config, logger, db: pool.db, ping: pool.ping, redis, clock: options.clock });
-  const server = await startHttpServer(auth.app, { port: 0, host: '127.0.0.1', logger });
+  const server = await startHttpServer(auth.app, { port: options.port ?? 0, host: '127.0.0.1', logger });
   return {
     ...auth,
     config,

@@ -63,7 +63,6 @@ documentRoute({
   responses: {
     200: { description: 'HTML page that continues the sign-in' },
     400: { description: 'HTML page: the link is malformed' },
-    429: { description: 'Too many attempts (Retry-After)' },
   },
 });
 documentRoute({
@@ -170,9 +169,10 @@ export function magicLinkRoutes(deps: {
    * The browser side, in two steps. Opening the link (GET) spends nothing, because mail scanners
    * and link previews fetch every URL in a message; the page posts the token back, which only a
    * browser that runs the page does. The redirect only ever goes to an allow-listed origin
-   * chosen when the link was requested.
+   * chosen when the link was requested. The page touches no storage, so it needs no rate limit
+   * (a scanner opening it repeatedly must not spend the visitor's sign-in allowance either).
    */
-  router.get('/auth/magic-link/callback', deps.limits.limit('signIn'), function showMagicLinkContinuation(req, res) {
+  router.get('/auth/magic-link/callback', function showMagicLinkContinuation(req, res) {
     const parsed = magicLinkCallbackQuery.safeParse(req.query);
     // Only a token of the exact issued shape is echoed into the form; anything else is refused unseen.
     if (!parsed.success || !looksLikeMagicLinkToken(parsed.data.token)) {
