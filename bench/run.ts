@@ -23,7 +23,7 @@ for (const file of files) {
   sections.push(section);
   console.log(`\n${section.title}  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   console.table(
-    section.rows.map((row) => ({ name: row.name, 'req/s': row.rps, 'p50 ms': row.p50Ms ?? '', 'p99 ms': row.p99Ms ?? '', ...row.extra })),
+    section.rows.map((row) => ({ name: row.name, 'req/s': row.rps || '', 'p50 ms': row.p50Ms ?? '', 'p99 ms': row.p99Ms ?? '', ...row.extra })),
   );
   for (const ratio of section.ratios ?? []) console.log(`  ${ratio.name}: ${ratio.value.toFixed(3)}`);
   for (const note of section.notes ?? []) console.log(`  note: ${note}`);
