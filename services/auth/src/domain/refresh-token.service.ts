@@ -44,6 +44,7 @@ export function createRefreshTokenService(deps: {
 
   const invalidToken = () => new UnauthenticatedError('Refresh token invalid or expired', 'auth:invalid_refresh_token');
 
+  /** Exchanges a live token for its successor in the same family; reuse of a rotated one revokes the family. */
   async function rotate(token: string): Promise<{ token: string; userId: string; sessionId: string | null; familyId: string }> {
     if (!looksLikeToken('ref', token)) throw invalidToken();
     const tokenHash = hashToken(token);
@@ -71,7 +72,6 @@ export function createRefreshTokenService(deps: {
     /** Starts a family for a new sign-in, bound to its session. */
     issue: (input: { userId: string; sessionId: string | null }) => insert(input.userId, input.sessionId, randomUUID()),
 
-    /** Exchanges a live token for its successor in the same family; reuse of a rotated one revokes the family. */
     rotate,
 
     /**

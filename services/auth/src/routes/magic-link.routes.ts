@@ -111,7 +111,7 @@ function assertPostedByOurPage(req: Request, pageOrigins: ReadonlySet<string>): 
 const escapeHtml = (value: string) =>
   value.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
 
-/** A minimal page on auth. Every dynamic value is escaped; nothing from the request is reflected. */
+/** A minimal page on auth. Every dynamic value is escaped; the only request value it echoes is a token of the issued shape. */
 function sendPage(res: Response, status: number, page: { title: string; paragraphs: string[]; code?: string; extra?: string }): void {
   res.status(status);
   res.setHeader('Cache-Control', 'no-store');
