@@ -1,30 +1,39 @@
-import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { hashToken } from './tokens';
+import { createHmac } from 'node:crypto';
+import type { AccountTokenPurpose, TokenRepository } from '../data/token.repository';
+import type { Clock } from './clock';
+import { hashToken, looksLikeToken, mintToken, type TokenPrefix } from './tokens';
 
-/** Emailed link tokens carry their purpose in the prefix (`vfy_`, `rst_`, `eml_`) like every token here. */
-export type AccountTokenPrefix = 'vfy' | 'rst' | 'eml';
+/** Emailed account tokens carry their purpose in the prefix, like every token here. */
+const PREFIX_OF = { verify_email: 'vfy', reset_password: 'rst', change_email: 'eml' } as const satisfies Record<AccountTokenPurpose, TokenPrefix>;
 
-export function mintAccountToken(prefix: AccountTokenPrefix): { token: string; tokenHash: string } {
-  const token = `${prefix}_${randomBytes(32).toString('base64url')}`;
-  return { token, tokenHash: hashToken(token) };
+/** Rejects anything that cannot be a token of `purpose` before it costs a lookup. */
+export function looksLikeAccountToken(purpose: AccountTokenPurpose, value: string): boolean {
+  return looksLikeToken(PREFIX_OF[purpose], value);
 }
 
-/** Rejects anything that cannot be one of our link tokens before it costs a lookup. */
-export function looksLikeAccountToken(prefix: AccountTokenPrefix, value: string): boolean {
-  return value.length === prefix.length + 44 && value.startsWith(`${prefix}_`) && /^[A-Za-z0-9_-]+$/.test(value);
-}
-
-export function mintSixDigitCode(): string {
-  return String(randomInt(0, 1_000_000)).padStart(6, '0');
+/**
+ * Mints the emailed token of `purpose`, stores only its hash (retiring the user's older tokens
+ * of that purpose) and returns the token for the email.
+ */
+export async function issueAccountToken(
+  deps: { tokens: Pick<TokenRepository, 'issue'>; clock: Clock },
+  input: { purpose: AccountTokenPurpose; userId: string; email: string; ttlSeconds: number; codeHash?: string },
+): Promise<string> {
+  const now = deps.clock.now();
+  const token = mintToken(PREFIX_OF[input.purpose]);
+  await deps.tokens.issue({
+    userId: input.userId,
+    purpose: input.purpose,
+    tokenHash: hashToken(token),
+    codeHash: input.codeHash ?? null,
+    email: input.email,
+    expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000),
+    now,
+  });
+  return token;
 }
 
 /** HMAC of a 6-digit code under the server secret, bound to the user and purpose: a dump alone cannot be brute-forced. */
 export function hashAccountCode(secret: string, userId: string, purpose: string, code: string): string {
   return createHmac('sha256', secret).update(`${purpose}:${userId}:${code}`).digest('hex');
-}
-
-export function sameHexDigest(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex');
-  const right = Buffer.from(b, 'hex');
-  return left.length === right.length && left.length > 0 && timingSafeEqual(left, right);
 }

@@ -6,8 +6,8 @@ import type { TokenRepository } from '../data/token.repository';
 import type { Mailer, OutgoingMail } from '../infra/mailer';
 import type { AuditLog } from './audit';
 import type { Clock } from './clock';
-import { hashAccountCode, looksLikeAccountToken, mintAccountToken, mintSixDigitCode, sameHexDigest } from './account-tokens';
-import { hashToken } from './tokens';
+import { hashAccountCode, issueAccountToken, looksLikeAccountToken } from './account-tokens';
+import { hashToken, mintSixDigitCode, sameHexDigest } from './tokens';
 
 /** Error codes of the account operations (verification, email change), declared once. */
 export const accountErrors = {
@@ -63,17 +63,13 @@ export function createAccountService(deps: {
   }
 
   async function issueVerification(user: { id: string; email: string }): Promise<OutgoingMail> {
-    const now = deps.clock.now();
-    const { token, tokenHash } = mintAccountToken('vfy');
     const code = mintSixDigitCode();
-    await deps.tokens.issue({
-      userId: user.id,
+    const token = await issueAccountToken(deps, {
       purpose: 'verify_email',
-      tokenHash,
-      codeHash: hashAccountCode(deps.hmacSecret, user.id, 'verify_email', code),
+      userId: user.id,
       email: user.email,
-      expiresAt: new Date(now.getTime() + VERIFY_TTL_SECONDS * 1000),
-      now,
+      ttlSeconds: VERIFY_TTL_SECONDS,
+      codeHash: hashAccountCode(deps.hmacSecret, user.id, 'verify_email', code),
     });
     const url = link('/auth/verify-email', token);
     return {
@@ -111,7 +107,7 @@ export function createAccountService(deps: {
     },
 
     async verifyEmailByToken(token: string, meta: RequestMeta) {
-      if (!looksLikeAccountToken('vfy', token)) throw accountErrors.invalidToken();
+      if (!looksLikeAccountToken('verify_email', token)) throw accountErrors.invalidToken();
       const row = await deps.tokens.consume('verify_email', hashToken(token), deps.clock.now());
       if (!row) throw accountErrors.invalidToken();
       return markVerified(row, meta, 'email_link');
@@ -144,15 +140,11 @@ export function createAccountService(deps: {
       const identity = await deps.identities.findById(input.userId);
       if (!identity) throw accountErrors.invalidToken();
       if (identity.email === input.newEmail) throw accountErrors.sameEmail();
-      const now = deps.clock.now();
-      const { token, tokenHash } = mintAccountToken('eml');
-      await deps.tokens.issue({
-        userId: identity.id,
+      const token = await issueAccountToken(deps, {
         purpose: 'change_email',
-        tokenHash,
+        userId: identity.id,
         email: input.newEmail,
-        expiresAt: new Date(now.getTime() + EMAIL_CHANGE_TTL_SECONDS * 1000),
-        now,
+        ttlSeconds: EMAIL_CHANGE_TTL_SECONDS,
       });
       const url = link('/auth/confirm-email-change', token);
       await send({
@@ -176,7 +168,7 @@ export function createAccountService(deps: {
     },
 
     async confirmEmailChange(token: string, meta: RequestMeta): Promise<{ userId: string; email: string }> {
-      if (!looksLikeAccountToken('eml', token)) throw accountErrors.invalidToken();
+      if (!looksLikeAccountToken('change_email', token)) throw accountErrors.invalidToken();
       const now = deps.clock.now();
       const row = await deps.tokens.consume('change_email', hashToken(token), now);
       if (!row?.email) throw accountErrors.invalidToken();

@@ -1,11 +1,8 @@
-import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { AppError, ServiceUnavailableError } from '@malet/errors';
-import type { ChallengeRepository } from '../data/challenge.repository';
-import type { Mailer } from '../infra/mailer';
-import type { AuditLog } from './audit';
-import type { Clock } from './clock';
-import type { CompleteSignIn, SignInMeta, SignInResult } from './sign-in';
-import { findOrCreateVerifiedIdentity, sendSignInMail, type PasswordlessIdentities } from './passwordless-identity';
+import { findOrCreateVerifiedIdentity, sendSignInMail, type PasswordlessDeps } from './passwordless-identity';
+import type { SignInMeta, SignInResult } from './sign-in';
+import { mintSixDigitCode, sameHexDigest } from './tokens';
 
 /** Error codes of passwordless sign-in, declared once. */
 export const passwordlessErrors = {
@@ -28,40 +25,25 @@ export function hashCode(secret: string, challengeId: string, code: string): str
   return createHmac('sha256', secret).update(`${challengeId}:${code}`).digest('hex');
 }
 
-/** Constant-time comparison of two hex digests of equal length. */
-export function sameDigest(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex');
-  const right = Buffer.from(b, 'hex');
-  return left.length === right.length && left.length > 0 && timingSafeEqual(left, right);
-}
-
 /**
  * Email OTP (seed 000): a 6-digit code by email, valid 10 minutes and for at most 5 guesses; a
  * new code replaces any older one. The first verified code for an unknown email creates the
  * account, so `start` does exactly the same work for known and unknown addresses (no
  * enumeration by status, body or timing).
  */
-export function createEmailOtpService(deps: {
-  challenges: ChallengeRepository;
-  identities: PasswordlessIdentities;
-  mailer: Mailer;
-  audit: AuditLog;
-  completeSignIn: CompleteSignIn;
-  clock: Clock;
-  hmacSecret: string;
-  /** Wakes the outbox relay after a sign-up, so the profile follows promptly. */
-  onSignUp: () => void;
-  /** See findOrCreateVerifiedIdentity: first proof of mailbox control on an unverified account. */
-  onOwnershipProven: (userId: string) => Promise<void>;
-  ttlSeconds?: number;
-  maxAttempts?: number;
-}) {
+export function createEmailOtpService(
+  deps: PasswordlessDeps & {
+    hmacSecret: string;
+    ttlSeconds?: number;
+    maxAttempts?: number;
+  },
+) {
   const ttlSeconds = deps.ttlSeconds ?? 600;
   const maxAttempts = deps.maxAttempts ?? 5;
 
   async function start(input: { email: string; meta: SignInMeta }): Promise<{ expiresIn: number }> {
     const now = deps.clock.now();
-    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const code = mintSixDigitCode();
     const id = randomUUID();
     await deps.challenges.insert(
       {
@@ -109,7 +91,7 @@ export function createEmailOtpService(deps: {
       await fail('no_live_code');
       throw passwordlessErrors.codeExpired();
     }
-    if (!sameDigest(hashCode(deps.hmacSecret, attempt.id, input.code), attempt.secretHash)) {
+    if (!sameHexDigest(hashCode(deps.hmacSecret, attempt.id, input.code), attempt.secretHash)) {
       const attemptsLeft = attempt.maxAttempts - attempt.attempts;
       await fail('wrong_code', { attempts_left: attemptsLeft });
       throw attemptsLeft > 0 ? passwordlessErrors.invalidCode() : passwordlessErrors.codeExpired();

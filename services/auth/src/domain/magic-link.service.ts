@@ -1,24 +1,10 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { ChallengeRepository } from '../data/challenge.repository';
-import type { Mailer } from '../infra/mailer';
-import type { AuditLog } from './audit';
-import type { Clock } from './clock';
+import { randomUUID } from 'node:crypto';
 import { passwordlessErrors } from './email-otp.service';
-import { findOrCreateVerifiedIdentity, sendSignInMail, type PasswordlessIdentities } from './passwordless-identity';
-import type { CompleteSignIn, SignInMeta, SignInResult } from './sign-in';
+import { findOrCreateVerifiedIdentity, sendSignInMail, type PasswordlessDeps } from './passwordless-identity';
+import type { SignInMeta, SignInResult } from './sign-in';
+import { hashToken, looksLikeToken, mintToken } from './tokens';
 
 export const MAGIC_LINK_METHOD = 'magic_link';
-
-/** `ml_` + 32 random bytes, base64url (DESIGN section 4: recognisable prefix). */
-export function mintMagicLinkToken(): string {
-  return `ml_${randomBytes(32).toString('base64url')}`;
-}
-
-export function looksLikeMagicLinkToken(value: string): boolean {
-  return /^ml_[A-Za-z0-9_-]{43}$/.test(value);
-}
-
-const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 /**
  * Whether `returnTo` is an absolute http(s) URL on an allow-listed origin. Anything else
@@ -44,21 +30,14 @@ export function isAllowedReturnTo(returnTo: string, allowlist: readonly string[]
  * verified link for an unknown email creates the account, so `start` does the same work for
  * every address.
  */
-export function createMagicLinkService(deps: {
-  challenges: ChallengeRepository;
-  identities: PasswordlessIdentities;
-  mailer: Mailer;
-  audit: AuditLog;
-  completeSignIn: CompleteSignIn;
-  clock: Clock;
-  /** Base URL of auth as browsers reach it (PUBLIC_URL): links point here. */
-  publicUrl: string;
-  returnToAllowlist: readonly string[];
-  onSignUp: () => void;
-  /** See findOrCreateVerifiedIdentity: first proof of mailbox control on an unverified account. */
-  onOwnershipProven: (userId: string) => Promise<void>;
-  ttlSeconds?: number;
-}) {
+export function createMagicLinkService(
+  deps: PasswordlessDeps & {
+    /** Base URL of auth as browsers reach it (PUBLIC_URL): links point here. */
+    publicUrl: string;
+    returnToAllowlist: readonly string[];
+    ttlSeconds?: number;
+  },
+) {
   const ttlSeconds = deps.ttlSeconds ?? 900;
 
   async function start(input: { email: string; returnTo?: string | undefined; meta: SignInMeta }): Promise<{ expiresIn: number }> {
@@ -66,13 +45,13 @@ export function createMagicLinkService(deps: {
       throw passwordlessErrors.returnToNotAllowed();
     }
     const now = deps.clock.now();
-    const token = mintMagicLinkToken();
+    const token = mintToken('ml');
     await deps.challenges.insert(
       {
         id: randomUUID(),
         kind: 'magic_link',
         email: input.email,
-        secretHash: sha256(token),
+        secretHash: hashToken(token),
         // Single use: the consuming UPDATE counts the one attempt a link has.
         maxAttempts: 1,
         expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
@@ -102,8 +81,8 @@ export function createMagicLinkService(deps: {
   /** Consumes the token (atomically: one winner however many requests race) and signs in. */
   async function verify(input: { token: string; meta: SignInMeta }): Promise<{ result: SignInResult; returnTo: string | null }> {
     const now = deps.clock.now();
-    const challenge = looksLikeMagicLinkToken(input.token)
-      ? await deps.challenges.consumeBySecretHash('magic_link', sha256(input.token), now)
+    const challenge = looksLikeToken('ml', input.token)
+      ? await deps.challenges.consumeBySecretHash('magic_link', hashToken(input.token), now)
       : null;
     if (!challenge) {
       await deps.audit.record({ type: 'signin', outcome: 'failure', method: MAGIC_LINK_METHOD, ...input.meta, details: { reason: 'invalid_link' } });

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { AppError, ConflictError, ForbiddenError, UnauthenticatedError, ValidationError } from '@malet/errors';
 import type { IdentityRepository } from '../data/identity.repository';
 import type { MfaFactorRow, MfaRepository } from '../data/mfa.repository';
@@ -9,6 +9,7 @@ import type { Clock } from './clock';
 import type { MfaChallenge, MfaGate } from './mfa-gate';
 import type { SecretBox } from './secret-box';
 import type { OpenSession, SignInMeta, SignInResult } from './sign-in';
+import { hashToken, looksLikeToken, mintSixDigitCode, mintToken, sameHexDigest } from './tokens';
 import { describeTotpEnrollment, generateTotpSecret, matchTotpStep } from './totp';
 
 /** Five wrong answers and a challenge (or a pending enrollment's code) is dead. */
@@ -67,11 +68,8 @@ export function createMfaService(deps: {
 }) {
   const { mfa, audit, clock, secretBox } = deps;
 
-  const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
   /** Codes are bound to where they were issued, so a hash cannot be moved to another row. */
   const smsCodeHash = (scope: string, code: string) => createHmac('sha256', deps.codeSecret).update(`mfa-sms:${scope}:${code}`).digest('hex');
-  const sameHash = (a: string | null, b: string) => a !== null && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
-  const newSmsCode = () => String(randomInt(0, 1_000_000)).padStart(6, '0');
   const totpContext = (userId: string) => `mfa:totp:${userId}`;
   const phoneContext = (userId: string) => `mfa:sms:${userId}`;
   const smsText = (code: string) => `Your Malet verification code is ${code}. It expires in 5 minutes. Never share it.`;
@@ -122,12 +120,12 @@ export function createMfaService(deps: {
       const factors = await mfa.listFactors(input.userId);
       const methods = await methodsOf(input.userId, factors);
       if (!methods.length) return null;
-      const mfaToken = `mfa_${randomBytes(32).toString('base64url')}`;
+      const mfaToken = mintToken('mfa');
       const now = clock.now();
       // Ended challenges are kept a day (for investigations), then cleared as new ones start.
       await mfa.deleteEndedChallenges(input.userId, new Date(now.getTime() - 24 * 60 * 60_000));
       await mfa.insertChallenge({
-        tokenHash: sha256(mfaToken),
+        tokenHash: hashToken(mfaToken),
         userId: input.userId,
         firstFactor: input.firstFactor,
         expiresAt: new Date(now.getTime() + CHALLENGE_TTL_MS),
@@ -141,12 +139,10 @@ export function createMfaService(deps: {
 
   // ---- sign-in completion ----------------------------------------------------------------------
 
-  const looksLikeMfaToken = (token: string) => /^mfa_[A-Za-z0-9_-]{43}$/.test(token);
-
   /** The user a live challenge belongs to (for per-account rate limits); null otherwise. */
   async function findChallengeUser(mfaToken: string): Promise<string | null> {
-    if (!looksLikeMfaToken(mfaToken)) return null;
-    const challenge = await mfa.findLiveChallenge(sha256(mfaToken), clock.now(), MFA_MAX_ATTEMPTS);
+    if (!looksLikeToken('mfa', mfaToken)) return null;
+    const challenge = await mfa.findLiveChallenge(hashToken(mfaToken), clock.now(), MFA_MAX_ATTEMPTS);
     return challenge?.userId ?? null;
   }
 
@@ -185,13 +181,13 @@ export function createMfaService(deps: {
 
   /** Sends (or resends) the SMS code of a sign-in challenge to the enrolled phone. */
   async function sendSignInSmsCode(mfaToken: string, meta: SignInMeta): Promise<{ phone: string; expiresIn: number }> {
-    if (!looksLikeMfaToken(mfaToken)) throw mfaErrors.challengeInvalid();
+    if (!looksLikeToken('mfa', mfaToken)) throw mfaErrors.challengeInvalid();
     const now = clock.now();
-    const challenge = await mfa.findLiveChallenge(sha256(mfaToken), now, MFA_MAX_ATTEMPTS);
+    const challenge = await mfa.findLiveChallenge(hashToken(mfaToken), now, MFA_MAX_ATTEMPTS);
     if (!challenge) throw mfaErrors.challengeInvalid();
     const factor = await mfa.findFactor(challenge.userId, 'sms');
     if (!factor?.confirmedAt || !factor.phoneCiphertext) throw mfaErrors.methodUnavailable('sms');
-    const code = newSmsCode();
+    const code = mintSixDigitCode();
     const stored = await mfa.setChallengeSmsCode({
       id: challenge.id,
       codeHash: smsCodeHash(`challenge:${challenge.id}`, code),
@@ -211,9 +207,9 @@ export function createMfaService(deps: {
    * factor is tried first, then an outstanding SMS code; both count as one attempt.
    */
   async function verifySignIn(input: { mfaToken: string; code: string; method?: 'totp' | 'sms' | undefined }, meta: SignInMeta) {
-    if (!looksLikeMfaToken(input.mfaToken)) throw mfaErrors.challengeInvalid();
+    if (!looksLikeToken('mfa', input.mfaToken)) throw mfaErrors.challengeInvalid();
     const now = clock.now();
-    const challenge = await mfa.reserveChallengeAttempt(sha256(input.mfaToken), now, MFA_MAX_ATTEMPTS);
+    const challenge = await mfa.reserveChallengeAttempt(hashToken(input.mfaToken), now, MFA_MAX_ATTEMPTS);
     if (!challenge) throw mfaErrors.challengeInvalid();
     const factors = await mfa.listFactors(challenge.userId);
     const totp = confirmed(factors, 'totp');
@@ -231,7 +227,7 @@ export function createMfaService(deps: {
       }
     }
     if (sms && input.method !== 'totp' && challenge.smsCodeExpiresAt && challenge.smsCodeExpiresAt > now) {
-      if (/^\d{6}$/.test(input.code) && sameHash(challenge.smsCodeHash, smsCodeHash(`challenge:${challenge.id}`, input.code))) {
+      if (/^\d{6}$/.test(input.code) && challenge.smsCodeHash !== null && sameHexDigest(challenge.smsCodeHash, smsCodeHash(`challenge:${challenge.id}`, input.code))) {
         if (!(await mfa.consumeChallenge(challenge.id, now))) throw mfaErrors.challengeInvalid();
         return finishSignIn(challenge, 'sms', meta);
       }
@@ -241,9 +237,9 @@ export function createMfaService(deps: {
 
   /** Completes a sign-in with one of the account's backup codes (each works once). */
   async function verifySignInBackupCode(input: { mfaToken: string; code: string }, meta: SignInMeta) {
-    if (!looksLikeMfaToken(input.mfaToken)) throw mfaErrors.challengeInvalid();
+    if (!looksLikeToken('mfa', input.mfaToken)) throw mfaErrors.challengeInvalid();
     const now = clock.now();
-    const challenge = await mfa.reserveChallengeAttempt(sha256(input.mfaToken), now, MFA_MAX_ATTEMPTS);
+    const challenge = await mfa.reserveChallengeAttempt(hashToken(input.mfaToken), now, MFA_MAX_ATTEMPTS);
     if (!challenge) throw mfaErrors.challengeInvalid();
     const normalized = normalizeBackupCode(input.code);
     if (normalized) {
@@ -318,7 +314,7 @@ export function createMfaService(deps: {
 
   /** Texts a code to `phone` (E.164); the factor is pending until the code comes back. */
   async function startSmsEnrollment(userId: string, phone: string, meta: SignInMeta) {
-    const code = newSmsCode();
+    const code = mintSixDigitCode();
     const now = clock.now();
     const factor = await mfa.upsertPendingFactor({
       userId,
@@ -355,7 +351,7 @@ export function createMfaService(deps: {
   async function sendStepUpSmsCode(userId: string, meta: SignInMeta) {
     const factor = await mfa.findFactor(userId, 'sms');
     if (!factor?.confirmedAt || !factor.phoneCiphertext) throw mfaErrors.methodUnavailable('sms');
-    const code = newSmsCode();
+    const code = mintSixDigitCode();
     await mfa.setFactorCode(factor.id, smsCodeHash(`factor:${factor.id}`, code), new Date(clock.now().getTime() + SMS_CODE_TTL_MS));
     await deps.sms.send(await openPhone(factor), smsText(code));
     await audit.record({ type: 'mfa.sms_sent', outcome: 'success', userId, method: 'sms', ...meta, details: { purpose: 'step_up' } });

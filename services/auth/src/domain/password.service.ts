@@ -6,7 +6,7 @@ import type { IdentityRepository } from '../data/identity.repository';
 import type { TokenRepository } from '../data/token.repository';
 import type { PasswordHasher } from '../infra/password-hasher';
 import type { AccountService, RequestMeta } from './account.service';
-import { looksLikeAccountToken, mintAccountToken } from './account-tokens';
+import { issueAccountToken, looksLikeAccountToken } from './account-tokens';
 import type { AuditLog } from './audit';
 import type { Clock } from './clock';
 import type { LockoutService } from './lockout.service';
@@ -136,15 +136,11 @@ export function createPasswordService(deps: {
   }
 
   async function sendResetLink(identity: { id: string; email: string }, meta: RequestMeta): Promise<void> {
-    const now = clock.now();
-    const { token, tokenHash } = mintAccountToken('rst');
-    await deps.tokens.issue({
-      userId: identity.id,
+    const token = await issueAccountToken(deps, {
       purpose: 'reset_password',
-      tokenHash,
+      userId: identity.id,
       email: identity.email,
-      expiresAt: new Date(now.getTime() + RESET_TTL_SECONDS * 1000),
-      now,
+      ttlSeconds: RESET_TTL_SECONDS,
     });
     const url = `${deps.publicUrl}/auth/reset-password?token=${encodeURIComponent(token)}`;
     deps.account.sendInBackground({
@@ -162,7 +158,7 @@ export function createPasswordService(deps: {
    * token of the account is revoked and the lockout cleared.
    */
   async function resetPassword(input: { token: string; password: string; meta: RequestMeta }): Promise<void> {
-    if (!looksLikeAccountToken('rst', input.token)) throw passwordErrors.invalidResetToken();
+    if (!looksLikeAccountToken('reset_password', input.token)) throw passwordErrors.invalidResetToken();
     const tokenHash = hashToken(input.token);
     const live = await deps.tokens.findLive('reset_password', tokenHash, clock.now());
     if (!live) throw passwordErrors.invalidResetToken();

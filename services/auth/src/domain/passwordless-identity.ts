@@ -1,9 +1,25 @@
 import type { IdentityRepository, IdentityRow } from '../data/identity.repository';
 import type { OutgoingMail, Mailer } from '../infra/mailer';
 import type { AuditLog } from './audit';
-import type { SignInMeta } from './sign-in';
+import type { ChallengeRepository } from '../data/challenge.repository';
+import type { Clock } from './clock';
+import type { CompleteSignIn, SignInMeta } from './sign-in';
 
 export type PasswordlessIdentities = Pick<IdentityRepository, 'findByEmail' | 'createWithEvent' | 'markEmailVerified'>;
+
+/** What both emailed sign-in methods (code and magic link) are built from. */
+export interface PasswordlessDeps {
+  challenges: ChallengeRepository;
+  identities: PasswordlessIdentities;
+  mailer: Mailer;
+  audit: AuditLog;
+  completeSignIn: CompleteSignIn;
+  clock: Clock;
+  /** Wakes the outbox relay after a sign-up, so the profile follows promptly. */
+  onSignUp: () => void;
+  /** See findOrCreateVerifiedIdentity: first proof of mailbox control on an unverified account. */
+  onOwnershipProven: (userId: string) => Promise<void>;
+}
 
 /**
  * The account behind a mailbox whose control was just proven (an emailed code or link): the

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { AppError, ForbiddenError } from '@malet/errors';
 import { validate } from '@malet/http-server';
 import { normalizeEmail } from '../domain/email';
-import { looksLikeMagicLinkToken, type MagicLinkService } from '../domain/magic-link.service';
+import type { MagicLinkService } from '../domain/magic-link.service';
+import { looksLikeToken } from '../domain/tokens';
 import type { SignInResult } from '../domain/sign-in';
 import { emailField } from './email-otp.routes';
 import { documentRoute, signInResponseBody } from './openapi';
@@ -175,7 +176,7 @@ export function magicLinkRoutes(deps: {
   router.get('/auth/magic-link/callback', function showMagicLinkContinuation(req, res) {
     const parsed = magicLinkCallbackQuery.safeParse(req.query);
     // Only a token of the exact issued shape is echoed into the form; anything else is refused unseen.
-    if (!parsed.success || !looksLikeMagicLinkToken(parsed.data.token)) {
+    if (!parsed.success || !looksLikeToken('ml', parsed.data.token)) {
       sendPage(res, 400, linkInvalidPage);
       return;
     }
