@@ -2,6 +2,9 @@ import { and, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { AuthDb } from './db';
 import { loginChallenges } from './schema';
 
+/** A challenge that can still be answered: not consumed, not expired. */
+const challengeIsLive = (now: Date) => and(isNull(loginChallenges.consumedAt), gt(loginChallenges.expiresAt, now));
+
 export type ChallengeKind = (typeof loginChallenges.kind.enumValues)[number];
 
 export interface NewChallenge {
@@ -43,8 +46,7 @@ export function createChallengeRepository(db: AuthDb) {
               and(
                 eq(loginChallenges.kind, challenge.kind),
                 eq(loginChallenges.email, challenge.email),
-                isNull(loginChallenges.consumedAt),
-                gt(loginChallenges.expiresAt, options.now),
+                challengeIsLive(options.now),
               ),
             );
         }
@@ -65,8 +67,7 @@ export function createChallengeRepository(db: AuthDb) {
           and(
             eq(loginChallenges.kind, kind),
             eq(loginChallenges.email, email),
-            isNull(loginChallenges.consumedAt),
-            gt(loginChallenges.expiresAt, now),
+            challengeIsLive(now),
           ),
         )
         .orderBy(desc(loginChallenges.createdAt))
@@ -78,8 +79,7 @@ export function createChallengeRepository(db: AuthDb) {
           and(
             inArray(loginChallenges.id, latest),
             lt(loginChallenges.attempts, loginChallenges.maxAttempts),
-            isNull(loginChallenges.consumedAt),
-            gt(loginChallenges.expiresAt, now),
+            challengeIsLive(now),
           ),
         )
         .returning({
@@ -96,7 +96,7 @@ export function createChallengeRepository(db: AuthDb) {
       const rows = await db
         .update(loginChallenges)
         .set({ consumedAt: now })
-        .where(and(eq(loginChallenges.id, id), isNull(loginChallenges.consumedAt), gt(loginChallenges.expiresAt, now)))
+        .where(and(eq(loginChallenges.id, id), challengeIsLive(now)))
         .returning({ id: loginChallenges.id });
       return rows.length > 0;
     },
@@ -121,8 +121,7 @@ export function createChallengeRepository(db: AuthDb) {
           and(
             eq(loginChallenges.kind, kind),
             eq(loginChallenges.secretHash, secretHash),
-            isNull(loginChallenges.consumedAt),
-            gt(loginChallenges.expiresAt, now),
+            challengeIsLive(now),
             lt(loginChallenges.attempts, loginChallenges.maxAttempts),
           ),
         )

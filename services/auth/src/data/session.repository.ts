@@ -3,6 +3,9 @@ import { isUuid } from '@malet/database';
 import type { AuthDb } from './db';
 import { identities, sessions } from './schema';
 
+/** A session that still signs its holder in: not revoked, not expired. */
+const sessionIsLive = (now: Date) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now));
+
 export interface ActiveSession {
   id: string;
   userId: string;
@@ -58,7 +61,7 @@ export function createSessionRepository(db: AuthDb) {
         .select(activeColumns)
         .from(sessions)
         .innerJoin(identities, eq(identities.id, sessions.userId))
-        .where(and(eq(sessions.tokenHash, tokenHash), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+        .where(and(eq(sessions.tokenHash, tokenHash), sessionIsLive(now)))
         .limit(1);
       return row ?? null;
     },
@@ -76,7 +79,7 @@ export function createSessionRepository(db: AuthDb) {
       const [row] = await db
         .update(sessions)
         .set({ tokenHash: input.newTokenHash, expiresAt: input.expiresAt, lastSeenAt: input.now })
-        .where(and(eq(sessions.tokenHash, input.tokenHash), isNull(sessions.revokedAt), gt(sessions.expiresAt, input.now)))
+        .where(and(eq(sessions.tokenHash, input.tokenHash), sessionIsLive(input.now)))
         .returning({ id: sessions.id });
       return row ?? null;
     },
@@ -131,7 +134,7 @@ export function createSessionRepository(db: AuthDb) {
           expiresAt: sessions.expiresAt,
         })
         .from(sessions)
-        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+        .where(and(eq(sessions.userId, userId), sessionIsLive(now)))
         .orderBy(desc(sessions.lastSeenAt), desc(sessions.createdAt))
         .limit(200);
     },
