@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
 import { startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
-import { STRONG, bearer, httpClient, login, register, rows } from './password-test-helpers';
+import { STRONG, STRONGER, bearer, httpClient, login, register, rows } from './password-test-helpers';
 
 let smtp: SmtpCatcher;
 let auth: AuthTestInstance;
@@ -123,6 +123,15 @@ describe('POST /auth/refresh with a refresh token (seed 003)', () => {
     expect((await http.post('/auth/revoke', { token: viaRevoke.sessionToken })).status).toBe(200);
     expect(await liveRefreshTokens(viaRevoke.userId)).toBe(0);
     expect((await http.post('/auth/refresh', { refresh_token: viaRevoke.refreshToken })).status).toBe(401);
+  });
+
+  it('survives a password change in the session that made it; the other sessions lose theirs', async () => {
+    const kept = await signedInWithRefresh('refresh.password-change@example.com');
+    const other = (await login(auth, 'refresh.password-change@example.com', STRONG)).body;
+    const changed = await http.post('/auth/change-password', { current_password: STRONG, new_password: STRONGER }, bearer(kept.sessionToken));
+    expect(changed.status).toBe(200);
+    expect((await http.post('/auth/refresh', { refresh_token: other.refresh_token })).status).toBe(401);
+    expect((await http.post('/auth/refresh', { refresh_token: kept.refreshToken })).status).toBe(200);
   });
 
   it('answers bad bodies with 400 and unknown or malformed tokens with 401, in the error shape', async () => {

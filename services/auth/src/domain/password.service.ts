@@ -210,7 +210,7 @@ export function createPasswordService(deps: {
     await lockout.clear(identity.email);
     await deps.tokens.retireAll(identity.id, 'reset_password', now);
     const revokedSessions = await deps.sessions.revokeAllForUser(identity.id, 'password_changed', input.sessionId);
-    await deps.refreshTokens.revokeAllForUser(identity.id);
+    await deps.refreshTokens.revokeAllForUser(identity.id, input.sessionId);
     await audit.record({ type: 'password.changed', outcome: 'success', userId: identity.id, method: PASSWORD_METHOD, ...input.meta, details: { revoked_sessions: revokedSessions } });
     notifyPasswordChanged(identity.email);
     return { revokedSessions };
