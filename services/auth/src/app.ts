@@ -79,8 +79,10 @@ export async function createAuthApp(deps: AuthDependencies) {
   const limits = createRateLimitGuard({ limiters: rateLimiters, enabled: config.rateLimits.enabled, verifyInternalToken });
   const audit = createAuditLog({ audit: createAuditRepository(db), logger });
   const identities = createIdentityRepository(db);
+  const refreshTokenRows = createRefreshTokenRepository(db);
   const sessions = createSessionService({
     sessions: createSessionRepository(db),
+    refreshTokens: refreshTokenRows,
     revocations: createRevocationPublisher(deps.redis, logger),
     clock,
     ttlSeconds: config.session.ttlSeconds,
@@ -88,7 +90,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   const sms =
     deps.sms ??
     (config.sms.provider === 'twilio' ? createTwilioSmsProvider({ ...config.sms, logger }) : createDevSmsProvider(mailer));
-  const refreshTokens = createRefreshTokenService({ refreshTokens: createRefreshTokenRepository(db), sessions, audit, clock });
+  const refreshTokens = createRefreshTokenService({ refreshTokens: refreshTokenRows, sessions, audit, clock });
   const openSession = createSessionOpener({ sessions, refreshTokens });
   const mfa = createMfaService({
     mfa: createMfaRepository(db),
@@ -116,7 +118,6 @@ export async function createAuthApp(deps: AuthDependencies) {
   async function revokeUnprovenAccess(userId: string): Promise<void> {
     const passwordRemoved = await credentials.deletePassword(userId);
     const sessionsRevoked = await sessions.revokeAllForUser(userId, 'email_ownership_proven');
-    await refreshTokens.revokeAllForUser(userId);
     if (passwordRemoved || sessionsRevoked > 0) {
       await audit.record({ type: 'account.ownership_proven', outcome: 'success', userId, details: { passwordRemoved, sessionsRevoked } });
     }
@@ -151,7 +152,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   const passwordHasher = createPasswordHasher(config.passwords.argon2, (operation) => passwordHashOperations.inc({ operation }));
   const accountTokens = createTokenRepository(db);
   const accounts = createAccountRepository(db);
-  const sessionManagement = createSessionManagement({ sessions, audit, refreshTokens });
+  const sessionManagement = createSessionManagement({ sessions, audit });
   const account = createAccountService({
     identities,
     accounts,
@@ -175,7 +176,6 @@ export async function createAuthApp(deps: AuthDependencies) {
     lockout: createLockoutService({ credentials, audit, clock, policy: config.passwords.lockout }),
     account,
     sessions,
-    refreshTokens,
     completeSignIn,
     audit,
     clock,

@@ -11,7 +11,6 @@ import type { AuditLog } from './audit';
 import type { Clock } from './clock';
 import type { LockoutService } from './lockout.service';
 import { normalizePassword, type PasswordPolicy } from './password-policy';
-import type { RefreshTokenService } from './refresh-token.service';
 import type { SessionService } from './session.service';
 import type { CompleteSignIn, SignInResult } from './sign-in';
 import { hashToken } from './tokens';
@@ -43,7 +42,6 @@ export function createPasswordService(deps: {
   lockout: LockoutService;
   account: AccountService;
   sessions: SessionService;
-  refreshTokens: RefreshTokenService;
   completeSignIn: CompleteSignIn;
   audit: AuditLog;
   clock: Clock;
@@ -175,7 +173,6 @@ export function createPasswordService(deps: {
     // The link proved control of the mailbox.
     if (!identity.emailVerifiedAt) await deps.accounts.markEmailVerified(identity.id, identity.email, now);
     const revoked = await deps.sessions.revokeAllForUser(identity.id, 'password_reset');
-    await deps.refreshTokens.revokeAllForUser(identity.id);
     await lockout.clear(identity.email);
     await audit.record({ type: 'password.reset', outcome: 'success', userId: identity.id, method: PASSWORD_METHOD, ...input.meta, details: { revoked_sessions: revoked } });
     notifyPasswordChanged(identity.email);
@@ -210,7 +207,6 @@ export function createPasswordService(deps: {
     await lockout.clear(identity.email);
     await deps.tokens.retireAll(identity.id, 'reset_password', now);
     const revokedSessions = await deps.sessions.revokeAllForUser(identity.id, 'password_changed', input.sessionId);
-    await deps.refreshTokens.revokeAllForUser(identity.id, input.sessionId);
     await audit.record({ type: 'password.changed', outcome: 'success', userId: identity.id, method: PASSWORD_METHOD, ...input.meta, details: { revoked_sessions: revokedSessions } });
     notifyPasswordChanged(identity.email);
     return { revokedSessions };

@@ -105,14 +105,6 @@ export function createRefreshTokenService(deps: {
       await deps.audit.record({ type: 'refresh_token.revoked', outcome: 'success', userId: known.userId, details: { family_id: known.familyId } });
       return { userId: known.userId };
     },
-
-    async revokeAllForUser(userId: string, exceptSessionId?: string): Promise<number> {
-      return deps.refreshTokens.revokeAllForUser(userId, deps.clock.now(), exceptSessionId);
-    },
-
-    async revokeForSession(sessionId: string): Promise<void> {
-      await deps.refreshTokens.revokeForSession(sessionId, deps.clock.now());
-    },
   };
 }
 

@@ -2,7 +2,6 @@ import Bowser from 'bowser';
 import { NotFoundError } from '@malet/errors';
 import type { AuditLog } from './audit';
 import type { RequestMeta } from './account.service';
-import type { RefreshTokenService } from './refresh-token.service';
 import type { SessionService } from './session.service';
 
 export interface SessionView {
@@ -37,7 +36,6 @@ export function createSessionManagement(deps: {
   sessions: SessionService;
   audit: AuditLog;
   /** Refresh tokens bound to a revoked session die with it. */
-  refreshTokens: Pick<RefreshTokenService, 'revokeForSession' | 'revokeAllForUser'>;
 }) {
   return {
     async list(userId: string, currentSessionId: string | null): Promise<SessionView[]> {
@@ -59,7 +57,6 @@ export function createSessionManagement(deps: {
     async revoke(userId: string, sessionId: string, meta: RequestMeta & { currentSessionId: string | null }): Promise<void> {
       const revoked = await deps.sessions.revokeById(userId, sessionId, 'user_revoked');
       if (!revoked) throw new NotFoundError('No such session', 'session:not_found');
-      await deps.refreshTokens.revokeForSession(sessionId);
       await deps.audit.record({
         type: 'session.revoked',
         outcome: 'success',
@@ -73,7 +70,6 @@ export function createSessionManagement(deps: {
     /** Signs out everywhere else; returns how many sessions ended. */
     async revokeOthers(userId: string, currentSessionId: string, meta: RequestMeta): Promise<number> {
       const revoked = await deps.sessions.revokeAllForUser(userId, 'user_revoked_others', currentSessionId);
-      await deps.refreshTokens.revokeAllForUser(userId, currentSessionId);
       await deps.audit.record({
         type: 'session.revoked_others',
         outcome: 'success',

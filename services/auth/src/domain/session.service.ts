@@ -1,4 +1,5 @@
 import { UnauthenticatedError } from '@malet/errors';
+import type { RefreshTokenRepository } from '../data/refresh-token.repository';
 import type { ActiveSession, SessionListing, SessionRepository } from '../data/session.repository';
 import type { Clock } from './clock';
 import { hashToken, looksLikeToken, mintToken } from './tokens';
@@ -21,6 +22,8 @@ export interface IssuedSession {
 
 export function createSessionService(deps: {
   sessions: SessionRepository;
+  /** A session that ends takes the refresh tokens bound to it along (logout "revokes associated tokens"). */
+  refreshTokens: Pick<RefreshTokenRepository, 'revokeForSession' | 'revokeAllForUser'>;
   revocations: RevocationPublisher;
   clock: Clock;
   ttlSeconds: number;
@@ -77,17 +80,23 @@ export function createSessionService(deps: {
     return { token, sessionId, expiresAt, session: renewed.session };
   }
 
-  /** Ends the session behind a token; the revocation reaches every gateway. Returns its id. */
-  async function revoke(token: string, reason: string): Promise<string | null> {
-    if (!looksLikeToken('sess', token)) return null;
+  /** Ends the session behind a token; the revocation reaches every gateway. */
+  async function revoke(token: string, reason: string): Promise<boolean> {
+    if (!looksLikeToken('sess', token)) return false;
     const tokenHash = hashToken(token);
-    const revokedId = await sessions.revokeByTokenHash(tokenHash, reason, clock.now());
-    if (revokedId) await revocations.publish([tokenHash]);
-    return revokedId;
+    const now = clock.now();
+    const revokedId = await sessions.revokeByTokenHash(tokenHash, reason, now);
+    if (revokedId) {
+      await deps.refreshTokens.revokeForSession(revokedId, now);
+      await revocations.publish([tokenHash]);
+    }
+    return revokedId !== null;
   }
 
   async function revokeAllForUser(userId: string, reason: string, exceptSessionId?: string): Promise<number> {
-    const hashes = await sessions.revokeAllForUser(userId, reason, clock.now(), exceptSessionId);
+    const now = clock.now();
+    const hashes = await sessions.revokeAllForUser(userId, reason, now, exceptSessionId);
+    await deps.refreshTokens.revokeAllForUser(userId, now, exceptSessionId);
     if (hashes.length) await revocations.publish(hashes);
     return hashes.length;
   }
@@ -99,8 +108,12 @@ export function createSessionService(deps: {
 
   /** Revokes one of the user's own sessions by id; false when it is not theirs or not live. */
   async function revokeById(userId: string, sessionId: string, reason: string): Promise<boolean> {
-    const tokenHash = await sessions.revokeByIdForUser(sessionId, userId, reason, clock.now());
-    if (tokenHash) await revocations.publish([tokenHash]);
+    const now = clock.now();
+    const tokenHash = await sessions.revokeByIdForUser(sessionId, userId, reason, now);
+    if (tokenHash) {
+      await deps.refreshTokens.revokeForSession(sessionId, now);
+      await revocations.publish([tokenHash]);
+    }
     return tokenHash !== null;
   }
 

@@ -88,7 +88,7 @@ documentRoute({
 
 export function sessionRoutes(deps: {
   sessions: SessionService;
-  refreshTokens: Pick<RefreshTokenService, 'exchange' | 'revokeForSession'>;
+  refreshTokens: Pick<RefreshTokenService, 'exchange'>;
   identities: IdentityRepository;
   users: UsersClient;
   cookie: CookieSettings;
@@ -159,10 +159,9 @@ export function sessionRoutes(deps: {
   router.post('/auth/logout', deps.limits.limit('session'), async function logout(req, res) {
     const token = tokenOf(req);
     if (!token) throw new UnauthenticatedError('Session required', 'auth:invalid_session');
-    const revokedId = await deps.sessions.revoke(token, 'logout');
+    const revoked = await deps.sessions.revoke(token, 'logout');
     clearSessionCookie(res, deps.cookie);
-    if (revokedId) await deps.refreshTokens.revokeForSession(revokedId);
-    if (!revokedId) throw new UnauthenticatedError('Session invalid or expired', 'auth:invalid_session');
+    if (!revoked) throw new UnauthenticatedError('Session invalid or expired', 'auth:invalid_session');
     res.json({ success: true });
   });
 

@@ -115,8 +115,7 @@ export function sessionsRoutes(deps: {
     const { token } = validate(revokeBody, req.body);
     // Possession of a token is enough to end it; what happened is not revealed (RFC 7009).
     const byRefresh = await deps.refreshTokens.revoke(token);
-    const sessionId = byRefresh ? null : await deps.sessions.revoke(token, 'token_revoked');
-    if (sessionId) await deps.refreshTokens.revokeForSession(sessionId);
+    if (!byRefresh) await deps.sessions.revoke(token, 'token_revoked');
     res.setHeader('Cache-Control', 'no-store');
     res.json({ success: true });
   });
