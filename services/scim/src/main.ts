@@ -11,6 +11,8 @@ const database = createScimDatabase(config.databaseUrl, (error) => logger.warn({
 await applyMigrations(database.pool, migrationsFolder);
 
 const scim = await createScimApp({ config, logger, db: database.db, ping: database.ping });
+scim.relay.start();
+scim.relay.wake();
 const server = await startHttpServer(scim.app, {
   port: config.http.port,
   host: config.http.host,
