@@ -50,7 +50,7 @@ function tokenize(input: string): Token[] {
       i += match[0].length;
     } else if (/[A-Za-z_$]/.test(char) || (char === '.' && tokens.at(-1)?.type === ']')) {
       // A word right after `]` may start with a dot: the sub-attribute of `attr[filter].sub`.
-      const match = /^\.?[A-Za-z_$][A-Za-z0-9_$:.\-]*/.exec(input.slice(i));
+      const match = /^\.?[A-Za-z_$][A-Za-z0-9_$:.-]*/.exec(input.slice(i));
       if (!match) throw invalidFilter(`Unexpected character at position ${i + 1}`);
       tokens.push({ type: 'word', text: match[0], at: i });
       i += match[0].length;
