@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrganizationsConfig } from '../src/config';
-import { startOrganizationsTestInstance, type OrganizationsTestInstance, type TestUser } from './organizations-test-instance';
+import { startOrganizationsTestInstance, type OrganizationsTestInstance } from './organizations-test-instance';
 
 let orgs: OrganizationsTestInstance;
 beforeAll(async () => {
@@ -12,20 +12,13 @@ afterAll(() => orgs?.stop());
 const INVITE = 'mutation($o: ID!, $e: String!) { inviteMember(organizationId: $o, email: $e) { id status expiresAt } }';
 const ACCEPT = 'mutation($t: String!) { acceptInvitation(token: $t) { id } }';
 
-async function invite(owner: TestUser, organizationId: string, invitee: TestUser) {
-  const result = await orgs.graphql<{ inviteMember: { id: string } }>(owner, INVITE, { o: organizationId, e: invitee.email.toUpperCase() });
-  expect(result.errors).toBeUndefined();
-  const mail = await orgs.smtp.waitForMail(invitee.email, (m) => !m.text.includes('used'));
-  return { id: result.data!.inviteMember.id, token: /inv_[A-Za-z0-9_-]{43}/.exec(mail.text)![0] };
-}
-
 describe('invitations by email', () => {
   it('mails a token that only the invited address can spend, once; the token is stored hashed', async () => {
     const owner = orgs.newUser('owner');
     const invitee = orgs.newUser('invitee');
     const intruder = orgs.newUser('intruder');
     const { id } = await orgs.createOrganization(owner);
-    const { token } = await invite(owner, id, invitee);
+    const { token } = await orgs.invite(owner, id, invitee);
     const { rows } = await orgs.pool.query('select token_hash from invitations where organization_id = $1', [id]);
     expect(JSON.stringify(rows)).not.toContain(token.slice(4));
 
@@ -39,8 +32,8 @@ describe('invitations by email', () => {
     const { id } = await orgs.createOrganization(owner);
     const early = orgs.newUser('early');
     const late = orgs.newUser('late');
-    const before = await invite(owner, id, early);
-    const after = await invite(owner, id, late);
+    const before = await orgs.invite(owner, id, early);
+    const after = await orgs.invite(owner, id, late);
     await orgs.pool.query(`update invitations set expires_at = now() + interval '5 seconds' where id = $1`, [before.id]);
     await orgs.pool.query(`update invitations set expires_at = now() - interval '1 millisecond' where id = $1`, [after.id]);
     expect((await orgs.graphql(early, ACCEPT, { t: before.token })).errors).toBeUndefined();
@@ -58,7 +51,7 @@ describe('invitations by email', () => {
     const invitee = orgs.newUser('invitee');
     const stranger = orgs.newUser('stranger');
     const { id } = await orgs.createOrganization(owner);
-    const invitation = await invite(owner, id, invitee);
+    const invitation = await orgs.invite(owner, id, invitee);
     expect((await orgs.graphql(stranger, 'mutation($i: ID!) { revokeInvitation(id: $i) { status } }', { i: invitation.id })).code).toBe('invitation:not_found');
     expect((await orgs.graphql(owner, 'mutation($i: ID!) { revokeInvitation(id: $i) { status } }', { i: invitation.id })).data).toEqual({
       revokeInvitation: { status: 'REVOKED' },
@@ -163,7 +156,7 @@ describe('SCIM tokens', () => {
     const member = orgs.newUser('member');
     const stranger = orgs.newUser('stranger');
     const { id } = await orgs.createOrganization(owner);
-    const invitation = await invite(owner, id, member);
+    const invitation = await orgs.invite(owner, id, member);
     await orgs.graphql(member, ACCEPT, { t: invitation.token });
     expect((await orgs.graphql(member, CREATE_TOKEN, { o: id, n: 'x' })).code).toBe('organization:forbidden');
     expect((await orgs.graphql(stranger, CREATE_TOKEN, { o: id, n: 'x' })).code).toBe('organization:not_found');

@@ -69,6 +69,24 @@ export async function startOrganizationsTestInstance(env: Record<string, string>
       if (!result.data) throw new Error(JSON.stringify(result.errors));
       return result.data.createOrganization;
     },
+    /** Invites `invitee` (mail through the real SMTP catcher) and returns the invitation id and the mailed token. */
+    async invite(inviter: TestUser, organizationId: string, invitee: TestUser, role: 'ADMIN' | 'MEMBER' = 'MEMBER') {
+      const result = await this.graphql<{ inviteMember: { id: string } }>(
+        inviter,
+        'mutation($o: ID!, $e: String!, $r: OrganizationRole) { inviteMember(organizationId: $o, email: $e, role: $r) { id } }',
+        { o: organizationId, e: invitee.email.toUpperCase(), r: role },
+      );
+      if (!result.data) throw new Error(JSON.stringify(result.errors));
+      // Each test user has an address of its own: the newest mail to it is this invitation.
+      const mail = await smtp.waitForMail(invitee.email);
+      return { id: result.data.inviteMember.id, token: /inv_[A-Za-z0-9_-]{43}/.exec(mail.text)![0] };
+    },
+    /** Adds `user` to the organization with `role` through the real invitation flow. */
+    async join(organizationId: string, inviter: TestUser, user: TestUser, role: 'ADMIN' | 'MEMBER') {
+      const { token } = await this.invite(inviter, organizationId, user, role);
+      const accepted = await this.graphql(user, 'mutation($t: String!) { acceptInvitation(token: $t) { id } }', { t: token });
+      if (accepted.errors) throw new Error(JSON.stringify(accepted.errors));
+    },
     async stop() {
       await server.close();
       await organizations.close();

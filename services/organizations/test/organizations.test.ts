@@ -7,20 +7,6 @@ beforeAll(async () => {
 });
 afterAll(() => orgs?.stop());
 
-/** Adds `user` to the organization with `role` through the real invitation flow. */
-async function join(organizationId: string, inviter: { id: string; email: string }, user: { id: string; email: string }, role: 'ADMIN' | 'MEMBER') {
-  const invited = await orgs.graphql(inviter, 'mutation($o: ID!, $e: String!, $r: OrganizationRole) { inviteMember(organizationId: $o, email: $e, role: $r) { id } }', {
-    o: organizationId,
-    e: user.email,
-    r: role,
-  });
-  expect(invited.errors).toBeUndefined();
-  const mail = await orgs.smtp.waitForMail(user.email);
-  const token = /inv_[A-Za-z0-9_-]{43}/.exec(mail.text)![0];
-  const accepted = await orgs.graphql(user, 'mutation($t: String!) { acceptInvitation(token: $t) { id } }', { t: token });
-  expect(accepted.errors).toBeUndefined();
-}
-
 const ROLE_QUERY = 'mutation($o: ID!, $u: ID!, $r: OrganizationRole!) { changeMemberRole(organizationId: $o, userId: $u, role: $r) { role } }';
 
 describe('tenant isolation of organizations', () => {
@@ -85,8 +71,8 @@ describe('roles, leaving and removing', () => {
     const admin = orgs.newUser('admin');
     const member = orgs.newUser('member');
     const { id } = await orgs.createOrganization(owner);
-    await join(id, owner, admin, 'ADMIN');
-    await join(id, admin, member, 'MEMBER');
+    await orgs.join(id, owner, admin, 'ADMIN');
+    await orgs.join(id, admin, member, 'MEMBER');
 
     expect((await orgs.graphql(member, ROLE_QUERY, { o: id, u: admin.id, r: 'MEMBER' })).code).toBe('organization:forbidden');
     expect((await orgs.graphql(admin, ROLE_QUERY, { o: id, u: owner.id, r: 'MEMBER' })).code).toBe('organization:forbidden');
@@ -99,7 +85,7 @@ describe('roles, leaving and removing', () => {
     const owner = orgs.newUser('owner');
     const admin = orgs.newUser('admin');
     const { id } = await orgs.createOrganization(owner);
-    await join(id, owner, admin, 'ADMIN');
+    await orgs.join(id, owner, admin, 'ADMIN');
     expect((await orgs.graphql(owner, 'mutation($o: ID!) { leaveOrganization(organizationId: $o) }', { o: id })).code).toBe('organization:last_owner');
     expect((await orgs.graphql(owner, ROLE_QUERY, { o: id, u: owner.id, r: 'ADMIN' })).code).toBe('organization:last_owner');
     // With a second owner, the first may go.
@@ -114,7 +100,7 @@ describe('roles, leaving and removing', () => {
     const first = orgs.newUser('first');
     const second = orgs.newUser('second');
     const { id } = await orgs.createOrganization(first);
-    await join(id, first, second, 'ADMIN');
+    await orgs.join(id, first, second, 'ADMIN');
     await orgs.graphql(first, ROLE_QUERY, { o: id, u: second.id, r: 'OWNER' });
     const results = await Promise.all([
       orgs.graphql(first, ROLE_QUERY, { o: id, u: second.id, r: 'MEMBER' }),
@@ -129,7 +115,7 @@ describe('roles, leaving and removing', () => {
     const owner = orgs.newUser('owner');
     const member = orgs.newUser('member');
     const organization = await orgs.createOrganization(owner);
-    await join(organization.id, owner, member, 'MEMBER');
+    await orgs.join(organization.id, owner, member, 'MEMBER');
     const read = `{ organization(slug: "${organization.slug}") { id } }`;
     expect((await orgs.graphql(member, read)).data).toEqual({ organization: { id: organization.id } });
     await orgs.graphql(owner, 'mutation($o: ID!, $u: ID!) { removeMember(organizationId: $o, userId: $u) }', { o: organization.id, u: member.id });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { matchesFilter } from '../src/core/filter.evaluator';
 import { parseFilter } from '../src/core/filter.parser';
-import { ScimError } from '../src/core/scim-error';
 import { userResourceType } from '../src/features/users/user.schema';
+import { scimTypeOf } from './scim-type';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const ada = {
@@ -19,14 +19,6 @@ const ada = {
   meta: { created: '2024-01-02T03:04:05.000Z', lastModified: '2024-06-01T00:00:00.000Z' },
 };
 const matches = (filter: string) => matchesFilter({ kind: 'resource', type: userResourceType }, ada, parseFilter(filter));
-const scimTypeOf = (run: () => unknown) => {
-  try {
-    run();
-  } catch (error) {
-    return error instanceof ScimError ? error.scimType : 'not a ScimError';
-  }
-  return 'no error';
-};
 
 describe('SCIM filters (RFC 7644 section 3.4.2.2), evaluated in memory', () => {
   it('eq ignores case on userName (caseExact false) but not on externalId (caseExact true)', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyPatch, PATCH_OP_SCHEMA } from '../src/core/patch.engine';
-import { ScimError } from '../src/core/scim-error';
 import { groupResourceType } from '../src/features/groups/group.schema';
 import { userResourceType } from '../src/features/users/user.schema';
+import { scimTypeOf } from './scim-type';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const user = () => ({
@@ -15,14 +15,6 @@ const patchUser = (attributes: Record<string, unknown>, ...operations: unknown[]
   applyPatch(userResourceType, attributes, { schemas: [PATCH_OP_SCHEMA], Operations: operations });
 const patchGroup = (attributes: Record<string, unknown>, ...operations: unknown[]) =>
   applyPatch(groupResourceType, attributes, { schemas: [PATCH_OP_SCHEMA], Operations: operations });
-const scimTypeOf = (run: () => unknown) => {
-  try {
-    run();
-  } catch (error) {
-    return error instanceof ScimError ? error.scimType : 'not a ScimError';
-  }
-  return 'no error';
-};
 
 describe('PATCH per RFC 7644 section 3.5.2', () => {
   it('replace with a path sets a value; add appends to a multi-valued attribute; remove with a path deletes', () => {

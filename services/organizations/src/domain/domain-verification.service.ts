@@ -26,14 +26,10 @@ export function createDomainVerificationService(deps: {
   const { domains, organizations } = deps;
 
   async function ownedOrThrow(viewerId: string | null, id: string): Promise<DomainRow> {
+    const notFound = () => new NotFoundError('No such domain', 'domain:not_found');
     const row = await domains.findById(id);
-    if (!row) throw new NotFoundError('No such domain', 'domain:not_found');
-    try {
-      await organizations.requireRole(viewerId, row.organizationId, MANAGERS);
-    } catch (error) {
-      if (error instanceof NotFoundError) throw new NotFoundError('No such domain', 'domain:not_found');
-      throw error;
-    }
+    if (!row) throw notFound();
+    await organizations.requireRole(viewerId, row.organizationId, MANAGERS, notFound);
     return row;
   }
 

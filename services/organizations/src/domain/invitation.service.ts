@@ -33,14 +33,10 @@ export function createInvitationService(deps: {
   const ttlMs = deps.ttlMs ?? INVITATION_TTL_MS;
 
   async function manageableOrThrow(viewerId: string | null, id: string): Promise<InvitationRow> {
+    const notFound = () => new NotFoundError('No such invitation', 'invitation:not_found');
     const row = await deps.invitations.findById(id);
-    if (!row) throw new NotFoundError('No such invitation', 'invitation:not_found');
-    try {
-      await deps.organizations.requireRole(viewerId, row.organizationId, MANAGERS);
-    } catch (error) {
-      if (error instanceof NotFoundError) throw new NotFoundError('No such invitation', 'invitation:not_found');
-      throw error;
-    }
+    if (!row) throw notFound();
+    await deps.organizations.requireRole(viewerId, row.organizationId, MANAGERS, notFound);
     return row;
   }
 

@@ -16,10 +16,19 @@ export function requireViewer(viewerId: string | null): string {
 export function createOrganizationService(deps: { organizations: OrganizationRepository }) {
   const { organizations } = deps;
 
-  /** The viewer's membership in the organization, with one of `roles`; otherwise not found or forbidden. */
-  async function requireRole(viewerId: string | null, organizationId: string, roles: Role[] = ['owner', 'admin', 'member']): Promise<MembershipRow> {
+  /**
+   * The viewer's membership in the organization, with one of `roles`; otherwise not found or
+   * forbidden. `notFound` replaces the not-found error when the caller asked about something
+   * inside the organization (a token, a domain): a stranger learns nothing, not even that it exists.
+   */
+  async function requireRole(
+    viewerId: string | null,
+    organizationId: string,
+    roles: Role[] = ['owner', 'admin', 'member'],
+    notFound: () => NotFoundError = () => new NotFoundError('No such organization', 'organization:not_found'),
+  ): Promise<MembershipRow> {
     const membership = await organizations.membership(organizationId, requireViewer(viewerId));
-    if (!membership) throw new NotFoundError('No such organization', 'organization:not_found');
+    if (!membership) throw notFound();
     if (!roles.includes(membership.role)) throw new ForbiddenError('Your role in this organization does not allow that', 'organization:forbidden');
     return membership;
   }

@@ -26,15 +26,10 @@ export function createScimTokenService(deps: { tokens: ScimTokenRepository; doma
     },
 
     async revoke(viewerId: string | null, id: string): Promise<ScimTokenRow> {
+      const notFound = () => new NotFoundError('No such SCIM token', 'scim_token:not_found');
       const row = await tokens.findById(id);
-      if (!row) throw new NotFoundError('No such SCIM token', 'scim_token:not_found');
-      try {
-        await organizations.requireRole(viewerId, row.organizationId, MANAGERS);
-      } catch (error) {
-        // Someone outside the organization learns nothing about its tokens, not even that one exists.
-        if (error instanceof NotFoundError) throw new NotFoundError('No such SCIM token', 'scim_token:not_found');
-        throw error;
-      }
+      if (!row) throw notFound();
+      await organizations.requireRole(viewerId, row.organizationId, MANAGERS, notFound);
       return (await tokens.revoke(id, new Date()))!;
     },
 
