@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { createHttpApp, finishHttpApp } from '@malet/http-server';
-import { createInternalTokenSigner } from '@malet/internal-auth';
+import { createInternalTokenSigner, createInternalTokenVerifier, requireInternalToken } from '@malet/internal-auth';
 import type { Logger } from '@malet/logging';
 import { createMetrics } from '@malet/metrics';
 import { createOutboxRelay } from '@malet/outbox';
@@ -57,6 +57,11 @@ export async function createScimApp(deps: { config: ScimConfig; logger: Logger; 
     next(new ScimError(404, undefined, 'No such SCIM endpoint'));
   });
   app.use('/scim/v2', scim, writeScimError(config.production));
+  // Internal: provisioning state counts, for operators and other services.
+  const verifyInternalToken = createInternalTokenVerifier({ secret: config.internalTokenSecret });
+  app.get('/internal/stats', requireInternalToken(verifyInternalToken), async function showStats(_req, res) {
+    res.json(await core.resources.countByType());
+  });
   finishHttpApp(app);
   return {
     app,

@@ -177,6 +177,13 @@ export function createResourceRepository(db: ScimDb) {
       return row ?? null;
     },
 
+    /** How many resources of each type all organizations hold together. */
+    async countByType(): Promise<{ resources: number; users: number; groups: number }> {
+      const rows = await db.select({ type: t.resourceType, n: count() }).from(t).groupBy(t.resourceType);
+      const of = (type: ResourceKind) => rows.find((row) => row.type === type)?.n ?? 0;
+      return { resources: of('User') + of('Group'), users: of('User'), groups: of('Group') };
+    },
+
     /** Runs `work` in one transaction; everything it writes (rows and outbox events) commits or nothing does. */
     transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
       return db.transaction((tx) => work(storeFor(tx)));
