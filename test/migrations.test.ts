@@ -13,15 +13,16 @@ const services = ['auth', 'users', 'organizations', 'content-feed', 'scim'].filt
 );
 
 describe('committed Drizzle migrations', () => {
-  it.each(services)('%s: regenerating from src/data/schema.ts adds nothing (run `pnpm db:regenerate` when this fails)', async (service) => {
+  it.each(services)('%s: regenerating from the schema its drizzle.config.ts names adds nothing (run `pnpm db:regenerate` when this fails)', async (service) => {
     const serviceDir = join(root, 'services', service);
+    const { default: config } = (await import(join(serviceDir, 'drizzle.config.ts'))) as { default: { schema: string } };
     const out = await mkdtemp(join(tmpdir(), `migrations-${service}-`));
     await cp(join(serviceDir, 'drizzle'), out, { recursive: true });
     const before = (await readdir(out)).sort();
     const { stdout, stderr } = await run(
       join(root, 'node_modules/.bin/drizzle-kit'),
       // drizzle-kit treats --out as relative to the working directory.
-      ['generate', '--dialect', 'postgresql', '--schema', './src/data/schema.ts', '--out', relative(serviceDir, out)],
+      ['generate', '--dialect', 'postgresql', '--schema', config.schema, '--out', relative(serviceDir, out)],
       { cwd: serviceDir },
     );
     expect(`${stdout}${stderr}`).toContain('No schema changes');

@@ -4,8 +4,7 @@ import { closeOnSignals, startHttpServer } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createAuthApp } from './app';
 import { loadAuthConfig } from './config';
-import { createAuthDatabase, migrationsFolder } from './data/db';
-import { seedDevIdentities } from './domain/dev-seed';
+import { createAuthDatabase, migrationsFolder } from './core/db';
 
 const config = loadAuthConfig();
 const logger = createLogger({ service: 'auth', level: config.logLevel });
@@ -21,12 +20,7 @@ if (config.redisUrl) {
 }
 
 const auth = await createAuthApp({ config, logger, db: database.db, ping: database.ping, redis });
-if (config.dev.enabled) {
-  const created = await seedDevIdentities(auth.identities, { emails: config.dev.seedEmails, adminEmails: config.dev.adminEmails });
-  logger.info({ created }, 'dev mode: seeded users present');
-}
-auth.relay.start();
-auth.relay.wake();
+await auth.start();
 
 const server = await startHttpServer(auth.app, {
   port: config.http.port,

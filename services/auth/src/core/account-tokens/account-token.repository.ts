@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
-import type { AuthDb } from './db';
-import { accountTokens } from './schema';
+import type { AuthDb } from '../db';
+import { accountTokens } from './account-token.tables';
 
 /** A token that can still be redeemed: not consumed, not expired. */
 const tokenIsLive = (now: Date) => and(isNull(accountTokens.consumedAt), gt(accountTokens.expiresAt, now));
@@ -9,7 +9,7 @@ export type AccountTokenPurpose = 'verify_email' | 'reset_password' | 'change_em
 export type AccountTokenRow = typeof accountTokens.$inferSelect;
 
 /** Emailed one-time tokens (verification, reset, email change); only hashes are stored. */
-export function createTokenRepository(db: AuthDb) {
+export function createAccountTokenRepository(db: AuthDb) {
   return {
     /**
      * Issues a token and retires every earlier unconsumed token of the same purpose for that
@@ -113,4 +113,4 @@ export function createTokenRepository(db: AuthDb) {
   };
 }
 
-export type TokenRepository = ReturnType<typeof createTokenRepository>;
+export type AccountTokenRepository = ReturnType<typeof createAccountTokenRepository>;

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
-import type { AccountTokenPurpose, TokenRepository } from '../data/token.repository';
-import type { Clock } from './clock';
-import { hashToken, looksLikeToken, mintToken, type TokenPrefix } from './tokens';
+import type { AccountTokenPurpose, AccountTokenRepository } from './account-token.repository';
+import type { Clock } from '../clock';
+import { hashToken, looksLikeToken, mintToken, type TokenPrefix } from '../tokens';
 
 /** Emailed account tokens carry their purpose in the prefix, like every token here. */
 const PREFIX_OF = { verify_email: 'vfy', reset_password: 'rst', change_email: 'eml' } as const satisfies Record<AccountTokenPurpose, TokenPrefix>;
@@ -16,7 +16,7 @@ export function looksLikeAccountToken(purpose: AccountTokenPurpose, value: strin
  * of that purpose) and returns the token for the email.
  */
 export async function issueAccountToken(
-  deps: { tokens: Pick<TokenRepository, 'issue'>; clock: Clock },
+  deps: { tokens: Pick<AccountTokenRepository, 'issue'>; clock: Clock },
   input: { purpose: AccountTokenPurpose; userId: string; email: string; ttlSeconds: number; codeHash?: string },
 ): Promise<string> {
   const now = deps.clock.now();

@@ -1,5 +1,5 @@
 import type { Logger } from '@malet/logging';
-import type { AuditRepository } from '../data/audit.repository';
+import type { AuditRepository } from './audit.repository';
 
 export interface SecurityEvent {
   type: string;

@@ -1,7 +1,7 @@
 import { desc, eq } from 'drizzle-orm';
 import { enqueueEvent } from '@malet/outbox';
-import type { AuthDb } from './db';
-import { auditEvents } from './schema';
+import type { AuthDb } from '../db';
+import { auditEvents } from './audit.tables';
 
 export type AuditEventRow = typeof auditEvents.$inferSelect;
 export type NewAuditEvent = Omit<typeof auditEvents.$inferInsert, 'id' | 'occurredAt'>;

@@ -1,8 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import { parse as parseCookie } from 'cookie';
-import { ForbiddenError } from '@malet/errors';
 import { INTERNAL_TOKEN_HEADER } from '@malet/internal-auth';
 import { SESSION_COOKIE } from '@malet/session-client';
+import { coreErrors } from '../errors/core.errors';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -51,19 +51,34 @@ export function csrfProtection(options: { trustedOrigins: readonly string[] }) {
     if (origin !== undefined) {
       // `Origin: null` (sandboxed frames, some redirects) is never trusted.
       if (trusted.has(origin)) return next();
-      return next(new ForbiddenError('Cross-site request refused: origin not trusted', 'csrf:origin_not_trusted'));
+      return next(coreErrors.originNotTrusted());
     }
     const site = req.get('sec-fetch-site');
     if (site !== undefined) {
       if (site === 'same-origin' || site === 'none') return next();
-      return next(new ForbiddenError('Cross-site request refused', 'csrf:cross_site'));
+      return next(coreErrors.crossSite());
     }
     const referer = req.get('referer');
     if (referer !== undefined) {
       const refererOrigin = originOf(referer);
       if (refererOrigin && trusted.has(refererOrigin)) return next();
-      return next(new ForbiddenError('Cross-site request refused: referer not trusted', 'csrf:origin_not_trusted'));
+      return next(coreErrors.originNotTrusted());
     }
     next();
   };
+}
+
+/**
+ * Login CSRF, for form posts that sign a browser in (no cookie yet, so `csrfProtection` does
+ * not look at them): another site must not post its own link's token and sign the visitor into
+ * the attacker's account. Browsers send `Origin` on form posts (`null` under some referrer
+ * policies, when Fetch Metadata still says `same-origin`); a client that sends neither header
+ * is not a browser that could be tricked.
+ */
+export function assertPostedByOurPage(req: Request, pageOrigins: ReadonlySet<string>): void {
+  const origin = req.get('origin');
+  const site = req.get('sec-fetch-site');
+  if ((origin !== undefined && pageOrigins.has(origin)) || site === 'same-origin') return;
+  if (origin === undefined && site === undefined) return;
+  throw coreErrors.crossSite();
 }

@@ -1,28 +1,14 @@
 import { z } from 'zod';
+import { coreErrors, platformErrors } from '../errors/core.errors';
+import type { DeclaredError } from '../errors/error-catalogue';
+import { RATE_LIMIT_POLICIES } from '../rate-limit/rate-limit.policies';
+import type { ResponseDoc, RouteSpec } from './route';
 
 /**
- * The REST surface documented from the same zod schemas that validate requests. Each routes
- * module calls `documentRoute` next to its handlers; `buildOpenApiDocument` turns the registry
- * into OpenAPI 3.1 (whose schema dialect is JSON Schema 2020-12, zod's native output).
+ * The REST surface as OpenAPI 3.1 (whose schema dialect is JSON Schema 2020-12, zod's native
+ * output), built from the same route declarations that are mounted: request schemas are the
+ * ones that validate, and each error answer lists the declared codes the route can give.
  */
-export interface RouteDoc {
-  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
-  /** OpenAPI path syntax: `/auth/saml/{org_id}/acs`. */
-  path: string;
-  summary: string;
-  tags: string[];
-  /** Which credential the route needs. */
-  auth: 'none' | 'session' | 'dev';
-  body?: z.ZodType;
-  query?: z.ZodObject;
-  responses: Record<number, { description: string; body?: z.ZodType }>;
-}
-
-const routes = new Map<string, RouteDoc>();
-
-export function documentRoute(doc: RouteDoc): void {
-  routes.set(`${doc.method} ${doc.path}`, doc);
-}
 
 export const errorBody = z.object({
   status: z.number().int(),
@@ -32,35 +18,48 @@ export const errorBody = z.object({
   error_id: z.string().optional(),
 });
 
-/** What every sign-in method answers (routes/sign-in-response.ts `sendSignInResult`). */
-export const sessionIssuedBody = z.object({
-  session_token: z.string().meta({ example: 'sess_a1b2c3d4...' }),
-  token_type: z.literal('Bearer'),
-  expires_in: z.number().int().meta({ example: 86400 }),
-  /** Exchange at `POST /auth/refresh` (`{"refresh_token": ...}`); rotated on every use. */
-  refresh_token: z.string().meta({ example: 'ref_e5f6g7h8...' }),
-  refresh_expires_in: z.number().int().meta({ example: 2592000 }),
-  user: z.object({ id: z.string(), email: z.string() }),
-});
-export const mfaRequiredBody = z.object({
-  mfa_required: z.literal(true),
-  /** Present it to `/auth/mfa/verify` or `/auth/mfa/backup`. */
-  mfa_token: z.string(),
-  mfa_methods: z.array(z.string()),
-});
-export const signInResponseBody = z.union([sessionIssuedBody, mfaRequiredBody]);
-
 const schemaOf = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
-export function buildOpenApiDocument(info: { version: string; serverUrl: string }) {
+/** `/auth/sessions/:id` → `/auth/sessions/{id}`. */
+export const openApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+/** The error codes a route can answer, by status: its own plus those its declaration implies. */
+function errorsByStatus(route: RouteSpec): Map<number, DeclaredError[]> {
+  const implied: DeclaredError[] = [];
+  if (route.body || route.query || route.params) implied.push(platformErrors.codes.invalidRequest);
+  if (route.access !== 'public') implied.push(coreErrors.codes.invalidSession);
+  if (route.access === 'recent') implied.push(coreErrors.codes.reauthenticationRequired);
+  if (RATE_LIMIT_POLICIES[route.limit].checks.length > 0) implied.push(platformErrors.codes.rateLimited);
+  const byStatus = new Map<number, DeclaredError[]>();
+  for (const error of [...implied, ...(route.errors ?? [])]) {
+    const list = byStatus.get(error.status) ?? [];
+    if (!list.includes(error)) list.push(error);
+    byStatus.set(error.status, list);
+  }
+  return byStatus;
+}
+
+function responsesOf(route: RouteSpec): Record<string, ResponseDoc> {
+  const responses: Record<string, ResponseDoc> = {};
+  for (const [status, errors] of [...errorsByStatus(route)].sort(([a], [b]) => a - b)) {
+    responses[status] = { description: errors.map((error) => `\`${error.code}\`: ${error.description}`).join('; ') };
+  }
+  // Declared responses win: an HTML error page, or a more specific description.
+  for (const [status, response] of Object.entries(route.responses)) responses[status] = response;
+  return Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
+}
+
+export function buildOpenApiDocument(routes: readonly RouteSpec[], info: { version: string; serverUrl: string }) {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const doc of [...routes.values()].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method))) {
+  const sorted = [...routes].sort((a, b) => openApiPath(a.path).localeCompare(openApiPath(b.path)) || a.method.localeCompare(b.method));
+  for (const route of sorted) {
+    const path = openApiPath(route.path);
     const operation: Record<string, unknown> = {
-      summary: doc.summary,
-      tags: doc.tags,
-      security: doc.auth === 'session' ? [{ sessionCookie: [] }, { bearer: [] }] : [],
+      summary: route.summary,
+      tags: route.tags,
+      security: route.access === 'public' && !route.readsCredential ? [] : [{ sessionCookie: [] }, { bearer: [] }],
       responses: Object.fromEntries(
-        Object.entries(doc.responses).map(([status, response]) => [
+        Object.entries(responsesOf(route)).map(([status, response]) => [
           status,
           {
             description: response.description,
@@ -71,23 +70,17 @@ export function buildOpenApiDocument(info: { version: string; serverUrl: string 
         ]),
       ),
     };
-    if (doc.body) operation.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(doc.body) } } };
-    if (doc.query) {
-      operation.parameters = Object.entries(doc.query.shape).map(([name, schema]) => ({
-        name,
-        in: 'query',
-        required: !(schema as z.ZodType).safeParse(undefined).success,
-        schema: schemaOf(schema as z.ZodType),
-      }));
+    if (route.body) operation.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(route.body) } } };
+    const parameters: unknown[] = [];
+    if (route.query) {
+      const shape = (route.query as z.ZodObject).shape as Record<string, z.ZodType>;
+      for (const [name, schema] of Object.entries(shape)) {
+        parameters.push({ name, in: 'query', required: !schema.safeParse(undefined).success, schema: schemaOf(schema) });
+      }
     }
-    const pathParameters = [...doc.path.matchAll(/\{([^}]+)\}/g)].map((match) => ({
-      name: match[1],
-      in: 'path',
-      required: true,
-      schema: { type: 'string' },
-    }));
-    if (pathParameters.length) operation.parameters = [...((operation.parameters as unknown[]) ?? []), ...pathParameters];
-    (paths[doc.path] ??= {})[doc.method] = operation;
+    for (const match of path.matchAll(/\{([^}]+)\}/g)) parameters.push({ name: match[1], in: 'path', required: true, schema: { type: 'string' } });
+    if (parameters.length) operation.parameters = parameters;
+    (paths[path] ??= {})[route.method] = operation;
   }
   return {
     openapi: '3.1.0',

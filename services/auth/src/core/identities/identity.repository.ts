@@ -1,8 +1,8 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { enqueueEvent } from '@malet/outbox';
 import { isUuid } from '@malet/database';
-import type { AuthDb } from './db';
-import { identities, passwordCredentials } from './schema';
+import type { AuthDb, AuthTransaction } from '../db';
+import { identities } from './identity.tables';
 
 export type IdentityRow = typeof identities.$inferSelect;
 
@@ -40,12 +40,32 @@ export function createIdentityRepository(db: AuthDb) {
       return rows.length > 0;
     },
 
+    /** Marks `email` verified while it is still the identity's address (an emailed token for it came back). */
+    async markAddressVerified(userId: string, email: string, now: Date): Promise<boolean> {
+      const rows = await db
+        .update(identities)
+        .set({ emailVerifiedAt: now, updatedAt: now })
+        .where(and(eq(identities.id, userId), eq(identities.email, email)))
+        .returning({ id: identities.id });
+      return rows.length > 0;
+    },
+
+    /** Hands a display name (given at registration) to the users service, which owns profiles. */
+    async announceDisplayName(userId: string, displayName: string): Promise<void> {
+      await db.transaction(async (tx) => {
+        await enqueueEvent(tx, 'user.updated', { user_id: userId, display_name: displayName });
+      });
+    },
+
     /**
-     * Creates the identity, its first password (when registering with one) and its
-     * `user.created` event in one transaction, so a failure leaves no half-made account. An
-     * existing email returns the existing row and changes nothing.
+     * Creates the identity, whatever must exist with it (a first password: `withinTransaction`)
+     * and its `user.created` event in one transaction, so a failure leaves no half-made
+     * account. An existing email returns the existing row and changes nothing.
      */
-    async createWithEvent(input: { email: string; roles?: string[]; verified?: boolean; passwordHash?: string }): Promise<{ identity: IdentityRow; created: boolean }> {
+    async createWithEvent(
+      input: { email: string; roles?: string[]; verified?: boolean },
+      withinTransaction?: (tx: AuthTransaction, identity: IdentityRow) => Promise<void>,
+    ): Promise<{ identity: IdentityRow; created: boolean }> {
       return db.transaction(async (tx) => {
         const [inserted] = await tx
           .insert(identities)
@@ -60,9 +80,7 @@ export function createIdentityRepository(db: AuthDb) {
           const [existing] = await tx.select().from(identities).where(eq(identities.email, input.email)).limit(1);
           return { identity: existing!, created: false };
         }
-        if (input.passwordHash) {
-          await tx.insert(passwordCredentials).values({ userId: inserted.id, hash: input.passwordHash, createdAt: inserted.createdAt, updatedAt: inserted.createdAt });
-        }
+        await withinTransaction?.(tx, inserted);
         await enqueueEvent(tx, 'user.created', {
           user_id: inserted.id,
           email: inserted.email,

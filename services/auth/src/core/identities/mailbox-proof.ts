@@ -1,69 +1,63 @@
-import type { IdentityRepository, IdentityRow } from '../data/identity.repository';
-import type { OutgoingMail, Mailer } from '../infra/mailer';
-import type { AuditLog } from './audit';
-import type { ChallengeRepository } from '../data/challenge.repository';
-import type { Clock } from './clock';
-import type { CompleteSignIn, SignInMeta } from './sign-in';
-
-export type PasswordlessIdentities = Pick<IdentityRepository, 'findByEmail' | 'createWithEvent' | 'markEmailVerified'>;
-
-/** What both emailed sign-in methods (code and magic link) are built from. */
-export interface PasswordlessDeps {
-  challenges: ChallengeRepository;
-  identities: PasswordlessIdentities;
-  mailer: Mailer;
-  audit: AuditLog;
-  completeSignIn: CompleteSignIn;
-  clock: Clock;
-  /** Wakes the outbox relay after a sign-up, so the profile follows promptly. */
-  onSignUp: () => void;
-  /** See findOrCreateVerifiedIdentity: first proof of mailbox control on an unverified account. */
-  onOwnershipProven: (userId: string) => Promise<void>;
-}
+import type { AuditLog } from '../audit/audit-log';
+import type { Clock } from '../clock';
+import type { SessionService } from '../sessions/session.service';
+import type { IdentityRepository, IdentityRow } from './identity.repository';
 
 /**
- * The account behind a mailbox whose control was just proven (an emailed code or link): the
+ * What a feature removes when a mailbox owner first proves an address (see below); it reports
+ * what it did, for the audit row (`{ passwordRemoved: true }`).
+ */
+export type MailboxProvenHook = (userId: string) => Promise<Record<string, unknown>>;
+
+/**
+ * Proof of mailbox control: an emailed code or link came back. The account behind it is the
  * existing identity, now marked verified, or a new one created with its `user.created` outbox
  * event (sign-up on first verified login).
  *
  * An account that was never verified may have been registered by someone else with a password
- * of their choosing (pre-account takeover). The first proof of mailbox control therefore calls
- * `onOwnershipProven`, which removes that password and ends every earlier session.
+ * of their choosing (pre-account takeover). The first proof of mailbox control therefore retires
+ * what the unproven holder had: each feature's `onMailboxProven` hook (passwords removes the
+ * password) and every earlier session.
  */
-export async function findOrCreateVerifiedIdentity(
-  identities: PasswordlessIdentities,
-  email: string,
-  now: Date,
-  hooks: { onSignUp: () => void; onOwnershipProven: (userId: string) => Promise<void> },
-): Promise<IdentityRow> {
-  const existing = await identities.findByEmail(email);
-  if (existing) {
-    if (!existing.emailVerifiedAt && (await identities.markEmailVerified(existing.id, now))) {
-      await hooks.onOwnershipProven(existing.id);
+export function createMailboxProof(deps: {
+  identities: Pick<IdentityRepository, 'findByEmail' | 'createWithEvent' | 'markEmailVerified'>;
+  sessions: Pick<SessionService, 'revokeAllForUser'>;
+  audit: AuditLog;
+  clock: Clock;
+  /** Wakes the outbox relay after a sign-up, so the profile follows promptly. */
+  onSignUp: () => void;
+}) {
+  const hooks: MailboxProvenHook[] = [];
+
+  async function retireUnprovenAccess(userId: string): Promise<void> {
+    const details: Record<string, unknown> = {};
+    for (const hook of hooks) Object.assign(details, await hook(userId));
+    details.sessionsRevoked = await deps.sessions.revokeAllForUser(userId, 'email_ownership_proven');
+    if (Object.values(details).some((value) => value === true || (typeof value === 'number' && value > 0))) {
+      await deps.audit.record({ type: 'account.ownership_proven', outcome: 'success', userId, details });
     }
-    return existing;
   }
-  const { identity, created } = await identities.createWithEvent({ email, verified: true });
-  if (created) hooks.onSignUp();
-  return identity;
+
+  return {
+    /** The identity of a mailbox whose control was just proven, created on first proof. */
+    async verifiedIdentityFor(email: string): Promise<IdentityRow> {
+      const existing = await deps.identities.findByEmail(email);
+      if (existing) {
+        if (!existing.emailVerifiedAt && (await deps.identities.markEmailVerified(existing.id, deps.clock.now()))) {
+          await retireUnprovenAccess(existing.id);
+        }
+        return existing;
+      }
+      const { identity, created } = await deps.identities.createWithEvent({ email, verified: true });
+      if (created) deps.onSignUp();
+      return identity;
+    },
+
+    /** Registers a feature's part of retiring unproven access (when the feature is mounted). */
+    onProven(hook: MailboxProvenHook): void {
+      hooks.push(hook);
+    },
+  };
 }
 
-/**
- * Mails a sign-in code or link and audits the attempt, the same way for every address: a known
- * and an unknown email cost the same look-up, so neither timing nor the answer tells them apart.
- * A mail failure is audited and reported as the given error.
- */
-export async function sendSignInMail(
-  deps: { mailer: Mailer; audit: AuditLog; identities: Pick<IdentityRepository, 'findByEmail'> },
-  input: { email: string; meta: SignInMeta; mail: Omit<OutgoingMail, 'to'>; auditType: string; method: string; onFailure: () => Error },
-): Promise<void> {
-  const audited = { type: input.auditType, method: input.method, ...input.meta };
-  try {
-    await deps.mailer.send({ to: input.email, ...input.mail });
-  } catch (error) {
-    await deps.audit.record({ ...audited, outcome: 'failure', details: { email: input.email, reason: 'mail_failed' } });
-    throw Object.assign(input.onFailure(), { cause: error });
-  }
-  const userId = (await deps.identities.findByEmail(input.email))?.id ?? null;
-  await deps.audit.record({ ...audited, outcome: 'success', userId, details: { email: input.email } });
-}
+export type MailboxProof = ReturnType<typeof createMailboxProof>;

@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
-import type { AuthDb } from './db';
-import { loginChallenges } from './schema';
+import type { AuthDb } from '../db';
+import { loginChallenges } from './login-challenge.tables';
 
 /** A challenge that can still be answered: not consumed, not expired. */
 const challengeIsLive = (now: Date) => and(isNull(loginChallenges.consumedAt), gt(loginChallenges.expiresAt, now));

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { RateLimitedError } from '@malet/errors';
+import { platformErrors } from '../errors/core.errors';
 
 export interface LimitRule {
   /** Distinguishes counters in the shared store, e.g. `signin:ip`. */
@@ -44,12 +44,12 @@ export function createRateLimiters(redis: Redis | null, settings: { keyPrefix?: 
   }
 
   return {
-    /** Counts one attempt for `key`; throws a 429 RateLimitedError (with Retry-After) past the limit. */
+    /** Counts one attempt for `key`; throws a 429 `rate_limit:exceeded` (with Retry-After) past the limit. */
     async consume(rule: LimitRule, key: string, points = 1): Promise<void> {
       try {
         await limiterFor(rule).consume(key, points);
       } catch (error) {
-        if (error instanceof RateLimiterRes) throw new RateLimitedError(error.msBeforeNext / 1000);
+        if (error instanceof RateLimiterRes) throw platformErrors.rateLimited(error.msBeforeNext / 1000);
         throw error;
       }
     },

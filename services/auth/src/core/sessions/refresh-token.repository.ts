@@ -1,6 +1,6 @@
 import { and, eq, isNull, ne, or, sql } from 'drizzle-orm';
-import type { AuthDb } from './db';
-import { refreshTokens } from './schema';
+import type { AuthDb } from '../db';
+import { refreshTokens } from './session.tables';
 
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 

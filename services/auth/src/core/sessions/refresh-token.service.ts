@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { UnauthenticatedError } from '@malet/errors';
-import type { RefreshTokenRepository } from '../data/refresh-token.repository';
-import type { AuditLog } from './audit';
-import type { Clock } from './clock';
+import type { RefreshTokenRepository } from './refresh-token.repository';
+import type { AuditLog } from '../audit/audit-log';
+import type { Clock } from '../clock';
 import type { SessionService } from './session.service';
-import type { OpenedSession } from './sign-in';
-import { hashToken, looksLikeToken, mintToken } from './tokens';
+import type { OpenedSession } from '../sign-in/complete-sign-in';
+import { hashToken, looksLikeToken, mintToken } from '../tokens';
 
 const REFRESH_TTL_SECONDS = 30 * 24 * 3600;
 

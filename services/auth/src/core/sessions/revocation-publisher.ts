@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '@malet/logging';
 import { SESSION_REVOCATION_CHANNEL, encodeRevocation } from '@malet/session-client';
-import type { RevocationPublisher } from '../domain/session.service';
+import type { RevocationPublisher } from './session.service';
 
 /**
  * Publishes on Redis when configured. A failed publish is logged, not thrown: the session is

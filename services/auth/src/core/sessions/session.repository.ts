@@ -1,7 +1,8 @@
 import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import { isUuid } from '@malet/database';
-import type { AuthDb } from './db';
-import { identities, sessions } from './schema';
+import type { AuthDb } from '../db';
+import { identities } from '../identities/identity.tables';
+import { sessions } from './session.tables';
 
 /** A session that still signs its holder in: not revoked, not expired. */
 const sessionIsLive = (now: Date) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now));
@@ -14,6 +15,8 @@ export interface ActiveSession {
   amr: string[];
   expiresAt: Date;
   lastSeenAt: Date;
+  /** When its holder last proved who they are (a sliding refresh keeps it). */
+  signedInAt: Date;
 }
 
 export interface SessionListing {
@@ -36,6 +39,7 @@ export function createSessionRepository(db: AuthDb) {
     amr: sessions.amr,
     expiresAt: sessions.expiresAt,
     lastSeenAt: sessions.lastSeenAt,
+    signedInAt: sessions.createdAt,
   };
 
   return {

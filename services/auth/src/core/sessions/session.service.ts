@@ -1,8 +1,8 @@
 import { UnauthenticatedError } from '@malet/errors';
-import type { RefreshTokenRepository } from '../data/refresh-token.repository';
-import type { ActiveSession, SessionListing, SessionRepository } from '../data/session.repository';
-import type { Clock } from './clock';
-import { hashToken, looksLikeToken, mintToken } from './tokens';
+import type { RefreshTokenRepository } from './refresh-token.repository';
+import type { ActiveSession, SessionListing, SessionRepository } from './session.repository';
+import type { Clock } from '../clock';
+import { hashToken, looksLikeToken, mintToken } from '../tokens';
 
 /** Announces revoked token hashes to every gateway process (Redis pub/sub in production). */
 export interface RevocationPublisher {

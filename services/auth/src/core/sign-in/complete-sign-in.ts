@@ -1,12 +1,10 @@
-import type { AuditLog } from './audit';
-import type { MfaGate, MfaChallenge } from './mfa-gate';
-import type { RefreshTokenService } from './refresh-token.service';
-import type { IssuedSession, SessionService } from './session.service';
+import type { AuditLog } from '../audit/audit-log';
+import type { RequestMeta } from '../http/request-meta';
+import type { RefreshTokenService } from '../sessions/refresh-token.service';
+import type { IssuedSession, SessionService } from '../sessions/session.service';
+import type { MfaChallenge, MfaGate } from './sign-in-gate';
 
-export interface SignInMeta {
-  ip: string | null;
-  userAgent: string | null;
-}
+export type SignInMeta = RequestMeta;
 
 /** A new session and the refresh token bound to it (seed 003's login answer carries both). */
 export interface OpenedSession {
@@ -33,31 +31,51 @@ export function createSessionOpener(deps: { sessions: Pick<SessionService, 'issu
 
 export type OpenSession = ReturnType<typeof createSessionOpener>;
 
+/** RFC 8176 `amr` of a second factor: a TOTP code is `otp`. */
+const amrOfSecondFactor = (method: string) => (method === 'totp' ? 'otp' : method);
+
 /**
- * The one way a verified first factor becomes a session: MFA first when enrolled, then the
- * session, then the audit record. Every sign-in method ends here.
+ * The one way a verified factor becomes a session, for every sign-in method: the MFA gate
+ * first (a challenge instead of a session when a second factor is enrolled and not yet
+ * answered), then the session and its refresh token, then the audit record.
  */
-export function createSignIn(deps: { openSession: OpenSession; mfa: MfaGate; audit: AuditLog }) {
-  return async function completeSignIn(input: {
+export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog }) {
+  let mfaGate: MfaGate | null = null;
+
+  async function completeSignIn(input: {
     user: { id: string; email: string };
+    /** The first factor (`pwd`, `email_otp`, `magic_link`, ...). */
     method: string;
     meta: SignInMeta;
+    /** The second factor that was just answered; the MFA gate is then satisfied. */
+    secondFactor?: string;
   }): Promise<SignInResult> {
-    const challenge = await deps.mfa.beginIfRequired({ userId: input.user.id, firstFactor: input.method, ...input.meta });
+    const challenge = input.secondFactor || !mfaGate ? null : await mfaGate.beginIfRequired({ userId: input.user.id, firstFactor: input.method, ...input.meta });
     if (challenge) {
-      await deps.audit.record({
-        type: 'signin.mfa_challenge',
-        outcome: 'success',
-        userId: input.user.id,
-        method: input.method,
-        ...input.meta,
-      });
+      await deps.audit.record({ type: 'signin.mfa_challenge', outcome: 'success', userId: input.user.id, method: input.method, ...input.meta });
       return { kind: 'mfa_required', challenge };
     }
-    const opened = await deps.openSession({ userId: input.user.id, amr: [input.method], ...input.meta });
-    await deps.audit.record({ type: 'signin', outcome: 'success', userId: input.user.id, method: input.method, ...input.meta });
+    const amr = input.secondFactor ? [input.method, 'mfa', amrOfSecondFactor(input.secondFactor)] : [input.method];
+    const opened = await deps.openSession({ userId: input.user.id, amr, ...input.meta });
+    await deps.audit.record({
+      type: 'signin',
+      outcome: 'success',
+      userId: input.user.id,
+      method: input.method,
+      ...input.meta,
+      ...(input.secondFactor ? { details: { second_factor: input.secondFactor } } : {}),
+    });
     return { kind: 'session', ...opened, user: input.user };
+  }
+
+  return {
+    completeSignIn,
+    /** Installs the MFA feature's gate (once, when the feature is mounted). */
+    useMfaGate(gate: MfaGate): void {
+      if (mfaGate) throw new Error('an MFA gate is already installed');
+      mfaGate = gate;
+    },
   };
 }
 
-export type CompleteSignIn = ReturnType<typeof createSignIn>;
+export type CompleteSignIn = ReturnType<typeof createSignIn>['completeSignIn'];

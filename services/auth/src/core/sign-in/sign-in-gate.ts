@@ -1,7 +1,7 @@
 /**
- * The seam between first factors and MFA. Every first factor (email OTP, magic link, password)
- * calls `beginIfRequired` after it succeeds: when the user has a confirmed second factor it
- * returns a challenge instead of a session. The MFA module provides the real implementation.
+ * The seam between first factors and MFA. `completeSignIn` asks the gate after every first
+ * factor: when the user has a confirmed second factor it answers a challenge instead of a
+ * session. The MFA feature provides the gate; without one, first factors sign in directly.
  */
 export interface MfaChallenge {
   mfaToken: string;

@@ -1,21 +1,11 @@
 import { and, eq, ne } from 'drizzle-orm';
 import { enqueueEvent } from '@malet/outbox';
-import type { AuthDb } from './db';
-import { identities } from './schema';
+import type { AuthDb } from '../../core/db';
+import { identities } from '../../core/identities/identity.tables';
 
-/** Changes to an identity made by account operations (verification, email change, profile hand-off). */
+/** The email change, the one identity change only the account feature makes. */
 export function createAccountRepository(db: AuthDb) {
   return {
-    /** Marks the address verified, only while it is still the identity's address. */
-    async markEmailVerified(userId: string, email: string, now: Date): Promise<boolean> {
-      const rows = await db
-        .update(identities)
-        .set({ emailVerifiedAt: now, updatedAt: now })
-        .where(and(eq(identities.id, userId), eq(identities.email, email)))
-        .returning({ id: identities.id });
-      return rows.length > 0;
-    },
-
     /**
      * Moves the identity to a new (verified) address and emits `user.updated`, in one
      * transaction. Null when another identity holds the address.
@@ -43,13 +33,6 @@ export function createAccountRepository(db: AuthDb) {
         if (updated.length === 0) return null;
         await enqueueEvent(tx, 'user.updated', { user_id: userId, email: newEmail });
         return { oldEmail: current.email };
-      });
-    },
-
-    /** Hands a display name given at registration to the users service (which owns profiles). */
-    async announceDisplayName(userId: string, displayName: string): Promise<void> {
-      await db.transaction(async (tx) => {
-        await enqueueEvent(tx, 'user.updated', { user_id: userId, display_name: displayName });
       });
     },
   };

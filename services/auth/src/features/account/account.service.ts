@@ -1,29 +1,16 @@
-import { AppError, ServiceUnavailableError } from '@malet/errors';
-import type { Logger } from '@malet/logging';
-import type { AccountRepository } from '../data/account.repository';
-import type { IdentityRepository } from '../data/identity.repository';
-import type { TokenRepository } from '../data/token.repository';
-import type { Mailer, OutgoingMail } from '../infra/mailer';
-import type { AuditLog } from './audit';
-import type { Clock } from './clock';
-import { hashAccountCode, issueAccountToken, looksLikeAccountToken } from './account-tokens';
-import { hashToken, mintSixDigitCode, sameHexDigest } from './tokens';
+import type { AccountTokenRepository } from '../../core/account-tokens/account-token.repository';
+import { hashAccountCode, issueAccountToken, looksLikeAccountToken } from '../../core/account-tokens/account-tokens';
+import type { EmailVerification } from '../../core/account-tokens/email-verification';
+import type { AuditLog } from '../../core/audit/audit-log';
+import type { Clock } from '../../core/clock';
+import { coreErrors } from '../../core/errors/core.errors';
+import type { RequestMeta } from '../../core/http/request-meta';
+import type { IdentityRepository } from '../../core/identities/identity.repository';
+import type { Mailer, OutgoingMail } from '../../core/mail/mailer';
+import { hashToken, sameHexDigest } from '../../core/tokens';
+import { accountErrors } from './account.errors';
+import type { AccountRepository } from './account.repository';
 
-/** Error codes of the account operations (verification, email change), declared once. */
-export const accountErrors = {
-  invalidToken: () => new AppError(400, 'auth:invalid_token', 'The link or token is invalid, expired or already used'),
-  invalidCode: () => new AppError(400, 'auth:invalid_code', 'The code is incorrect, expired or out of attempts'),
-  emailTaken: () => new AppError(409, 'auth:email_taken', 'That email address belongs to another account'),
-  sameEmail: () => new AppError(400, 'auth:email_unchanged', 'That is already your email address', { fields: ['new_email'] }),
-  mailUnavailable: () => new ServiceUnavailableError('Could not send the email, try again later', 'mail:unavailable'),
-};
-
-export interface RequestMeta {
-  ip: string | null;
-  userAgent: string | null;
-}
-
-const VERIFY_TTL_SECONDS = 24 * 3600;
 const EMAIL_CHANGE_TTL_SECONDS = 3600;
 const MAX_CODE_ATTEMPTS = 5;
 
@@ -33,83 +20,50 @@ const MAX_CODE_ATTEMPTS = 5;
  * consumed by a single conditional update.
  */
 export function createAccountService(deps: {
-  identities: Pick<IdentityRepository, 'findById' | 'findByEmail'>;
+  identities: Pick<IdentityRepository, 'findById' | 'findByEmail' | 'markAddressVerified'>;
   accounts: AccountRepository;
-  tokens: TokenRepository;
+  tokens: AccountTokenRepository;
+  emailVerification: EmailVerification;
   mailer: Mailer;
+  sendMailInBackground: (mail: OutgoingMail) => void;
   audit: AuditLog;
   clock: Clock;
-  logger: Logger;
   publicUrl: string;
   hmacSecret: string;
 }) {
-  const link = (path: string, token: string) => `${deps.publicUrl}${path}?token=${encodeURIComponent(token)}`;
 
+  /** Sends and waits: the caller asked for this mail and is told when it could not go out. */
   async function send(mail: OutgoingMail): Promise<void> {
     try {
       await deps.mailer.send(mail);
     } catch (error) {
-      deps.logger.error({ err: error, subject: mail.subject }, 'could not send account email');
-      throw accountErrors.mailUnavailable();
+      throw Object.assign(coreErrors.mailUnavailable(), { cause: error });
     }
-  }
-
-  /**
-   * Sends without waiting, for answers that must not depend on whether a mail went out (no
-   * enumeration by timing); failures are logged.
-   */
-  function sendInBackground(mail: OutgoingMail): void {
-    deps.mailer.send(mail).catch((error: unknown) => deps.logger.error({ err: error, subject: mail.subject }, 'could not send account email'));
-  }
-
-  async function issueVerification(user: { id: string; email: string }): Promise<OutgoingMail> {
-    const code = mintSixDigitCode();
-    const token = await issueAccountToken(deps, {
-      purpose: 'verify_email',
-      userId: user.id,
-      email: user.email,
-      ttlSeconds: VERIFY_TTL_SECONDS,
-      codeHash: hashAccountCode(deps.hmacSecret, user.id, 'verify_email', code),
-    });
-    const url = link('/auth/verify-email', token);
-    return {
-      to: user.email,
-      subject: 'Verify your Malet email address',
-      text: `Confirm your email address by opening this link:\n\n${url}\n\nOr enter this code: ${code}\n\nThe link and code work for 24 hours. If you did not create a Malet account, ignore this email.`,
-      html: `<p>Confirm your email address:</p><p><a href="${url}">Verify my email</a></p><p>Or enter this code: <strong>${code}</strong></p><p>The link and code work for 24 hours. If you did not create a Malet account, ignore this email.</p>`,
-    };
   }
 
   async function markVerified(row: { userId: string; email: string | null }, meta: RequestMeta, method: string) {
     const identity = await deps.identities.findById(row.userId);
     // A token for an address the account no longer has proves nothing about the current one.
-    if (!identity || !row.email || identity.email !== row.email) throw accountErrors.invalidToken();
-    if (!identity.emailVerifiedAt) await deps.accounts.markEmailVerified(identity.id, identity.email, deps.clock.now());
+    if (!identity || !row.email || identity.email !== row.email) throw coreErrors.invalidAccountToken();
+    if (!identity.emailVerifiedAt) await deps.identities.markAddressVerified(identity.id, identity.email, deps.clock.now());
     await deps.audit.record({ type: 'email.verified', outcome: 'success', userId: identity.id, method, ...meta });
     return { userId: identity.id, email: identity.email };
   }
 
   return {
-    /** Issues a fresh verification link and code (older ones stop working) and mails them in the background. */
-    async sendVerificationInBackground(user: { id: string; email: string }): Promise<void> {
-      sendInBackground(await issueVerification(user));
-    },
-
-    sendInBackground,
-
     /** `POST /auth/resend-verification-email`: for the signed-in user; a no-op once verified. */
     async resendVerification(userId: string): Promise<{ alreadyVerified: boolean }> {
       const identity = await deps.identities.findById(userId);
-      if (!identity) throw accountErrors.invalidToken();
+      if (!identity) throw coreErrors.invalidAccountToken();
       if (identity.emailVerifiedAt) return { alreadyVerified: true };
-      await send(await issueVerification(identity));
+      await send(await deps.emailVerification.issueMail(identity));
       return { alreadyVerified: false };
     },
 
     async verifyEmailByToken(token: string, meta: RequestMeta) {
-      if (!looksLikeAccountToken('verify_email', token)) throw accountErrors.invalidToken();
+      if (!looksLikeAccountToken('verify_email', token)) throw coreErrors.invalidAccountToken();
       const row = await deps.tokens.consume('verify_email', hashToken(token), deps.clock.now());
-      if (!row) throw accountErrors.invalidToken();
+      if (!row) throw coreErrors.invalidAccountToken();
       return markVerified(row, meta, 'email_link');
     },
 
@@ -138,7 +92,7 @@ export function createAccountService(deps: {
      */
     async requestEmailChange(input: { userId: string; newEmail: string; meta: RequestMeta }): Promise<void> {
       const identity = await deps.identities.findById(input.userId);
-      if (!identity) throw accountErrors.invalidToken();
+      if (!identity) throw coreErrors.invalidAccountToken();
       if (identity.email === input.newEmail) throw accountErrors.sameEmail();
       const token = await issueAccountToken(deps, {
         purpose: 'change_email',
@@ -146,14 +100,14 @@ export function createAccountService(deps: {
         email: input.newEmail,
         ttlSeconds: EMAIL_CHANGE_TTL_SECONDS,
       });
-      const url = link('/auth/confirm-email-change', token);
+      const url = `${deps.publicUrl}/auth/confirm-email-change?token=${encodeURIComponent(token)}`;
       await send({
         to: input.newEmail,
         subject: 'Confirm your new Malet email address',
         text: `Confirm that this address should become your Malet sign-in email by opening:\n\n${url}\n\nOr send this token to POST /auth/confirm-email-change: ${token}\n\nThe link works for 1 hour. If you did not ask for this, ignore this email.`,
         html: `<p>Confirm that this address should become your Malet sign-in email:</p><p><a href="${url}">Confirm my new email</a></p><p>The link works for 1 hour. If you did not ask for this, ignore this email.</p>`,
       });
-      sendInBackground({
+      deps.sendMailInBackground({
         to: identity.email,
         subject: 'Your Malet email address is being changed',
         text: `Someone signed in to your Malet account asked to change its email address to ${input.newEmail}. Nothing changes until the new address is confirmed. If this was not you, change your password now.`,
@@ -168,10 +122,10 @@ export function createAccountService(deps: {
     },
 
     async confirmEmailChange(token: string, meta: RequestMeta): Promise<{ userId: string; email: string }> {
-      if (!looksLikeAccountToken('change_email', token)) throw accountErrors.invalidToken();
+      if (!looksLikeAccountToken('change_email', token)) throw coreErrors.invalidAccountToken();
       const now = deps.clock.now();
       const row = await deps.tokens.consume('change_email', hashToken(token), now);
-      if (!row?.email) throw accountErrors.invalidToken();
+      if (!row?.email) throw coreErrors.invalidAccountToken();
       const changed = await deps.accounts.changeEmail(row.userId, row.email, now);
       if (!changed) {
         await deps.audit.record({ type: 'email.changed', outcome: 'failure', userId: row.userId, ...meta, details: { reason: 'email_taken' } });
@@ -179,7 +133,7 @@ export function createAccountService(deps: {
       }
       // Outstanding verification links were for the old address; they die with it.
       await deps.tokens.retireAll(row.userId, 'verify_email', now);
-      sendInBackground({
+      deps.sendMailInBackground({
         to: changed.oldEmail,
         subject: 'Your Malet email address was changed',
         text: `The email address of your Malet account was changed to ${row.email}. If this was not you, contact support immediately.`,

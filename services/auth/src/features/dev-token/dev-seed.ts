@@ -1,9 +1,9 @@
-import type { IdentityRepository } from '../data/identity.repository';
-import { normalizeEmail } from './email';
+import type { IdentityRepository } from '../../core/identities/identity.repository';
+import { normalizeEmail } from '../../core/identities/email';
 
 /** Dev mode only: the seed's users exist on every start (idempotent). */
 export async function seedDevIdentities(
-  identities: IdentityRepository,
+  identities: Pick<IdentityRepository, 'createWithEvent'>,
   seed: { emails: string[]; adminEmails: string[] },
 ): Promise<number> {
   let created = 0;

@@ -1,19 +1,11 @@
-import { Router } from 'express';
 import { z } from 'zod';
-import { validate } from '@malet/http-server';
-import { normalizeEmail } from '../domain/email';
-import type { EmailOtpService } from '../domain/email-otp.service';
-import { documentRoute, signInResponseBody } from './openapi';
-import type { RateLimitGuard } from './rate-limit';
-import { requestMeta, sendSignInResult } from './sign-in-response';
-import type { CookieSettings } from './session-cookie';
-
-/**
- * An email address as every passwordless endpoint accepts it: zod's ASCII address syntax (no
- * quoted local parts, no unencoded internationalised domains) and at most 254 characters (RFC
- * 5321's path limit). Lookups use `normalizeEmail`, so case does not make a second account.
- */
-export const emailField = z.email().max(254).meta({ example: 'user@example.com' });
+import type { AuthCore } from '../../core/core';
+import { coreErrors } from '../../core/errors/core.errors';
+import { defineRoute } from '../../core/http/route';
+import { signInResponseBody } from '../../core/http/sign-in-response';
+import { emailField, normalizeEmail } from '../../core/identities/email';
+import { emailOtpErrors } from './email-otp.errors';
+import type { EmailOtpService } from './email-otp.service';
 
 export const emailLoginStartBody = z.object({ email: emailField }).strict();
 export const emailLoginStartResponse = z.object({
@@ -31,50 +23,41 @@ export const emailLoginFinishBody = z
   })
   .strict();
 
-documentRoute({
-  method: 'post',
-  path: '/auth/email/login/start',
-  summary: 'Send a 6-digit sign-in code by email (valid 10 minutes; a new code replaces older ones)',
-  tags: ['Email OTP'],
-  auth: 'none',
-  body: emailLoginStartBody,
-  responses: {
-    200: { description: 'Sent. The answer is the same whether or not an account exists: unknown emails sign up on first verified login.', body: emailLoginStartResponse },
-    400: { description: 'Invalid body' },
-    429: { description: 'Too many codes for this address or client (Retry-After)' },
-    503: { description: 'Mail could not be sent' },
-  },
-});
-documentRoute({
-  method: 'post',
-  path: '/auth/email/login/finish',
-  summary: 'Verify the code and sign in (session cookie set, token in the body)',
-  tags: ['Email OTP'],
-  auth: 'none',
-  body: emailLoginFinishBody,
-  responses: {
-    200: { description: 'Signed in, or a second factor is due (`mfa_required`)', body: signInResponseBody },
-    400: { description: 'Invalid body' },
-    401: { description: '`auth:invalid_code` (wrong code) or `auth:code_expired` (none live: expired, used, replaced or 5 wrong guesses)' },
-    429: { description: 'Too many attempts (Retry-After)' },
-  },
-});
-
-export function emailOtpRoutes(deps: { otp: EmailOtpService; limits: RateLimitGuard; ttlSeconds: number; cookie: CookieSettings }): Router {
-  const router = Router();
-
-  router.post('/auth/email/login/start', deps.limits.limit('sendCode'), async function startEmailLogin(req, res) {
-    const { email } = validate(emailLoginStartBody, req.body);
-    const { expiresIn } = await deps.otp.start({ email: normalizeEmail(email), meta: requestMeta(req) });
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ success: true, expires_in: expiresIn });
-  });
-
-  router.post('/auth/email/login/finish', deps.limits.limit('signIn'), async function finishEmailLogin(req, res) {
-    const { email, code } = validate(emailLoginFinishBody, req.body);
-    const result = await deps.otp.finish({ email: normalizeEmail(email), code, meta: requestMeta(req) });
-    sendSignInResult(res, result, { ttlSeconds: deps.ttlSeconds, cookie: deps.cookie });
-  });
-
-  return router;
+export function emailOtpRoutes(core: Pick<AuthCore, 'sendSignInResult'>, otp: EmailOtpService) {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/auth/email/login/start',
+      summary: 'Send a 6-digit sign-in code by email (valid 10 minutes; a new code replaces older ones)',
+      tags: ['Email OTP'],
+      access: 'public',
+      limit: 'sendCode',
+      body: emailLoginStartBody,
+      responses: {
+        200: {
+          description: 'Sent. The answer is the same whether or not an account exists: unknown emails sign up on first verified login.',
+          body: emailLoginStartResponse,
+        },
+      },
+      errors: [coreErrors.codes.mailUnavailable],
+      async handle({ body, meta }) {
+        const { expiresIn } = await otp.start({ email: normalizeEmail(body.email), meta });
+        return { success: true, expires_in: expiresIn };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/email/login/finish',
+      summary: 'Verify the code and sign in (session cookie set, token in the body)',
+      tags: ['Email OTP'],
+      access: 'public',
+      limit: 'signIn',
+      body: emailLoginFinishBody,
+      responses: { 200: { description: 'Signed in, or a second factor is due (`mfa_required`)', body: signInResponseBody } },
+      errors: [emailOtpErrors.codes.invalidCode, emailOtpErrors.codes.codeExpired],
+      async handle({ body, res, meta }) {
+        core.sendSignInResult(res, await otp.finish({ email: normalizeEmail(body.email), code: body.code, meta }));
+      },
+    }),
+  ];
 }

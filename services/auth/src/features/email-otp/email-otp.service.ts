@@ -1,18 +1,14 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { AppError, ServiceUnavailableError } from '@malet/errors';
-import { findOrCreateVerifiedIdentity, sendSignInMail, type PasswordlessDeps } from './passwordless-identity';
-import type { SignInMeta, SignInResult } from './sign-in';
-import { mintSixDigitCode, sameHexDigest } from './tokens';
-
-/** Error codes of passwordless sign-in, declared once. */
-export const passwordlessErrors = {
-  invalidCode: () => new AppError(401, 'auth:invalid_code', 'The code is incorrect'),
-  /** No live code: never requested, expired, superseded, used, or out of attempts. */
-  codeExpired: () => new AppError(401, 'auth:code_expired', 'No valid code for this email: request a new one'),
-  invalidLink: () => new AppError(401, 'auth:invalid_link', 'The link is invalid, expired or already used'),
-  returnToNotAllowed: () => new AppError(400, 'auth:return_to_not_allowed', 'return_to is not an allowed destination', { fields: ['return_to'] }),
-  mailUnavailable: () => new ServiceUnavailableError('Could not send the email, try again later', 'mail:unavailable'),
-};
+import type { Clock } from '../../core/clock';
+import type { RequestMeta } from '../../core/http/request-meta';
+import type { MailboxProof } from '../../core/identities/mailbox-proof';
+import type { IdentityRepository } from '../../core/identities/identity.repository';
+import type { AuditLog } from '../../core/audit/audit-log';
+import type { ChallengeRepository } from '../../core/login-challenges/login-challenge.repository';
+import type { SendSignInMail } from '../../core/mail/sign-in-mail';
+import type { CompleteSignIn, SignInResult } from '../../core/sign-in/complete-sign-in';
+import { mintSixDigitCode, sameHexDigest } from '../../core/tokens';
+import { emailOtpErrors } from './email-otp.errors';
 
 export const EMAIL_OTP_METHOD = 'email_otp';
 
@@ -31,17 +27,22 @@ export function hashCode(secret: string, challengeId: string, code: string): str
  * account, so `start` does exactly the same work for known and unknown addresses (no
  * enumeration by status, body or timing).
  */
-export function createEmailOtpService(
-  deps: PasswordlessDeps & {
-    hmacSecret: string;
-    ttlSeconds?: number;
-    maxAttempts?: number;
-  },
-) {
+export function createEmailOtpService(deps: {
+  challenges: ChallengeRepository;
+  identities: Pick<IdentityRepository, 'findByEmail'>;
+  mailboxProof: Pick<MailboxProof, 'verifiedIdentityFor'>;
+  sendSignInMail: SendSignInMail;
+  completeSignIn: CompleteSignIn;
+  audit: AuditLog;
+  clock: Clock;
+  hmacSecret: string;
+  ttlSeconds?: number;
+  maxAttempts?: number;
+}) {
   const ttlSeconds = deps.ttlSeconds ?? 600;
   const maxAttempts = deps.maxAttempts ?? 5;
 
-  async function start(input: { email: string; meta: SignInMeta }): Promise<{ expiresIn: number }> {
+  async function start(input: { email: string; meta: RequestMeta }): Promise<{ expiresIn: number }> {
     const now = deps.clock.now();
     const code = mintSixDigitCode();
     const id = randomUUID();
@@ -58,12 +59,11 @@ export function createEmailOtpService(
       { supersede: true, now },
     );
     const minutes = Math.round(ttlSeconds / 60);
-    await sendSignInMail(deps, {
+    await deps.sendSignInMail({
       email: input.email,
       meta: input.meta,
       auditType: 'otp.sent',
       method: EMAIL_OTP_METHOD,
-      onFailure: passwordlessErrors.mailUnavailable,
       mail: {
         subject: 'Your Malet sign-in code',
         text: `Your Malet sign-in code is ${code}\n\nIt expires in ${minutes} minutes. If you did not ask for it, ignore this email: nobody can sign in without the code.\n`,
@@ -73,7 +73,7 @@ export function createEmailOtpService(
     return { expiresIn: ttlSeconds };
   }
 
-  async function finish(input: { email: string; code: string; meta: SignInMeta }): Promise<SignInResult> {
+  async function finish(input: { email: string; code: string; meta: RequestMeta }): Promise<SignInResult> {
     const now = deps.clock.now();
     const fail = async (reason: string, details: Record<string, unknown> = {}) =>
       deps.audit.record({
@@ -89,18 +89,18 @@ export function createEmailOtpService(
     const attempt = await deps.challenges.countAttemptOnLatest('email_otp', input.email, now);
     if (!attempt) {
       await fail('no_live_code');
-      throw passwordlessErrors.codeExpired();
+      throw emailOtpErrors.codeExpired();
     }
     if (!sameHexDigest(hashCode(deps.hmacSecret, attempt.id, input.code), attempt.secretHash)) {
       const attemptsLeft = attempt.maxAttempts - attempt.attempts;
       await fail('wrong_code', { attempts_left: attemptsLeft });
-      throw attemptsLeft > 0 ? passwordlessErrors.invalidCode() : passwordlessErrors.codeExpired();
+      throw attemptsLeft > 0 ? emailOtpErrors.invalidCode() : emailOtpErrors.codeExpired();
     }
     if (!(await deps.challenges.consume(attempt.id, now))) {
       await fail('already_used');
-      throw passwordlessErrors.codeExpired();
+      throw emailOtpErrors.codeExpired();
     }
-    const identity = await findOrCreateVerifiedIdentity(deps.identities, input.email, now, deps);
+    const identity = await deps.mailboxProof.verifiedIdentityFor(input.email);
     return deps.completeSignIn({ user: { id: identity.id, email: identity.email }, method: EMAIL_OTP_METHOD, meta: input.meta });
   }
 

@@ -1,11 +1,8 @@
-import { Router } from 'express';
+import type { Request } from 'express';
 import { z } from 'zod';
-import { validate } from '@malet/http-server';
-import type { IdentityRepository } from '../data/identity.repository';
-import { normalizeEmail } from '../domain/email';
-import { emailField } from './email-otp.routes';
-import { documentRoute } from './openapi';
-import type { RateLimitGuard } from './rate-limit';
+import type { AuthCore } from '../../core/core';
+import { defineRoute } from '../../core/http/route';
+import { emailField, normalizeEmail } from '../../core/identities/email';
 
 /** E.164: `+`, a country code that does not start with 0, at most 15 digits. */
 export const e164Phone = z
@@ -17,40 +14,14 @@ export const e164Phone = z
  * In a query string an unencoded `+` arrives as a space (`?phone=+14155550123` as typed into
  * curl), so a leading space before digits is read back as the `+` it was.
  */
-function restorePlus(value: unknown): unknown {
-  return typeof value === 'string' && /^ \d/.test(value) ? `+${value.slice(1)}` : value;
+function restorePlus(req: Request): unknown {
+  const value = req.query.phone;
+  return { ...req.query, phone: typeof value === 'string' && /^ \d/.test(value) ? `+${value.slice(1)}` : value };
 }
 
 export const emailCheckQuery = z.object({ email: emailField });
 export const phoneCheckQuery = z.object({ phone: e164Phone });
 export const existsBody = z.object({ exists: z.boolean() });
-
-documentRoute({
-  method: 'get',
-  path: '/auth/email/check',
-  summary: 'Whether an account exists for an email (reveals existence by design; 10 per minute per IP)',
-  tags: ['Email OTP'],
-  auth: 'none',
-  query: emailCheckQuery,
-  responses: {
-    200: { description: 'Whether the email belongs to an account', body: existsBody },
-    400: { description: 'Invalid email' },
-    429: { description: 'Too many checks (Retry-After)' },
-  },
-});
-documentRoute({
-  method: 'get',
-  path: '/auth/phone/check',
-  summary: 'Whether an account exists for an E.164 phone number (reveals existence by design; 10 per minute per IP)',
-  tags: ['Email OTP'],
-  auth: 'none',
-  query: phoneCheckQuery,
-  responses: {
-    200: { description: 'Whether the phone number belongs to an account', body: existsBody },
-    400: { description: 'Not an E.164 number' },
-    429: { description: 'Too many checks (Retry-After)' },
-  },
-});
 
 /**
  * `GET /auth/email/check` and `GET /auth/phone/check` (seed 000). Unlike every other auth
@@ -59,22 +30,34 @@ documentRoute({
  * minute per IP (harvesting a list of addresses becomes slow and visible) and the answers are
  * never cached by intermediaries. The sign-in flows themselves stay enumeration-proof.
  */
-export function emailCheckRoutes(deps: { identities: Pick<IdentityRepository, 'findByEmail' | 'findByPhone'>; limits: RateLimitGuard }): Router {
-  const router = Router();
-
-  router.get('/auth/email/check', deps.limits.limit('identifierCheck'), async function checkEmailExists(req, res) {
-    const { email } = validate(emailCheckQuery, req.query);
-    const identity = await deps.identities.findByEmail(normalizeEmail(email));
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ exists: identity !== null });
-  });
-
-  router.get('/auth/phone/check', deps.limits.limit('identifierCheck'), async function checkPhoneExists(req, res) {
-    const { phone } = validate(phoneCheckQuery, { ...req.query, phone: restorePlus(req.query.phone) });
-    const identity = await deps.identities.findByPhone(phone);
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ exists: identity !== null });
-  });
-
-  return router;
+export function identifierCheckRoutes(core: Pick<AuthCore, 'identities'>) {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/auth/email/check',
+      summary: 'Whether an account exists for an email (reveals existence by design; 10 per minute per IP)',
+      tags: ['Email OTP'],
+      access: 'public',
+      limit: 'identifierCheck',
+      query: emailCheckQuery,
+      responses: { 200: { description: 'Whether the email belongs to an account', body: existsBody } },
+      async handle({ query }) {
+        return { exists: (await core.identities.findByEmail(normalizeEmail(query.email))) !== null };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/auth/phone/check',
+      summary: 'Whether an account exists for an E.164 phone number (reveals existence by design; 10 per minute per IP)',
+      tags: ['Email OTP'],
+      access: 'public',
+      limit: 'identifierCheck',
+      query: phoneCheckQuery,
+      readQuery: restorePlus,
+      responses: { 200: { description: 'Whether the phone number belongs to an account', body: existsBody } },
+      async handle({ query }) {
+        return { exists: (await core.identities.findByPhone(query.phone)) !== null };
+      },
+    }),
+  ];
 }

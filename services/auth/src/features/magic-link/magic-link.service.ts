@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { passwordlessErrors } from './email-otp.service';
-import { findOrCreateVerifiedIdentity, sendSignInMail, type PasswordlessDeps } from './passwordless-identity';
-import type { SignInMeta, SignInResult } from './sign-in';
-import { hashToken, looksLikeToken, mintToken } from './tokens';
+import type { AuditLog } from '../../core/audit/audit-log';
+import type { Clock } from '../../core/clock';
+import type { RequestMeta } from '../../core/http/request-meta';
+import type { MailboxProof } from '../../core/identities/mailbox-proof';
+import type { ChallengeRepository } from '../../core/login-challenges/login-challenge.repository';
+import type { SendSignInMail } from '../../core/mail/sign-in-mail';
+import type { CompleteSignIn, SignInResult } from '../../core/sign-in/complete-sign-in';
+import { hashToken, looksLikeToken, mintToken } from '../../core/tokens';
+import { magicLinkErrors } from './magic-link.errors';
 
 export const MAGIC_LINK_METHOD = 'magic_link';
 
@@ -30,19 +35,23 @@ export function isAllowedReturnTo(returnTo: string, allowlist: readonly string[]
  * verified link for an unknown email creates the account, so `start` does the same work for
  * every address.
  */
-export function createMagicLinkService(
-  deps: PasswordlessDeps & {
-    /** Base URL of auth as browsers reach it (PUBLIC_URL): links point here. */
-    publicUrl: string;
-    returnToAllowlist: readonly string[];
-    ttlSeconds?: number;
-  },
-) {
+export function createMagicLinkService(deps: {
+  challenges: ChallengeRepository;
+  mailboxProof: Pick<MailboxProof, 'verifiedIdentityFor'>;
+  sendSignInMail: SendSignInMail;
+  completeSignIn: CompleteSignIn;
+  audit: AuditLog;
+  clock: Clock;
+  /** Base URL of auth as browsers reach it (PUBLIC_URL): links point here. */
+  publicUrl: string;
+  returnToAllowlist: readonly string[];
+  ttlSeconds?: number;
+}) {
   const ttlSeconds = deps.ttlSeconds ?? 900;
 
-  async function start(input: { email: string; returnTo?: string | undefined; meta: SignInMeta }): Promise<{ expiresIn: number }> {
+  async function start(input: { email: string; returnTo?: string | undefined; meta: RequestMeta }): Promise<{ expiresIn: number }> {
     if (input.returnTo !== undefined && !isAllowedReturnTo(input.returnTo, deps.returnToAllowlist)) {
-      throw passwordlessErrors.returnToNotAllowed();
+      throw magicLinkErrors.returnToNotAllowed();
     }
     const now = deps.clock.now();
     const token = mintToken('ml');
@@ -63,12 +72,11 @@ export function createMagicLinkService(
     );
     const link = `${deps.publicUrl}/auth/magic-link/callback?token=${encodeURIComponent(token)}`;
     const minutes = Math.round(ttlSeconds / 60);
-    await sendSignInMail(deps, {
+    await deps.sendSignInMail({
       email: input.email,
       meta: input.meta,
       auditType: 'magic_link.sent',
       method: MAGIC_LINK_METHOD,
-      onFailure: passwordlessErrors.mailUnavailable,
       mail: {
         subject: 'Your Malet sign-in link',
         text: `Sign in to Malet by opening this link:\n\n${link}\n\nIt works once and expires in ${minutes} minutes. If you did not ask for it, ignore this email.\n`,
@@ -79,16 +87,16 @@ export function createMagicLinkService(
   }
 
   /** Consumes the token (atomically: one winner however many requests race) and signs in. */
-  async function verify(input: { token: string; meta: SignInMeta }): Promise<{ result: SignInResult; returnTo: string | null }> {
+  async function verify(input: { token: string; meta: RequestMeta }): Promise<{ result: SignInResult; returnTo: string | null }> {
     const now = deps.clock.now();
     const challenge = looksLikeToken('ml', input.token)
       ? await deps.challenges.consumeBySecretHash('magic_link', hashToken(input.token), now)
       : null;
     if (!challenge) {
       await deps.audit.record({ type: 'signin', outcome: 'failure', method: MAGIC_LINK_METHOD, ...input.meta, details: { reason: 'invalid_link' } });
-      throw passwordlessErrors.invalidLink();
+      throw magicLinkErrors.invalidLink();
     }
-    const identity = await findOrCreateVerifiedIdentity(deps.identities, challenge.email, now, deps);
+    const identity = await deps.mailboxProof.verifiedIdentityFor(challenge.email);
     const result = await deps.completeSignIn({ user: { id: identity.id, email: identity.email }, method: MAGIC_LINK_METHOD, meta: input.meta });
     const returnTo = challenge.returnTo && isAllowedReturnTo(challenge.returnTo, deps.returnToAllowlist) ? challenge.returnTo : null;
     return { result, returnTo };

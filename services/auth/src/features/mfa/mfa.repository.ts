@@ -1,6 +1,6 @@
 import { and, count, eq, gt, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
-import type { AuthDb } from './db';
-import { mfaBackupCodes, mfaChallenges, mfaFactors } from './schema';
+import type { AuthDb } from '../../core/db';
+import { mfaBackupCodes, mfaChallenges, mfaFactors } from './mfa.tables';
 
 export type MfaFactorRow = typeof mfaFactors.$inferSelect;
 export type MfaFactorType = MfaFactorRow['type'];

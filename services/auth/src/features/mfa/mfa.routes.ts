@@ -1,14 +1,12 @@
-import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { readCredential } from '@malet/session-client';
-import { validate } from '@malet/http-server';
-import type { LimitRule } from '../infra/rate-limiter';
-import type { MfaService, MfaStatus } from '../domain/mfa.service';
-import type { SessionService } from '../domain/session.service';
-import { documentRoute, sessionIssuedBody } from './openapi';
-import type { RateLimitGuard } from './rate-limit';
-import type { CookieSettings } from './session-cookie';
-import { requestMeta, sendSignInResult } from './sign-in-response';
+import type { AuthCore } from '../../core/core';
+import type { RequestMeta } from '../../core/http/request-meta';
+import { defineRoute } from '../../core/http/route';
+import { sessionIssuedBody } from '../../core/http/sign-in-response';
+import { ACCOUNT_RULES } from '../../core/rate-limit/rate-limit.policies';
+import type { ActiveSession } from '../../core/sessions/session.repository';
+import { mfaErrors } from './mfa.errors';
+import type { MfaService, MfaStatus } from './mfa.service';
 
 /**
  * Seed 000's MFA table. Two public routes finish a sign-in that answered
@@ -70,21 +68,13 @@ const totpEnrollResponse = z.object({
 });
 const backupCodesResponse = z.object({ backup_codes: z.array(z.string()) });
 
-const errors = (extra: Record<number, string>) =>
-  Object.fromEntries(Object.entries({ 400: 'Invalid input', 429: 'Rate limited', ...extra }).map(([k, v]) => [k, { description: v }]));
+/** The errors of a step-up answer (disable, regenerate) and of confirming a pending factor. */
+const stepUpErrors = [mfaErrors.codes.codeRejected, mfaErrors.codes.notEnabled, mfaErrors.codes.methodUnavailable, mfaErrors.codes.smsDeliveryFailed];
+const confirmErrors = [mfaErrors.codes.codeRejected, mfaErrors.codes.tooManyAttempts, mfaErrors.codes.alreadyEnrolled, mfaErrors.codes.noPendingEnrollment];
+const challengeErrors = [mfaErrors.codes.invalidLoginCode, mfaErrors.codes.challengeInvalid, mfaErrors.codes.methodUnavailable];
 
-/** Per-account limits, counted after the account is known (the IP limits run first). */
-const ACCOUNT_RULES = {
-  secondFactor: { name: 'mfa:account', points: 10, durationSeconds: 600 },
-  manage: { name: 'mfa-manage:account', points: 20, durationSeconds: 600 },
-  sms: { name: 'sms:account', points: 3, durationSeconds: 60 },
-} satisfies Record<string, LimitRule>;
-
-export function mfaRoutes(deps: { mfa: MfaService; sessions: SessionService; limits: RateLimitGuard; cookie: CookieSettings }): Router {
-  const router = Router();
-  const { mfa, limits } = deps;
-  const signedIn = (req: Request) => deps.sessions.getActiveOrThrow(readCredential(req.headers)?.token);
-  const signInOptions = { ttlSeconds: deps.sessions.ttlSeconds, cookie: deps.cookie };
+export function mfaRoutes(core: Pick<AuthCore, 'limits' | 'sendSignInResult'>, mfa: MfaService) {
+  const { limits } = core;
 
   /** Counts the request against the account behind an MFA token, when the token is live. */
   async function limitChallengeAccount(token: string, sendsSms: boolean) {
@@ -94,204 +84,169 @@ export function mfaRoutes(deps: { mfa: MfaService; sessions: SessionService; lim
     if (sendsSms) await limits.consume(ACCOUNT_RULES.sms, userId);
   }
 
-  documentRoute({
-    method: 'post',
-    path: '/auth/mfa/verify',
-    summary: 'Finish an MFA sign-in with a TOTP or SMS code; with method "sms" and no code, text the code first',
-    tags: ['mfa'],
-    auth: 'none',
-    body: verifyBody,
-    responses: {
-      200: { description: 'Signed in (session cookie set)', body: sessionIssuedBody },
-      202: { description: 'SMS code sent', body: smsSentResponse },
-      ...errors({ 401: 'Wrong code (`mfa:invalid_code`) or dead challenge (`mfa:challenge_invalid`)' }),
-    },
-  });
-  router.post('/auth/mfa/verify', limits.limit('secondFactor'), async function verifySecondFactor(req, res) {
-    const body = validate(verifyBody, req.body);
-    await limitChallengeAccount(body.mfa_token, body.code === undefined);
-    if (body.code === undefined) {
-      const sent = await mfa.sendSignInSmsCode(body.mfa_token, requestMeta(req));
-      res.setHeader('Cache-Control', 'no-store');
-      res.status(202).json({ sms_sent: true, phone: sent.phone, expires_in: sent.expiresIn });
-      return;
-    }
-    const result = await mfa.verifySignIn({ mfaToken: body.mfa_token, code: body.code, method: body.method }, requestMeta(req));
-    sendSignInResult(res, result, signInOptions);
-  });
-
-  documentRoute({
-    method: 'post',
-    path: '/auth/mfa/backup',
-    summary: 'Finish an MFA sign-in with a single-use backup code',
-    tags: ['mfa'],
-    auth: 'none',
-    body: backupBody,
-    responses: {
-      200: { description: 'Signed in (session cookie set); the code is used up', body: sessionIssuedBody },
-      ...errors({ 401: 'Wrong code (`mfa:invalid_code`) or dead challenge (`mfa:challenge_invalid`)' }),
-    },
-  });
-  router.post('/auth/mfa/backup', limits.limit('secondFactor'), async function verifyBackupCode(req, res) {
-    const body = validate(backupBody, req.body);
-    await limitChallengeAccount(body.mfa_token, false);
-    const result = await mfa.verifySignInBackupCode({ mfaToken: body.mfa_token, code: body.code }, requestMeta(req));
-    sendSignInResult(res, result, signInOptions);
-  });
-
-  documentRoute({
-    method: 'get',
-    path: '/auth/mfa/status',
-    summary: 'Which second factors the signed-in account has',
-    tags: ['mfa'],
-    auth: 'session',
-    responses: { 200: { description: 'MFA status', body: statusResponse }, 401: { description: 'No session' }, 429: { description: 'Rate limited' } },
-  });
-  router.get('/auth/mfa/status', limits.limit('session'), async function showMfaStatus(req, res) {
-    const session = await signedIn(req);
-    res.setHeader('Cache-Control', 'no-store');
-    res.json(statusBody(await mfa.status(session.userId)));
-  });
-
-  documentRoute({
-    method: 'post',
-    path: '/auth/mfa/totp/enroll',
-    summary: 'Start TOTP enrollment: a new secret, its otpauth:// URI and a QR code',
-    tags: ['mfa'],
-    auth: 'session',
-    responses: {
-      200: { description: 'Pending until confirmed', body: totpEnrollResponse },
-      401: { description: 'No session' },
-      409: { description: 'TOTP already enabled (`mfa:already_enrolled`)' },
-      429: { description: 'Rate limited' },
-    },
-  });
-  router.post('/auth/mfa/totp/enroll', limits.limit('sensitive'), async function enrollTotp(req, res) {
-    const session = await signedIn(req);
-    await limits.consume(ACCOUNT_RULES.manage, session.userId);
-    const enrollment = await mfa.startTotpEnrollment({ id: session.userId, email: session.email }, requestMeta(req));
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ secret: enrollment.secret, otpauth_uri: enrollment.uri, qr_code: enrollment.qrCode });
-  });
+  /** Texts a step-up code first (`{method: "sms"}` without a code): 202. */
+  async function sendStepUpSms(session: ActiveSession, meta: RequestMeta, res: Parameters<typeof core.sendSignInResult>[0]) {
+    await limits.consume(ACCOUNT_RULES.sms, session.userId);
+    const sent = await mfa.sendStepUpSmsCode(session.userId, meta);
+    res.status(202);
+    return { sms_sent: true, phone: sent.phone, expires_in: sent.expiresIn };
+  }
 
   /** Confirming a pending TOTP or SMS factor: a code from it turns it on (and, the first time, hands out backup codes). */
   const confirmEnrollment = (method: 'totp' | 'sms', confirm: typeof mfa.confirmTotpEnrollment) =>
-    async function confirmEnrollmentCode(req: Request, res: Response) {
-      const session = await signedIn(req);
-      const { code } = validate(confirmBody, req.body);
-      await limits.consume(ACCOUNT_RULES.manage, session.userId);
-      const { backupCodes } = await confirm(session.userId, code, requestMeta(req));
-      res.setHeader('Cache-Control', 'no-store');
-      res.json({ enabled: true, method, ...(backupCodes ? { backup_codes: backupCodes } : {}) });
+    async function confirmEnrollmentCode({ session, body, meta }: { session: ActiveSession; body: { code: string }; meta: RequestMeta }) {
+      await limits.consume(ACCOUNT_RULES.manageMfa, session.userId);
+      const { backupCodes } = await confirm(session.userId, body.code, meta);
+      return { enabled: true, method, ...(backupCodes ? { backup_codes: backupCodes } : {}) };
     };
 
-  documentRoute({
-    method: 'post',
-    path: '/auth/mfa/totp/confirm',
-    summary: 'Confirm TOTP enrollment with a code from the authenticator app',
-    tags: ['mfa'],
-    auth: 'session',
-    body: confirmBody,
-    responses: {
-      200: { description: 'TOTP enabled', body: enrolledResponse },
-      ...errors({ 401: 'No session', 403: 'Wrong code or too many attempts', 409: 'No enrollment in progress, or already enabled' }),
-    },
-  });
-  router.post('/auth/mfa/totp/confirm', limits.limit('sensitive'), confirmEnrollment('totp', mfa.confirmTotpEnrollment));
-
-  documentRoute({
-    method: 'post',
-    path: '/auth/mfa/sms/enroll',
-    summary: 'Start SMS enrollment: text a 6-digit code to the phone (E.164)',
-    tags: ['mfa'],
-    auth: 'session',
-    body: smsEnrollBody,
-    responses: {
-      200: { description: 'Code sent; pending until confirmed', body: smsSentResponse },
-      ...errors({ 401: 'No session', 409: 'SMS already enabled (`mfa:already_enrolled`)', 503: 'SMS provider failed' }),
-    },
-  });
-  router.post('/auth/mfa/sms/enroll', limits.limit('sensitive'), async function enrollSms(req, res) {
-    const session = await signedIn(req);
-    const { phone } = validate(smsEnrollBody, req.body);
-    await limits.consume(ACCOUNT_RULES.manage, session.userId);
-    await limits.consume(ACCOUNT_RULES.sms, session.userId);
-    const sent = await mfa.startSmsEnrollment(session.userId, phone, requestMeta(req));
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ sms_sent: true, phone: sent.phone, expires_in: sent.expiresIn });
-  });
-
-  documentRoute({
-    method: 'post',
-    path: '/auth/mfa/sms/confirm',
-    summary: 'Confirm SMS enrollment with the texted code',
-    tags: ['mfa'],
-    auth: 'session',
-    body: confirmBody,
-    responses: {
-      200: { description: 'SMS enabled', body: enrolledResponse },
-      ...errors({ 401: 'No session', 403: 'Wrong or expired code, or too many attempts', 409: 'No enrollment in progress, or already enabled' }),
-    },
-  });
-  router.post('/auth/mfa/sms/confirm', limits.limit('sensitive'), confirmEnrollment('sms', mfa.confirmSmsEnrollment));
-
-  documentRoute({
-    method: 'post',
-    path: '/auth/mfa/disable',
-    summary: 'Turn MFA off (every factor and backup code); needs a current TOTP/SMS code or a backup code',
-    tags: ['mfa'],
-    auth: 'session',
-    body: disableBody,
-    responses: {
-      200: { description: 'MFA disabled', body: z.object({ enabled: z.literal(false) }) },
-      202: { description: 'SMS code sent (method "sms" without code)', body: smsSentResponse },
-      ...errors({ 401: 'No session', 403: 'Wrong code (`mfa:invalid_code`)', 409: 'MFA not enabled' }),
-    },
-  });
-  router.post('/auth/mfa/disable', limits.limit('sensitive'), async function disableMfa(req, res) {
-    const session = await signedIn(req);
-    const body = validate(disableBody, req.body);
-    await limits.consume(ACCOUNT_RULES.manage, session.userId);
-    res.setHeader('Cache-Control', 'no-store');
-    if (body.code === undefined) {
-      await limits.consume(ACCOUNT_RULES.sms, session.userId);
-      const sent = await mfa.sendStepUpSmsCode(session.userId, requestMeta(req));
-      res.status(202).json({ sms_sent: true, phone: sent.phone, expires_in: sent.expiresIn });
-      return;
-    }
-    await mfa.disable(session.userId, { code: body.code, method: body.method }, requestMeta(req));
-    res.json({ enabled: false });
-  });
-
-  documentRoute({
-    method: 'post',
-    path: '/auth/mfa/backup/regenerate',
-    summary: 'Replace all backup codes with ten new ones; needs a current TOTP or SMS code',
-    tags: ['mfa'],
-    auth: 'session',
-    body: regenerateBody,
-    responses: {
-      200: { description: 'The new codes, shown once', body: backupCodesResponse },
-      202: { description: 'SMS code sent (method "sms" without code)', body: smsSentResponse },
-      ...errors({ 401: 'No session', 403: 'Wrong code (`mfa:invalid_code`)', 409: 'MFA not enabled' }),
-    },
-  });
-  router.post('/auth/mfa/backup/regenerate', limits.limit('sensitive'), async function regenerateBackupCodes(req, res) {
-    const session = await signedIn(req);
-    const body = validate(regenerateBody, req.body);
-    await limits.consume(ACCOUNT_RULES.manage, session.userId);
-    res.setHeader('Cache-Control', 'no-store');
-    if (body.code === undefined) {
-      await limits.consume(ACCOUNT_RULES.sms, session.userId);
-      const sent = await mfa.sendStepUpSmsCode(session.userId, requestMeta(req));
-      res.status(202).json({ sms_sent: true, phone: sent.phone, expires_in: sent.expiresIn });
-      return;
-    }
-    const codes = await mfa.regenerateBackupCodes(session.userId, { code: body.code, method: body.method }, requestMeta(req));
-    res.json({ backup_codes: codes });
-  });
-
-  return router;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/auth/mfa/verify',
+      summary: 'Finish an MFA sign-in with a TOTP or SMS code; with method "sms" and no code, text the code first',
+      tags: ['mfa'],
+      access: 'public',
+      limit: 'secondFactor',
+      body: verifyBody,
+      responses: {
+        200: { description: 'Signed in (session cookie set)', body: sessionIssuedBody },
+        202: { description: 'SMS code sent', body: smsSentResponse },
+      },
+      errors: [...challengeErrors, mfaErrors.codes.smsResendLimit, mfaErrors.codes.smsDeliveryFailed],
+      async handle({ body, res, meta }) {
+        await limitChallengeAccount(body.mfa_token, body.code === undefined);
+        if (body.code === undefined) {
+          const sent = await mfa.sendSignInSmsCode(body.mfa_token, meta);
+          res.status(202);
+          return { sms_sent: true, phone: sent.phone, expires_in: sent.expiresIn };
+        }
+        core.sendSignInResult(res, await mfa.verifySignIn({ mfaToken: body.mfa_token, code: body.code, method: body.method }, meta));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/mfa/backup',
+      summary: 'Finish an MFA sign-in with a single-use backup code',
+      tags: ['mfa'],
+      access: 'public',
+      limit: 'secondFactor',
+      body: backupBody,
+      responses: { 200: { description: 'Signed in (session cookie set); the code is used up', body: sessionIssuedBody } },
+      errors: challengeErrors,
+      async handle({ body, res, meta }) {
+        await limitChallengeAccount(body.mfa_token, false);
+        core.sendSignInResult(res, await mfa.verifySignInBackupCode({ mfaToken: body.mfa_token, code: body.code }, meta));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/auth/mfa/status',
+      summary: 'Which second factors the signed-in account has',
+      tags: ['mfa'],
+      access: 'session',
+      limit: 'session',
+      responses: { 200: { description: 'MFA status', body: statusResponse } },
+      async handle({ session }) {
+        return statusBody(await mfa.status(session.userId));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/mfa/totp/enroll',
+      summary: 'Start TOTP enrollment: a new secret, its otpauth:// URI and a QR code',
+      tags: ['mfa'],
+      access: 'session',
+      limit: 'sensitive',
+      responses: { 200: { description: 'Pending until confirmed', body: totpEnrollResponse } },
+      errors: [mfaErrors.codes.alreadyEnrolled],
+      async handle({ session, meta }) {
+        await limits.consume(ACCOUNT_RULES.manageMfa, session.userId);
+        const enrollment = await mfa.startTotpEnrollment({ id: session.userId, email: session.email }, meta);
+        return { secret: enrollment.secret, otpauth_uri: enrollment.uri, qr_code: enrollment.qrCode };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/mfa/totp/confirm',
+      summary: 'Confirm TOTP enrollment with a code from the authenticator app',
+      tags: ['mfa'],
+      access: 'session',
+      limit: 'sensitive',
+      body: confirmBody,
+      responses: { 200: { description: 'TOTP enabled', body: enrolledResponse } },
+      errors: confirmErrors,
+      handle: confirmEnrollment('totp', mfa.confirmTotpEnrollment),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/mfa/sms/enroll',
+      summary: 'Start SMS enrollment: text a 6-digit code to the phone (E.164)',
+      tags: ['mfa'],
+      access: 'session',
+      limit: 'sensitive',
+      body: smsEnrollBody,
+      responses: { 200: { description: 'Code sent; pending until confirmed', body: smsSentResponse } },
+      errors: [mfaErrors.codes.alreadyEnrolled, mfaErrors.codes.smsDeliveryFailed],
+      async handle({ session, body, meta }) {
+        await limits.consume(ACCOUNT_RULES.manageMfa, session.userId);
+        await limits.consume(ACCOUNT_RULES.sms, session.userId);
+        const sent = await mfa.startSmsEnrollment(session.userId, body.phone, meta);
+        return { sms_sent: true, phone: sent.phone, expires_in: sent.expiresIn };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/mfa/sms/confirm',
+      summary: 'Confirm SMS enrollment with the texted code',
+      tags: ['mfa'],
+      access: 'session',
+      limit: 'sensitive',
+      body: confirmBody,
+      responses: { 200: { description: 'SMS enabled', body: enrolledResponse } },
+      errors: confirmErrors,
+      handle: confirmEnrollment('sms', mfa.confirmSmsEnrollment),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/mfa/disable',
+      summary: 'Turn MFA off (every factor and backup code); needs a current TOTP/SMS code or a backup code',
+      tags: ['mfa'],
+      access: 'session',
+      limit: 'sensitive',
+      body: disableBody,
+      responses: {
+        200: { description: 'MFA disabled', body: z.object({ enabled: z.literal(false) }) },
+        202: { description: 'SMS code sent (method "sms" without code)', body: smsSentResponse },
+      },
+      errors: stepUpErrors,
+      async handle({ session, body, res, meta }) {
+        await limits.consume(ACCOUNT_RULES.manageMfa, session.userId);
+        if (body.code === undefined) return sendStepUpSms(session, meta, res);
+        await mfa.disable(session.userId, { code: body.code, method: body.method }, meta);
+        return { enabled: false };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/mfa/backup/regenerate',
+      summary: 'Replace all backup codes with ten new ones; needs a current TOTP or SMS code',
+      tags: ['mfa'],
+      access: 'session',
+      limit: 'sensitive',
+      body: regenerateBody,
+      responses: {
+        200: { description: 'The new codes, shown once', body: backupCodesResponse },
+        202: { description: 'SMS code sent (method "sms" without code)', body: smsSentResponse },
+      },
+      errors: stepUpErrors,
+      async handle({ session, body, res, meta }) {
+        await limits.consume(ACCOUNT_RULES.manageMfa, session.userId);
+        if (body.code === undefined) return sendStepUpSms(session, meta, res);
+        return { backup_codes: await mfa.regenerateBackupCodes(session.userId, { code: body.code, method: body.method }, meta) };
+      },
+    }),
+  ];
 }
 
 function statusBody(status: MfaStatus) {

@@ -1,15 +1,15 @@
 import { createHmac } from 'node:crypto';
-import { AppError, ConflictError, ForbiddenError, UnauthenticatedError, ValidationError } from '@malet/errors';
-import type { IdentityRepository } from '../data/identity.repository';
-import type { MfaFactorRow, MfaRepository } from '../data/mfa.repository';
-import type { SmsProvider } from '../infra/sms';
-import type { AuditLog } from './audit';
+import type { IdentityRepository } from '../../core/identities/identity.repository';
+import type { MfaFactorRow, MfaRepository } from './mfa.repository';
+import type { SmsProvider } from './sms';
+import type { AuditLog } from '../../core/audit/audit-log';
 import { generateBackupCodes, hashBackupCode, normalizeBackupCode } from './backup-codes';
-import type { Clock } from './clock';
-import type { MfaChallenge, MfaGate } from './mfa-gate';
-import type { SecretBox } from './secret-box';
-import type { OpenSession, SignInMeta, SignInResult } from './sign-in';
-import { hashToken, looksLikeToken, mintSixDigitCode, mintToken, sameHexDigest } from './tokens';
+import type { Clock } from '../../core/clock';
+import type { MfaChallenge, MfaGate } from '../../core/sign-in/sign-in-gate';
+import type { SecretBox } from '../../core/secret-box';
+import type { CompleteSignIn, SignInMeta, SignInResult } from '../../core/sign-in/complete-sign-in';
+import { mfaErrors } from './mfa.errors';
+import { hashToken, looksLikeToken, mintSixDigitCode, mintToken, sameHexDigest } from '../../core/tokens';
 import { describeTotpEnrollment, generateTotpSecret, matchTotpStep } from './totp';
 
 /** Five wrong answers and a challenge (or a pending enrollment's code) is dead. */
@@ -20,21 +20,6 @@ const SMS_CODE_TTL_MS = 5 * 60_000;
 const MAX_SMS_SENDS_PER_CHALLENGE = 3;
 
 export type SecondFactorMethod = 'totp' | 'sms' | 'backup_code';
-
-/** MFA's error codes, declared once (STYLE: errors). */
-export const mfaErrors = {
-  challengeInvalid: () =>
-    new UnauthenticatedError('MFA challenge invalid, expired, already used or out of attempts; sign in again', 'mfa:challenge_invalid'),
-  invalidLoginCode: (attemptsLeft: number) =>
-    new UnauthenticatedError(`Invalid code; ${attemptsLeft} attempt(s) left`, 'mfa:invalid_code'),
-  invalidCode: () => new ForbiddenError('Invalid or expired code', 'mfa:invalid_code'),
-  tooManyAttempts: () => new ForbiddenError('Too many wrong codes; start the enrollment again', 'mfa:too_many_attempts'),
-  alreadyEnrolled: (type: string) => new ConflictError(`A ${type} factor is already enabled; disable MFA to replace it`, 'mfa:already_enrolled'),
-  noPendingEnrollment: (type: string) => new ConflictError(`No ${type} enrollment in progress; call enroll first`, 'mfa:no_pending_enrollment'),
-  notEnabled: () => new ConflictError('MFA is not enabled for this account', 'mfa:not_enabled'),
-  methodUnavailable: (method: string) => new ValidationError(`The ${method} method is not available for this account`, ['method'], 'mfa:method_unavailable'),
-  smsResendLimit: () => new AppError(429, 'mfa:sms_limit', 'No more SMS codes for this sign-in; sign in again'),
-};
 
 export interface MfaStatus {
   enabled: boolean;
@@ -58,7 +43,7 @@ export interface StepUpAnswer {
 export function createMfaService(deps: {
   mfa: MfaRepository;
   identities: Pick<IdentityRepository, 'findById'>;
-  openSession: OpenSession;
+  completeSignIn: CompleteSignIn;
   audit: AuditLog;
   secretBox: SecretBox;
   sms: SmsProvider;
@@ -146,6 +131,7 @@ export function createMfaService(deps: {
     return challenge?.userId ?? null;
   }
 
+  /** A challenge answered: the sign-in completes through the one completion path, MFA satisfied. */
   async function finishSignIn(
     challenge: { userId: string; firstFactor: string },
     method: SecondFactorMethod,
@@ -153,17 +139,14 @@ export function createMfaService(deps: {
   ): Promise<Extract<SignInResult, { kind: 'session' }>> {
     const identity = await deps.identities.findById(challenge.userId);
     if (!identity) throw mfaErrors.challengeInvalid();
-    const amr = [challenge.firstFactor, 'mfa', method === 'totp' ? 'otp' : method];
-    const opened = await deps.openSession({ userId: identity.id, amr, ...meta });
-    await audit.record({
-      type: 'signin',
-      outcome: 'success',
-      userId: identity.id,
+    const result = await deps.completeSignIn({
+      user: { id: identity.id, email: identity.email },
       method: challenge.firstFactor,
-      ...meta,
-      details: { second_factor: method },
+      meta,
+      secondFactor: method,
     });
-    return { kind: 'session', ...opened, user: { id: identity.id, email: identity.email } };
+    if (result.kind !== 'session') throw mfaErrors.challengeInvalid();
+    return result;
   }
 
   async function recordWrongAnswer(challenge: { userId: string; attempts: number; firstFactor: string }, method: string, meta: SignInMeta) {
@@ -306,7 +289,7 @@ export function createMfaService(deps: {
     const step = matchTotpStep(secretBox.open(factor.secretCiphertext, totpContext(userId)), code, now);
     if (step === null || !(await mfa.confirmTotpFactor(factor.id, step, now))) {
       await audit.record({ type: 'mfa.enrollment', outcome: 'failure', userId, method: 'totp', ...meta });
-      throw mfaErrors.invalidCode();
+      throw mfaErrors.codeRejected();
     }
     await audit.record({ type: 'mfa.enrolled', outcome: 'success', userId, method: 'totp', ...meta });
     return { backupCodes: await backupCodesAfterEnrollment(userId, factors, factor.id) };
@@ -339,7 +322,7 @@ export function createMfaService(deps: {
     const ok = /^\d{6}$/.test(code) && (await mfa.consumeFactorCode(factor.id, smsCodeHash(`factor:${factor.id}`, code), clock.now()));
     if (!ok) {
       await audit.record({ type: 'mfa.enrollment', outcome: 'failure', userId, method: 'sms', ...meta });
-      throw mfaErrors.invalidCode();
+      throw mfaErrors.codeRejected();
     }
     await audit.record({ type: 'mfa.enrolled', outcome: 'success', userId, method: 'sms', ...meta });
     return { backupCodes: await backupCodesAfterEnrollment(userId, factors, factor.id) };
@@ -377,7 +360,7 @@ export function createMfaService(deps: {
       if (step !== null && (await mfa.advanceTotpStep(totp.id, step, now))) return method;
     } else if (method === 'sms') {
       if (!sms) throw mfaErrors.methodUnavailable('sms');
-      if (!sms.codeHash || !(await mfa.countFactorAttempt(sms.id, MFA_MAX_ATTEMPTS))) throw mfaErrors.invalidCode();
+      if (!sms.codeHash || !(await mfa.countFactorAttempt(sms.id, MFA_MAX_ATTEMPTS))) throw mfaErrors.codeRejected();
       if (/^\d{6}$/.test(answer.code) && (await mfa.consumeFactorCode(sms.id, smsCodeHash(`factor:${sms.id}`, answer.code), now))) {
         return method;
       }
@@ -385,7 +368,7 @@ export function createMfaService(deps: {
       const normalized = normalizeBackupCode(answer.code);
       if (normalized && (await mfa.consumeBackupCode(userId, hashBackupCode(normalized), now))) return method;
     }
-    throw mfaErrors.invalidCode();
+    throw mfaErrors.codeRejected();
   }
 
   /**

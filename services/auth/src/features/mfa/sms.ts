@@ -1,6 +1,6 @@
-import { ServiceUnavailableError } from '@malet/errors';
+import { mfaErrors } from './mfa.errors';
 import type { Logger } from '@malet/logging';
-import type { Mailer } from './mailer';
+import type { Mailer } from '../../core/mail/mailer';
 
 /** Sends a text message to an E.164 number; throws when the provider did not accept it. */
 export interface SmsProvider {
@@ -35,14 +35,14 @@ export function createTwilioSmsProvider(options: {
         });
       } catch (error) {
         options.logger?.error({ err: error }, 'sms provider unreachable');
-        throw new ServiceUnavailableError('The SMS could not be sent, try again later', 'sms:delivery_failed');
+        throw mfaErrors.smsDeliveryFailed();
       }
       if (!response.ok) {
         // Twilio's error body names the problem (e.g. code 21211, invalid number); the message
         // text and the number stay out of the logs.
         const detail = (await response.json().catch(() => null)) as { code?: number } | null;
         options.logger?.error({ status: response.status, twilioCode: detail?.code }, 'sms provider refused the message');
-        throw new ServiceUnavailableError('The SMS could not be sent, try again later', 'sms:delivery_failed');
+        throw mfaErrors.smsDeliveryFailed();
       }
       await response.body?.cancel();
     },

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
-import type { AuthDb } from './db';
-import { passwordCredentials, passwordFailures } from './schema';
+import type { AuthDb, AuthTransaction } from '../../core/db';
+import { passwordCredentials, passwordFailures } from './password.tables';
 
 export interface FailureState {
   failures: number;
@@ -23,6 +23,11 @@ export function createCredentialRepository(db: AuthDb) {
     async deletePassword(userId: string): Promise<boolean> {
       const rows = await db.delete(passwordCredentials).where(eq(passwordCredentials.userId, userId)).returning({ userId: passwordCredentials.userId });
       return rows.length > 0;
+    },
+
+    /** The first password of an identity being created, inside the transaction that creates it. */
+    async insertWithin(tx: AuthTransaction, userId: string, hash: string, createdAt: Date): Promise<void> {
+      await tx.insert(passwordCredentials).values({ userId, hash, createdAt, updatedAt: createdAt });
     },
 
     /** Sets (or replaces) the password of a user. */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { AppError } from '@malet/errors';
-import type { CredentialRepository } from '../data/credential.repository';
-import type { AuditLog } from './audit';
-import type { Clock } from './clock';
+import type { CredentialRepository } from './credential.repository';
+import { passwordErrors } from './password.errors';
+import type { AuditLog } from '../../core/audit/audit-log';
+import type { Clock } from '../../core/clock';
 
 export interface LockoutPolicy {
   /** Failures before the first pause. */
@@ -11,14 +11,6 @@ export interface LockoutPolicy {
   baseSeconds: number;
   /** The longest pause: an attacker can slow a victim's password sign-in, never stop it for good. */
   maxSeconds: number;
-}
-
-export class PasswordLockedError extends AppError {
-  constructor(retryAfterSeconds: number) {
-    super(429, 'auth:password_locked', 'Too many failed password attempts; try again later or sign in another way', {
-      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
-    });
-  }
 }
 
 /**
@@ -36,7 +28,7 @@ export function createLockoutService(deps: { credentials: CredentialRepository; 
       const state = await deps.credentials.findFailures(keyOf(email));
       const now = deps.clock.now().getTime();
       if (state?.lockedUntil && state.lockedUntil.getTime() > now) {
-        throw new PasswordLockedError((state.lockedUntil.getTime() - now) / 1000);
+        throw passwordErrors.locked((state.lockedUntil.getTime() - now) / 1000);
       }
     },
 

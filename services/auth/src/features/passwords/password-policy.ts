@@ -1,9 +1,5 @@
-import { AppError } from '@malet/errors';
-import { isCommonPassword, type BreachedPasswordChecker } from '../infra/breached-passwords';
-
-export const PASSWORD_MIN_LENGTH = 8;
-/** Long enough for any passphrase, short enough that hashing it cannot be used to burn CPU. */
-export const PASSWORD_MAX_LENGTH = 256;
+import { isCommonPassword, type BreachedPasswordChecker } from './breached-passwords';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordErrors } from './password.errors';
 
 /**
  * One spelling per password: NFKC, so the same passphrase typed on two keyboards (composed or
@@ -11,19 +7,6 @@ export const PASSWORD_MAX_LENGTH = 256;
  */
 export function normalizePassword(password: string): string {
   return password.normalize('NFKC');
-}
-
-export class WeakPasswordError extends AppError {
-  constructor(reason: 'too_short' | 'too_long' | 'common' | 'breached' | 'contains_email') {
-    const messages = {
-      too_short: `Password must be at least ${PASSWORD_MIN_LENGTH} characters`,
-      too_long: `Password must be at most ${PASSWORD_MAX_LENGTH} characters`,
-      common: 'This password is too common; choose another',
-      breached: 'This password has appeared in a data breach; choose another',
-      contains_email: 'Password must not contain your email address',
-    };
-    super(400, `auth:password_${reason}`, messages[reason], { fields: ['password'] });
-  }
 }
 
 /**
@@ -35,12 +18,12 @@ export function createPasswordPolicy(deps: { breached: BreachedPasswordChecker }
   return {
     async assertAcceptable(password: string, email: string): Promise<void> {
       const length = [...password].length;
-      if (length < PASSWORD_MIN_LENGTH) throw new WeakPasswordError('too_short');
-      if (length > PASSWORD_MAX_LENGTH) throw new WeakPasswordError('too_long');
-      if (isCommonPassword(password)) throw new WeakPasswordError('common');
+      if (length < PASSWORD_MIN_LENGTH) throw passwordErrors.tooShort();
+      if (length > PASSWORD_MAX_LENGTH) throw passwordErrors.tooLong();
+      if (isCommonPassword(password)) throw passwordErrors.common();
       const local = email.split('@')[0] ?? '';
-      if (local.length >= 4 && password.toLowerCase().includes(local.toLowerCase())) throw new WeakPasswordError('contains_email');
-      if (await deps.breached.isBreached(password)) throw new WeakPasswordError('breached');
+      if (local.length >= 4 && password.toLowerCase().includes(local.toLowerCase())) throw passwordErrors.containsEmail();
+      if (await deps.breached.isBreached(password)) throw passwordErrors.breached();
     },
   };
 }

@@ -1,27 +1,22 @@
-import { AppError } from '@malet/errors';
 import type { Logger } from '@malet/logging';
-import type { AccountRepository } from '../data/account.repository';
-import type { CredentialRepository } from '../data/credential.repository';
-import type { IdentityRepository } from '../data/identity.repository';
-import type { TokenRepository } from '../data/token.repository';
-import type { PasswordHasher } from '../infra/password-hasher';
-import type { AccountService, RequestMeta } from './account.service';
-import { issueAccountToken, looksLikeAccountToken } from './account-tokens';
-import type { AuditLog } from './audit';
-import type { Clock } from './clock';
+import type { AccountTokenRepository } from '../../core/account-tokens/account-token.repository';
+import { issueAccountToken, looksLikeAccountToken } from '../../core/account-tokens/account-tokens';
+import type { EmailVerification } from '../../core/account-tokens/email-verification';
+import type { AuditLog } from '../../core/audit/audit-log';
+import type { BackgroundTasks } from '../../core/background';
+import type { Clock } from '../../core/clock';
+import { coreErrors } from '../../core/errors/core.errors';
+import type { RequestMeta } from '../../core/http/request-meta';
+import type { IdentityRepository } from '../../core/identities/identity.repository';
+import type { OutgoingMail } from '../../core/mail/mailer';
+import type { SessionService } from '../../core/sessions/session.service';
+import type { CompleteSignIn, SignInResult } from '../../core/sign-in/complete-sign-in';
+import { hashToken } from '../../core/tokens';
+import type { CredentialRepository } from './credential.repository';
 import type { LockoutService } from './lockout.service';
+import type { PasswordHasher } from './password-hasher';
 import { normalizePassword, type PasswordPolicy } from './password-policy';
-import type { SessionService } from './session.service';
-import type { CompleteSignIn, SignInResult } from './sign-in';
-import { hashToken } from './tokens';
-
-/** Error codes of password sign-in and password management, declared once. */
-export const passwordErrors = {
-  /** The same answer for an unknown email, an account without a password and a wrong password. */
-  invalidCredentials: () => new AppError(401, 'auth:invalid_credentials', 'Invalid email or password'),
-  wrongCurrentPassword: () => new AppError(403, 'auth:wrong_password', 'The current password is incorrect', { fields: ['current_password'] }),
-  invalidResetToken: () => new AppError(400, 'auth:invalid_token', 'The reset link is invalid, expired or already used'),
-};
+import { passwordErrors } from './password.errors';
 
 /** RFC 8176 `amr` value for a password. */
 export const PASSWORD_METHOD = 'pwd';
@@ -33,14 +28,15 @@ const RESET_TTL_SECONDS = 3600;
  * cost the same argon2id verification as known ones (a dummy hash) and get the same answers.
  */
 export function createPasswordService(deps: {
-  identities: Pick<IdentityRepository, 'findById' | 'findByEmail' | 'createWithEvent'>;
+  identities: Pick<IdentityRepository, 'findById' | 'findByEmail' | 'createWithEvent' | 'markAddressVerified' | 'announceDisplayName'>;
   credentials: CredentialRepository;
-  accounts: AccountRepository;
-  tokens: TokenRepository;
+  tokens: AccountTokenRepository;
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   lockout: LockoutService;
-  account: AccountService;
+  emailVerification: EmailVerification;
+  sendMailInBackground: (mail: OutgoingMail) => void;
+  background: BackgroundTasks;
   sessions: SessionService;
   completeSignIn: CompleteSignIn;
   audit: AuditLog;
@@ -61,10 +57,12 @@ export function createPasswordService(deps: {
     const password = normalizePassword(input.password);
     await deps.policy.assertAcceptable(password, input.email);
     const hash = await hasher.hash(password);
-    const { identity, created } = await deps.identities.createWithEvent({ email: input.email, passwordHash: hash });
+    const { identity, created } = await deps.identities.createWithEvent({ email: input.email }, (tx, created) =>
+      credentials.insertWithin(tx, created.id, hash, created.createdAt),
+    );
     if (!created) {
       // Never attach a password to an account nobody proved they own (pre-account takeover).
-      deps.account.sendInBackground({
+      deps.sendMailInBackground({
         to: identity.email,
         subject: 'You already have a Malet account',
         text: `Someone tried to create a Malet account with this email address, which already has one. If it was you, sign in, or set a new password here: ${deps.publicUrl}/auth/forgot-password\n\nIf it was not you, you can ignore this email: nothing changed.`,
@@ -76,12 +74,10 @@ export function createPasswordService(deps: {
     // The rest happens after the answer, so a new account costs the caller no more time than an
     // existing one (whose path only queues an email).
     const name = input.name;
-    setImmediate(() => {
-      (async () => {
-        if (name) await deps.accounts.announceDisplayName(identity.id, name);
-        deps.onSignUp();
-        await deps.account.sendVerificationInBackground(identity);
-      })().catch((error: unknown) => deps.logger.error({ err: error, userId: identity.id }, 'could not finish a registration'));
+    deps.background.run('finish a registration', async () => {
+      if (name) await deps.identities.announceDisplayName(identity.id, name);
+      deps.onSignUp();
+      deps.sendMailInBackground(await deps.emailVerification.issueMail(identity));
     });
   }
 
@@ -128,9 +124,7 @@ export function createPasswordService(deps: {
   async function forgotPassword(input: { email: string; meta: RequestMeta }): Promise<void> {
     const identity = await deps.identities.findByEmail(input.email);
     if (!identity) return;
-    setImmediate(() => {
-      sendResetLink(identity, input.meta).catch((error: unknown) => deps.logger.error({ err: error }, 'could not issue a password reset'));
-    });
+    deps.background.run('issue a password reset', () => sendResetLink(identity, input.meta));
   }
 
   async function sendResetLink(identity: { id: string; email: string }, meta: RequestMeta): Promise<void> {
@@ -141,7 +135,7 @@ export function createPasswordService(deps: {
       ttlSeconds: RESET_TTL_SECONDS,
     });
     const url = `${deps.publicUrl}/auth/reset-password?token=${encodeURIComponent(token)}`;
-    deps.account.sendInBackground({
+    deps.sendMailInBackground({
       to: identity.email,
       subject: 'Reset your Malet password',
       text: `Choose a new password by opening this link:\n\n${url}\n\nOr send this token to POST /auth/reset-password: ${token}\n\nThe link works once, for 1 hour. If you did not ask for this, ignore this email: your password has not changed.`,
@@ -156,22 +150,22 @@ export function createPasswordService(deps: {
    * token of the account is revoked and the lockout cleared.
    */
   async function resetPassword(input: { token: string; password: string; meta: RequestMeta }): Promise<void> {
-    if (!looksLikeAccountToken('reset_password', input.token)) throw passwordErrors.invalidResetToken();
+    if (!looksLikeAccountToken('reset_password', input.token)) throw coreErrors.invalidAccountToken();
     const tokenHash = hashToken(input.token);
     const live = await deps.tokens.findLive('reset_password', tokenHash, clock.now());
-    if (!live) throw passwordErrors.invalidResetToken();
+    if (!live) throw coreErrors.invalidAccountToken();
     const identity = await deps.identities.findById(live.userId);
-    if (!identity || identity.email !== live.email) throw passwordErrors.invalidResetToken();
+    if (!identity || identity.email !== live.email) throw coreErrors.invalidAccountToken();
     const password = normalizePassword(input.password);
     await deps.policy.assertAcceptable(password, identity.email);
     const hash = await hasher.hash(password);
     const now = clock.now();
     const consumed = await deps.tokens.consume('reset_password', tokenHash, now);
-    if (!consumed) throw passwordErrors.invalidResetToken();
+    if (!consumed) throw coreErrors.invalidAccountToken();
     await credentials.setPasswordHash(identity.id, hash, now);
     await deps.tokens.retireAll(identity.id, 'reset_password', now);
     // The link proved control of the mailbox.
-    if (!identity.emailVerifiedAt) await deps.accounts.markEmailVerified(identity.id, identity.email, now);
+    if (!identity.emailVerifiedAt) await deps.identities.markAddressVerified(identity.id, identity.email, now);
     const revoked = await deps.sessions.revokeAllForUser(identity.id, 'password_reset');
     await lockout.clear(identity.email);
     await audit.record({ type: 'password.reset', outcome: 'success', userId: identity.id, method: PASSWORD_METHOD, ...input.meta, details: { revoked_sessions: revoked } });
@@ -190,7 +184,7 @@ export function createPasswordService(deps: {
     meta: RequestMeta;
   }): Promise<{ revokedSessions: number }> {
     const identity = await deps.identities.findById(input.userId);
-    if (!identity) throw passwordErrors.wrongCurrentPassword();
+    if (!identity) throw passwordErrors.wrongPassword('current_password');
     await lockout.assertNotLocked(identity.email);
     const stored = await credentials.findPasswordHash(identity.id);
     const current = normalizePassword(input.currentPassword);
@@ -198,7 +192,7 @@ export function createPasswordService(deps: {
     if (!stored || !ok) {
       await lockout.recordFailure(identity.email, { userId: identity.id, ...input.meta });
       await audit.record({ type: 'password.changed', outcome: 'failure', userId: identity.id, method: PASSWORD_METHOD, ...input.meta, details: { reason: 'wrong_password' } });
-      throw passwordErrors.wrongCurrentPassword();
+      throw passwordErrors.wrongPassword('current_password');
     }
     const password = normalizePassword(input.newPassword);
     await deps.policy.assertAcceptable(password, identity.email);
@@ -219,12 +213,12 @@ export function createPasswordService(deps: {
     await lockout.assertNotLocked(email);
     if (password === undefined || !(await hasher.verify(stored, normalizePassword(password)))) {
       await lockout.recordFailure(email, { userId, ...meta });
-      throw new AppError(403, 'auth:wrong_password', 'The current password is required and must be correct', { fields: ['password'] });
+      throw passwordErrors.wrongPassword('password');
     }
   }
 
   function notifyPasswordChanged(email: string): void {
-    deps.account.sendInBackground({
+    deps.sendMailInBackground({
       to: email,
       subject: 'Your Malet password was changed',
       text: `The password of your Malet account was just changed, and other sessions were signed out. If this was not you, reset your password at ${deps.publicUrl}/auth/forgot-password and review your account.`,

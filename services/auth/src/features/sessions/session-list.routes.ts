@@ -1,13 +1,8 @@
-import { Router } from 'express';
 import { z } from 'zod';
-import { validate } from '@malet/http-server';
-import type { RefreshTokenService } from '../domain/refresh-token.service';
-import type { SessionManagement, SessionView } from '../domain/session-management.service';
-import type { SessionService } from '../domain/session.service';
-import { documentRoute } from './openapi';
-import { requireSession } from './password.routes';
-import type { RateLimitGuard } from './rate-limit';
-import { requestMeta } from './sign-in-response';
+import type { AuthCore } from '../../core/core';
+import { defineRoute } from '../../core/http/route';
+import type { SessionManagement, SessionView } from './session-management.service';
+import { sessionErrors } from './sessions.errors';
 
 export const sessionItem = z.object({
   id: z.string(),
@@ -28,48 +23,6 @@ export const revokeBody = z.object({
   token_type_hint: z.enum(['refresh_token', 'access_token']).optional(),
 });
 
-documentRoute({
-  method: 'get',
-  path: '/auth/sessions',
-  summary: 'List my live sessions (device, IP, last seen); `current` marks the one making the request',
-  tags: ['Sessions'],
-  auth: 'session',
-  responses: { 200: { description: 'Most recently seen first', body: sessionListBody }, 401: { description: 'No valid session' } },
-});
-documentRoute({
-  method: 'delete',
-  path: '/auth/sessions/{id}',
-  summary: 'Sign out one of my sessions; every gateway drops it within a second',
-  tags: ['Sessions'],
-  auth: 'session',
-  responses: {
-    200: { description: 'Revoked', body: z.object({ success: z.literal(true) }) },
-    401: { description: 'No valid session' },
-    404: { description: '`session:not_found`: not one of my live sessions' },
-  },
-});
-documentRoute({
-  method: 'post',
-  path: '/auth/sessions/revoke-others',
-  summary: 'Sign out every session except this one',
-  tags: ['Sessions'],
-  auth: 'session',
-  responses: { 200: { description: 'How many were signed out', body: z.object({ revoked: z.number().int() }) }, 401: { description: 'No valid session' } },
-});
-documentRoute({
-  method: 'post',
-  path: '/auth/revoke',
-  summary: 'Revoke a refresh token (its whole rotation family and bound sessions) or a session token (RFC 7009)',
-  tags: ['Sessions'],
-  auth: 'none',
-  body: revokeBody,
-  responses: {
-    200: { description: 'Always, whether or not the token existed (RFC 7009 section 2.2)', body: z.object({ success: z.literal(true) }) },
-    400: { description: 'Invalid body' },
-    429: { description: 'Too many requests (Retry-After)' },
-  },
-});
-
 const toWire = (session: SessionView) => ({
   id: session.id,
   created_at: session.createdAt.toISOString(),
@@ -83,42 +36,62 @@ const toWire = (session: SessionView) => ({
 });
 
 /** "Where am I signed in" and token revocation. */
-export function sessionsRoutes(deps: {
-  sessions: SessionService;
-  management: SessionManagement;
-  refreshTokens: RefreshTokenService;
-  limits: RateLimitGuard;
-}): Router {
-  const router = Router();
-
-  router.get('/auth/sessions', deps.limits.limit('session'), async function listMySessions(req, res) {
-    const session = await requireSession(deps.sessions, req);
-    const sessions = await deps.management.list(session.userId, session.id);
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ sessions: sessions.map(toWire) });
-  });
-
-  router.delete('/auth/sessions/:id', deps.limits.limit('session'), async function revokeMySession(req, res) {
-    const session = await requireSession(deps.sessions, req);
-    const { id } = validate(sessionIdParams, req.params);
-    await deps.management.revoke(session.userId, id, { ...requestMeta(req), currentSessionId: session.id });
-    res.json({ success: true });
-  });
-
-  router.post('/auth/sessions/revoke-others', deps.limits.limit('session'), async function revokeMyOtherSessions(req, res) {
-    const session = await requireSession(deps.sessions, req);
-    const revoked = await deps.management.revokeOthers(session.userId, session.id, requestMeta(req));
-    res.json({ revoked });
-  });
-
-  router.post('/auth/revoke', deps.limits.limit('session'), async function revokeToken(req, res) {
-    const { token } = validate(revokeBody, req.body);
-    // Possession of a token is enough to end it; what happened is not revealed (RFC 7009).
-    const byRefresh = await deps.refreshTokens.revoke(token);
-    if (!byRefresh) await deps.sessions.revoke(token, 'token_revoked');
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ success: true });
-  });
-
-  return router;
+export function sessionListRoutes(core: Pick<AuthCore, 'sessions' | 'refreshTokens'>, management: SessionManagement) {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/auth/sessions',
+      summary: 'List my live sessions (device, IP, last seen); `current` marks the one making the request',
+      tags: ['Sessions'],
+      access: 'session',
+      limit: 'session',
+      responses: { 200: { description: 'Most recently seen first', body: sessionListBody } },
+      async handle({ session }) {
+        return { sessions: (await management.list(session.userId, session.id)).map(toWire) };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/auth/sessions/:id',
+      summary: 'Sign out one of my sessions; every gateway drops it within a second',
+      tags: ['Sessions'],
+      access: 'session',
+      limit: 'session',
+      params: sessionIdParams,
+      responses: { 200: { description: 'Revoked', body: z.object({ success: z.literal(true) }) } },
+      errors: [sessionErrors.codes.notFound],
+      async handle({ session, params, meta }) {
+        await management.revoke(session.userId, params.id, { ...meta, currentSessionId: session.id });
+        return { success: true };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/sessions/revoke-others',
+      summary: 'Sign out every session except this one',
+      tags: ['Sessions'],
+      access: 'session',
+      limit: 'session',
+      responses: { 200: { description: 'How many were signed out', body: z.object({ revoked: z.number().int() }) } },
+      async handle({ session, meta }) {
+        return { revoked: await management.revokeOthers(session.userId, session.id, meta) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/revoke',
+      summary: 'Revoke a refresh token (its whole rotation family and bound sessions) or a session token (RFC 7009)',
+      tags: ['Sessions'],
+      access: 'public',
+      limit: 'session',
+      body: revokeBody,
+      responses: { 200: { description: 'Always, whether or not the token existed (RFC 7009 section 2.2)', body: z.object({ success: z.literal(true) }) } },
+      async handle({ body }) {
+        // Possession of a token is enough to end it; what happened is not revealed (RFC 7009).
+        const byRefresh = await core.refreshTokens.revoke(body.token);
+        if (!byRefresh) await core.sessions.revoke(body.token, 'token_revoked');
+        return { success: true };
+      },
+    }),
+  ];
 }

@@ -1,8 +1,8 @@
 import Bowser from 'bowser';
-import { NotFoundError } from '@malet/errors';
-import type { AuditLog } from './audit';
-import type { RequestMeta } from './account.service';
-import type { SessionService } from './session.service';
+import type { AuditLog } from '../../core/audit/audit-log';
+import type { RequestMeta } from '../../core/http/request-meta';
+import { sessionErrors } from './sessions.errors';
+import type { SessionService } from '../../core/sessions/session.service';
 
 export interface SessionView {
   id: string;
@@ -35,7 +35,6 @@ export function describeDevice(userAgent: string | null): string | null {
 export function createSessionManagement(deps: {
   sessions: SessionService;
   audit: AuditLog;
-  /** Refresh tokens bound to a revoked session die with it. */
 }) {
   return {
     async list(userId: string, currentSessionId: string | null): Promise<SessionView[]> {
@@ -56,7 +55,7 @@ export function createSessionManagement(deps: {
     /** Revokes one of the user's own sessions; another user's id is indistinguishable from an unknown one (404). */
     async revoke(userId: string, sessionId: string, meta: RequestMeta & { currentSessionId: string | null }): Promise<void> {
       const revoked = await deps.sessions.revokeById(userId, sessionId, 'user_revoked');
-      if (!revoked) throw new NotFoundError('No such session', 'session:not_found');
+      if (!revoked) throw sessionErrors.notFound();
       await deps.audit.record({
         type: 'session.revoked',
         outcome: 'success',
