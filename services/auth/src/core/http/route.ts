@@ -1,9 +1,10 @@
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
-import { validate } from '@malet/http-server';
+import { useErrorRenderer, validate } from '@malet/http-server';
 import { readCredential } from '@malet/session-client';
 import { coreErrors } from '../errors/core.errors';
 import type { DeclaredError } from '../errors/error-catalogue';
+import { oauthErrorRenderer } from '../errors/oauth-error-renderer';
 import type { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import type { RateLimitPolicyName } from '../rate-limit/rate-limit.policies';
 import type { ActiveSession } from '../sessions/session.repository';
@@ -75,6 +76,8 @@ export interface RouteSpec<A extends RouteAccess = RouteAccess, B extends Input 
   errors?: readonly DeclaredError[];
   /** Defaults to `no-store`. */
   cacheControl?: string;
+  /** How errors are written: the platform's `{status, code, details}` (default) or RFC 6749's `{error, error_description}`. */
+  errorFormat?: 'rest' | 'oauth2';
   /**
    * The handler. A returned value is sent as JSON with status 200 (set `ctx.res.status()` first
    * for another); a handler that writes the response itself returns nothing.
@@ -121,7 +124,8 @@ export function mountRoutes(routes: readonly RouteSpec[], deps: RouteMountDeps):
     };
     // Stack traces and logs name the route's own handler.
     Object.defineProperty(handler, 'name', { value: `${route.method.toUpperCase()} ${route.path}` });
-    router[route.method](route.path, handler);
+    if (route.errorFormat === 'oauth2') router[route.method](route.path, useErrorRenderer(oauthErrorRenderer), handler);
+    else router[route.method](route.path, handler);
   }
   return router;
 }
