@@ -13,10 +13,15 @@ export const platformErrors = defineErrors('platform', {
   invalidJson: { code: 'request:invalid_json', status: 400, message: 'Body is not valid JSON' },
   tooLarge: { code: 'request:too_large', status: 413, message: 'Body is too large' },
   unsupportedEncoding: { code: 'request:unsupported_encoding', status: 415, message: 'Unsupported body encoding' },
+  tooManyParameters: { code: 'request:too_many_parameters', status: 413, message: 'Too many parameters' },
+  badRequest: { code: 'request:bad_request', status: 400, message: 'Bad request' },
   routeNotFound: { code: 'request:route_not_found', status: 404, message: 'No such route' },
   rateLimited: { code: 'rate_limit:exceeded', status: 429, message: 'Too many requests, try again later', headers: retryAfter },
   internalTokenMissing: { code: 'internal:token_missing', status: 401, message: 'Internal token required' },
   internalTokenInvalid: { code: 'internal:token_invalid', status: 401, message: 'Internal token invalid' },
+  internalCallerNotAllowed: { code: 'internal:caller_not_allowed', status: 401, message: 'Caller not allowed' },
+  notReady: { code: 'service:not_ready', status: 503, message: 'Dependencies unavailable (readiness)' },
+  shuttingDown: { code: 'service:shutting_down', status: 503, message: 'Shutting down (readiness)' },
   unexpected: { code: 'internal:error', status: 500, message: 'Unexpected error; the answer carries an error id' },
 });
 

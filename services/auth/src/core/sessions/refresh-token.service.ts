@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { UnauthenticatedError } from '@malet/errors';
+import { coreErrors } from '../errors/core.errors';
 import type { RefreshTokenRepository } from './refresh-token.repository';
 import type { AuditLog } from '../audit/audit-log';
 import type { Clock } from '../clock';
@@ -42,7 +42,7 @@ export function createRefreshTokenService(deps: {
     for (const sessionId of sessionIds) await deps.sessions.revokeById(userId, sessionId, reason);
   }
 
-  const invalidToken = () => new UnauthenticatedError('Refresh token invalid or expired', 'auth:invalid_refresh_token');
+  const invalidToken = coreErrors.invalidRefreshToken;
 
   /** Exchanges a live token for its successor in the same family; reuse of a rotated one revokes the family. */
   async function rotate(token: string): Promise<{ token: string; userId: string; sessionId: string | null; familyId: string }> {

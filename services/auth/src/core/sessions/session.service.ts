@@ -1,4 +1,4 @@
-import { UnauthenticatedError } from '@malet/errors';
+import { coreErrors } from '../errors/core.errors';
 import type { RefreshTokenRepository } from './refresh-token.repository';
 import type { ActiveSession, SessionListing, SessionRepository } from './session.repository';
 import type { Clock } from '../clock';
@@ -49,7 +49,7 @@ export function createSessionService(deps: {
 
   async function getActiveOrThrow(token: string | undefined): Promise<ActiveSession> {
     const session = token ? await findActive(token) : null;
-    if (!session) throw new UnauthenticatedError('Session invalid or expired', 'auth:invalid_session');
+    if (!session) throw coreErrors.invalidSession();
     return session;
   }
 
@@ -61,7 +61,7 @@ export function createSessionService(deps: {
     const expiresAt = expiryFrom(now);
     const oldHash = hashToken(token);
     const rotated = await sessions.rotate({ tokenHash: oldHash, newTokenHash: hashToken(newToken), expiresAt, now });
-    if (!rotated) throw new UnauthenticatedError('Session invalid or expired', 'auth:invalid_session');
+    if (!rotated) throw coreErrors.invalidSession();
     await revocations.publish([oldHash]);
     return { token: newToken, sessionId: session.id, expiresAt, session: { ...session, expiresAt } };
   }
