@@ -1,6 +1,6 @@
 import { createMetrics, promClient } from '@malet/metrics';
 
-/** The process metrics every service has, plus the gateway's own (DESIGN section 8). */
+/** The process metrics every service has, plus the gateway's own (docs/architecture.md, section 8). */
 export function createGatewayMetrics() {
   const metrics = createMetrics({ service: 'gateway' });
   const subgraphRequestDuration = new promClient.Histogram({

@@ -25,7 +25,7 @@ type CacheEntry = { session: ValidatedSession | null };
 export type CacheResult = 'hit' | 'negative_hit' | 'miss' | 'coalesced';
 
 /**
- * Credential validation as DESIGN section 3 describes it: a per-process LRU keyed by the token's
+ * Credential validation as docs/architecture.md section 3 describes it: a per-process LRU keyed by the token's
  * hash, positive entries living no longer than the session (and a cap), a short negative cache,
  * one in-flight request per token however many callers miss at once, and eviction when auth
  * announces a revocation. When auth cannot be reached the caller gets an error, never a pass.

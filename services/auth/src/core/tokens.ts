@@ -8,7 +8,7 @@ export { hashToken } from '@malet/session-client';
  */
 export type TokenPrefix = 'sess' | 'ref' | 'ml' | 'mfa' | 'vfy' | 'rst' | 'eml';
 
-/** Opaque bearer tokens: a recognisable prefix and 32 random bytes (DESIGN section 4). */
+/** Opaque bearer tokens: a recognisable prefix and 32 random bytes (docs/architecture.md, section 4). */
 export function mintToken(prefix: TokenPrefix): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }

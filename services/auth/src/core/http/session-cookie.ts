@@ -6,7 +6,7 @@ export interface CookieSettings {
   domain?: string | undefined;
 }
 
-/** HttpOnly, SameSite=Lax, Secure outside dev (DESIGN section 4). */
+/** HttpOnly, SameSite=Lax, Secure outside dev (docs/architecture.md, section 4). */
 export function setSessionCookie(res: Response, token: string, maxAgeSeconds: number, settings: CookieSettings): void {
   res.cookie(SESSION_COOKIE, token, {
     httpOnly: true,

@@ -10,7 +10,7 @@ import { hashToken, looksLikeToken, mintToken } from '../tokens';
 const REFRESH_TTL_SECONDS = 30 * 24 * 3600;
 
 /**
- * Refresh tokens (DESIGN section 4): 30 days, rotated on every use, one family per sign-in.
+ * Refresh tokens (docs/architecture.md, section 4): 30 days, rotated on every use, one family per sign-in.
  * Presenting a token that was already rotated is treated as theft: the whole family and the
  * sessions it was bound to are revoked.
  */

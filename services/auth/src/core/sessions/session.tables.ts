@@ -29,7 +29,7 @@ export const sessions = pgTable(
 
 /**
  * Refresh tokens (`ref_` + 32 bytes), found by SHA-256. Every rotation stays in its family; a
- * rotated token presented again revokes the whole family (theft detection, DESIGN section 4).
+ * rotated token presented again revokes the whole family (theft detection, docs/architecture.md section 4).
  */
 export const refreshTokens = pgTable(
   'refresh_tokens',
