@@ -1,3 +1,4 @@
+import type { Request } from 'express';
 import { z } from 'zod';
 import { readCredential } from '@malet/session-client';
 import type { AuthCore } from '../../core/core';
@@ -47,36 +48,24 @@ const validationBody = (session: ActiveSession) => ({
 export function sessionRoutes(core: Pick<AuthCore, 'sessions' | 'refreshTokens' | 'identities' | 'users' | 'sendSignInResult' | 'config'>) {
   const { sessions } = core;
   const tokenOf = (headers: Parameters<typeof readCredential>[0]) => readCredential(headers)?.token;
+  const validationRoute = (method: 'get' | 'post', path: string, summary: string, credentialOf: (req: Request) => Parameters<typeof readCredential>[0]) =>
+    defineRoute({
+      method,
+      path,
+      summary,
+      tags: ['Sessions'],
+      access: 'public',
+      readsCredential: true,
+      limit: 'sessionValidation',
+      responses: { 200: { description: 'The session and its user', body: validationResponseBody } },
+      errors: [coreErrors.codes.invalidSession],
+      handle: async ({ req }) => validationBody(await sessions.getActiveOrThrow(tokenOf(credentialOf(req)))),
+    });
 
   return [
-    defineRoute({
-      method: 'get',
-      path: '/auth/validate',
-      summary: 'Validate the session cookie (called by the gateway)',
-      tags: ['Sessions'],
-      access: 'public',
-      readsCredential: true,
-      limit: 'sessionValidation',
-      responses: { 200: { description: 'The session and its user', body: validationResponseBody } },
-      errors: [coreErrors.codes.invalidSession],
-      async handle({ req }) {
-        return validationBody(await sessions.getActiveOrThrow(tokenOf({ cookie: req.headers.cookie })));
-      },
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/validate-token',
-      summary: 'Validate a Bearer session token (called by the gateway)',
-      tags: ['Sessions'],
-      access: 'public',
-      readsCredential: true,
-      limit: 'sessionValidation',
-      responses: { 200: { description: 'The session and its user', body: validationResponseBody } },
-      errors: [coreErrors.codes.invalidSession],
-      async handle({ req }) {
-        return validationBody(await sessions.getActiveOrThrow(tokenOf({ authorization: req.headers.authorization })));
-      },
-    }),
+    // Both answer the gateway: the cookie flavour for browsers, the Bearer flavour for API clients.
+    validationRoute('get', '/auth/validate', 'Validate the session cookie (called by the gateway)', (req) => ({ cookie: req.headers.cookie })),
+    validationRoute('post', '/validate-token', 'Validate a Bearer session token (called by the gateway)', (req) => ({ authorization: req.headers.authorization })),
     defineRoute({
       method: 'get',
       path: '/me',
