@@ -1,3 +1,3 @@
 export { createHttpApp, finishHttpApp, jsonBody, type HttpAppOptions } from './app';
-export { startHttpServer, closeOnSignals, type RunningServer } from './server';
+export { startHttpServer, closeOnSignals, serveUntilSignalled, type RunningServer } from './server';
 export { validate } from './validation';
