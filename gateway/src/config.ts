@@ -1,14 +1,17 @@
 import { baseConfig, baseEnvShape, httpUrl, loadConfig, port, refuseDevSecretsInProduction, z } from '@malet/config';
+import { GATEWAY, SERVICES, devUrl, type ServiceName, type ServiceUrlEnv } from '@malet/service-registry';
+
+/** `AUTH_URL`, `USERS_URL`, ...: one per service in the registry, defaulting to its dev address. */
+const serviceUrlShape = Object.fromEntries(SERVICES.map((service) => [service.urlEnv, httpUrl.default(devUrl(service))])) as Record<
+  ServiceUrlEnv,
+  ReturnType<(typeof httpUrl)['default']>
+>;
 
 export const gatewayEnvSchema = z
   .object({
     ...baseEnvShape,
-    PORT: port(30000),
-    AUTH_URL: httpUrl.default('http://127.0.0.1:3008'),
-    USERS_URL: httpUrl.default('http://127.0.0.1:3010'),
-    ORGANIZATIONS_URL: httpUrl.default('http://127.0.0.1:3011'),
-    CONTENT_FEED_URL: httpUrl.default('http://127.0.0.1:3012'),
-    SCIM_URL: httpUrl.default('http://127.0.0.1:3019'),
+    PORT: port(GATEWAY.port),
+    ...serviceUrlShape,
     /** Positive cache entries never outlive this, even when the session lives longer. */
     SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
     SESSION_CACHE_NEGATIVE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
@@ -28,13 +31,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   const raw = loadConfig(gatewayEnvSchema, env);
   return {
     ...baseConfig(raw),
-    services: {
-      auth: raw.AUTH_URL,
-      users: raw.USERS_URL,
-      organizations: raw.ORGANIZATIONS_URL,
-      'content-feed': raw.CONTENT_FEED_URL,
-      scim: raw.SCIM_URL,
-    },
+    services: Object.fromEntries(SERVICES.map((service) => [service.name, raw[service.urlEnv]])) as Record<ServiceName, string>,
     sessionCache: {
       positiveTtlCapMs: raw.SESSION_CACHE_TTL_MS,
       negativeTtlMs: raw.SESSION_CACHE_NEGATIVE_TTL_MS,

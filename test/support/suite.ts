@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { GATEWAY, SERVICES, entryPoint } from '@malet/service-registry';
 import { createTestDatabase, freePort, startNodeProcess, waitForReady, type ManagedProcess } from '@malet/testing';
 
 const root = resolve(import.meta.dirname, '../..');
-
-const SERVICES = ['auth', 'users', 'organizations', 'content-feed', 'scim'].filter((name) =>
-  existsSync(join(root, 'services', name, 'src/main.ts')),
-);
 
 export interface SuiteOptions {
   /** How many gateway processes (the revocation test runs two). */
@@ -29,8 +25,10 @@ export async function startSuite(options: SuiteOptions & { postgresAdminUrl: str
   const secret = randomBytes(32).toString('hex');
   const processes: ManagedProcess[] = [];
   const databases: { name: string; url: string; drop: () => Promise<void> }[] = [];
+  // Every listed process must have its entry point: a missing one fails the suite, never skips.
+  const entries = Object.fromEntries([...SERVICES, GATEWAY].map((entry) => [entry.name, entryPoint(root, entry)]));
   const urls: Record<string, string> = {};
-  for (const name of [...SERVICES]) urls[name] = `http://127.0.0.1:${await freePort()}`;
+  for (const { name } of SERVICES) urls[name] = `http://127.0.0.1:${await freePort()}`;
   const databaseUrls: Record<string, string> = {};
 
   const common = {
@@ -46,13 +44,13 @@ export async function startSuite(options: SuiteOptions & { postgresAdminUrl: str
 
   try {
     await Promise.all(
-      SERVICES.map(async (name) => {
+      SERVICES.map(async ({ name }) => {
         const database = await createTestDatabase(adminUrl, name.replace('-', '_'));
         databases.push(database);
         databaseUrls[name] = database.url;
         const process = startNodeProcess({
           name,
-          entry: join('services', name, 'src/main.ts'),
+          entry: entries[name]!,
           cwd: root,
           env: { ...common, PORT: new URL(urls[name]!).port, DATABASE_URL: database.url, ...serviceEnv[name], ...options.env?.[name] },
         });
@@ -65,16 +63,12 @@ export async function startSuite(options: SuiteOptions & { postgresAdminUrl: str
       const url = `http://127.0.0.1:${await freePort()}`;
       const process = startNodeProcess({
         name: `gateway-${index}`,
-        entry: 'gateway/src/main.ts',
+        entry: entries.gateway!,
         cwd: root,
         env: {
           ...common,
           PORT: new URL(url).port,
-          AUTH_URL: urls.auth,
-          USERS_URL: urls.users,
-          ORGANIZATIONS_URL: urls.organizations,
-          CONTENT_FEED_URL: urls['content-feed'],
-          SCIM_URL: urls.scim,
+          ...Object.fromEntries(SERVICES.map((service) => [service.urlEnv, urls[service.name]])),
           ...options.env?.gateway,
         },
       });

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { applyMigrations } from '@malet/database';
-import { closeOnSignals, startHttpServer } from '@malet/http-server';
+import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createAuthApp } from './app';
 import { loadAuthConfig } from './config';
@@ -22,16 +22,14 @@ if (config.redisUrl) {
 const auth = await createAuthApp({ config, logger, db: database.db, ping: database.ping, redis });
 await auth.start();
 
-const server = await startHttpServer(auth.app, {
-  port: config.http.port,
-  host: config.http.host,
+await serveUntilSignalled(auth.app, {
+  service: 'auth',
+  http: config.http,
   logger,
-  graceMs: config.http.shutdownGraceMs,
   onClose: async () => {
     await auth.close();
     await redis?.quit();
     await database.close();
   },
+  details: { devMode: config.dev.enabled },
 });
-closeOnSignals(server.close, logger);
-logger.info({ url: server.url, devMode: config.dev.enabled }, 'auth listening');
