@@ -29,7 +29,14 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
   });
   await validator.subscribe();
   const identity = createRequestIdentity({ validator, signInternalToken });
-  const graphql = await createGatewayServer({ logger, metrics, subgraphUrls: config.services, supergraphSdl: deps.supergraphSdl });
+  const { server: graphql, circuitStates } = await createGatewayServer({
+    logger,
+    metrics,
+    subgraphUrls: config.services,
+    supergraphSdl: deps.supergraphSdl,
+    subgraphTimeoutMs: config.subgraphs.timeoutMs,
+    circuit: config.subgraphs.circuit,
+  });
 
   const app = createHttpApp({
     service: 'gateway',
@@ -41,7 +48,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     parseJson: false,
     exposeMetrics: false,
   });
-  const admin = { metrics, adminToken: config.admin.token, authCacheSize: () => validator.stats().size };
+  const admin = { metrics, adminToken: config.admin.token, authCacheSize: () => validator.stats().size, circuitStates };
   app.use(adminRoutes({ ...admin, guard: true }));
 
   app.use(

@@ -26,7 +26,9 @@ const CLIENT_ERROR_CODES = new Set([
  * convention) plus `extensions.reason` (the REST code); anything unexpected becomes an
  * INTERNAL_SERVER_ERROR with an error id, logged under that id, and no stack trace.
  */
-export function formatGraphQLError(logger: Logger) {
+export function formatGraphQLError(logger: Logger, options: { passThroughCodes?: string[] } = {}) {
+  // The gateway adds the codes it gives subgraph failures (they name the subgraph, never a stack).
+  const passThrough = new Set([...CLIENT_ERROR_CODES, ...(options.passThroughCodes ?? [])]);
   return function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
     const original = unwrapResolverError(error);
     const { locations, path } = formatted;
@@ -39,7 +41,7 @@ export function formatGraphQLError(logger: Logger) {
       };
     }
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
+    if (typeof code === 'string' && passThrough.has(code)) {
       const { stacktrace: _dropped, exception: _alsoDropped, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
