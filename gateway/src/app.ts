@@ -70,6 +70,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
   const toAuth = createProxy({
     name: 'auth',
     target: config.services.auth,
+    timeoutMs: config.proxyTimeoutMs,
     // This process stops trusting a token the moment its own proxy sees it end, even without Redis.
     onResponse: function evictEndedSession(req, upstream: IncomingMessage) {
       const path = `${req.baseUrl}${req.path}`;
@@ -85,10 +86,11 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
   const toContentFeed = createProxy({
     name: 'content-feed',
     target: config.services['content-feed'],
+    timeoutMs: config.proxyTimeoutMs,
     compression: createResponseCompression(),
   });
   app.get(['/sitemap.xml', /^\/sitemap-[a-z0-9-]+\.xml$/, '/sitemap/{*path}', '/rss/{*path}'], toContentFeed);
-  app.use('/scim/v2', createProxy({ name: 'scim', target: config.services.scim }));
+  app.use('/scim/v2', createProxy({ name: 'scim', target: config.services.scim, timeoutMs: config.proxyTimeoutMs }));
   finishHttpApp(app);
 
   // The optional admin listener serves only the admin endpoints, reachable where it is bound.

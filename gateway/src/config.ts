@@ -28,6 +28,8 @@ export const gatewayEnvSchema = z
     SUBGRAPH_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1_000).default(5),
     /** How long an open circuit waits before one trial request. */
     SUBGRAPH_CIRCUIT_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    /** Longest silence from a proxied service (auth, scim, feeds) before the client gets 504. */
+    PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
   })
   .superRefine(refuseDevSecretsInProduction);
 
@@ -45,6 +47,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     },
     admin: { token: raw.ADMIN_TOKEN, port: raw.ADMIN_PORT, host: raw.ADMIN_HOST },
     graphqlBodyLimit: raw.GRAPHQL_BODY_LIMIT,
+    proxyTimeoutMs: raw.PROXY_TIMEOUT_MS,
     subgraphs: {
       timeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
       circuit: { failureThreshold: raw.SUBGRAPH_CIRCUIT_FAILURES, resetMs: raw.SUBGRAPH_CIRCUIT_RESET_MS },

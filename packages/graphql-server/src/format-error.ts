@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
-import { AppError, graphqlCodeForStatus } from '@malet/errors';
+import { AppError, DatabaseUnavailableError, graphqlCodeForStatus, isDatabaseUnavailable } from '@malet/errors';
 import type { Logger } from '@malet/logging';
 
 // Codes Apollo and the gateway produce for client mistakes: passed through as they are.
@@ -30,7 +30,9 @@ export function formatGraphQLError(logger: Logger, options: { passThroughCodes?:
   // The gateway adds the codes it gives subgraph failures (they name the subgraph, never a stack).
   const passThrough = new Set([...CLIENT_ERROR_CODES, ...(options.passThroughCodes ?? [])]);
   return function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-    const original = unwrapResolverError(error);
+    const unwrapped = unwrapResolverError(error);
+    // A database that is away is a 503 the client may retry, not an internal error.
+    const original = !(unwrapped instanceof AppError) && isDatabaseUnavailable(unwrapped) ? new DatabaseUnavailableError(unwrapped) : unwrapped;
     const { locations, path } = formatted;
     if (original instanceof AppError && original.status < 500) {
       return {
