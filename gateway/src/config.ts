@@ -22,6 +22,14 @@ export const gatewayEnvSchema = z
     ADMIN_PORT: port(0).optional(),
     ADMIN_HOST: z.string().default('127.0.0.1'),
     GRAPHQL_BODY_LIMIT: z.string().default('1mb'),
+    /** Deadline of one request to a subgraph; past it, that part of the answer is null with SUBGRAPH_UNAVAILABLE. */
+    SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+    /** Consecutive subgraph failures that open its circuit (answered at once, without waiting). */
+    SUBGRAPH_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1_000).default(5),
+    /** How long an open circuit waits before one trial request. */
+    SUBGRAPH_CIRCUIT_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    /** Longest silence from a proxied service (auth, scim, feeds) before the client gets 504. */
+    PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
   })
   .superRefine(refuseDevSecretsInProduction);
 
@@ -39,5 +47,10 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     },
     admin: { token: raw.ADMIN_TOKEN, port: raw.ADMIN_PORT, host: raw.ADMIN_HOST },
     graphqlBodyLimit: raw.GRAPHQL_BODY_LIMIT,
+    proxyTimeoutMs: raw.PROXY_TIMEOUT_MS,
+    subgraphs: {
+      timeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
+      circuit: { failureThreshold: raw.SUBGRAPH_CIRCUIT_FAILURES, resetMs: raw.SUBGRAPH_CIRCUIT_RESET_MS },
+    },
   };
 }

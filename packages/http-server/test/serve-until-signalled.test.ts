@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort, startNodeProcess, waitForReady } from '@malet/testing';
@@ -20,5 +21,20 @@ describe('serveUntilSignalled (the tail of every main.ts)', () => {
     }
     expect(process.output()).toContain('cleaned up');
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+  });
+
+  it('exits 1 naming the port when it is already taken, after cleaning up', async () => {
+    const port = await freePort();
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+    try {
+      const process = startNodeProcess({ name: 'fixture', entry: join(import.meta.dirname, 'fixtures/serve-fixture.ts'), cwd: import.meta.dirname, env: { PORT: String(port) } });
+      const code = await new Promise<number | null>((resolve) => process.child.once('close', resolve));
+      expect(code).toBe(1);
+      expect(process.output()).toContain(`fixture cannot listen: port ${port} on 127.0.0.1 is already in use`);
+      expect(process.output()).toContain('cleaned up');
+    } finally {
+      holder.close();
+    }
   });
 });
