@@ -22,6 +22,7 @@ export const platformErrors = defineErrors('platform', {
   internalCallerNotAllowed: { code: 'internal:caller_not_allowed', status: 401, message: 'Caller not allowed' },
   notReady: { code: 'service:not_ready', status: 503, message: 'Dependencies unavailable (readiness)' },
   shuttingDown: { code: 'service:shutting_down', status: 503, message: 'Shutting down (readiness)' },
+  databaseUnavailable: { code: 'service:database_unavailable', status: 503, message: 'The database is unavailable; retry shortly', headers: () => ({ 'Retry-After': '1' }) },
   unexpected: { code: 'internal:error', status: 500, message: 'Unexpected error; the answer carries an error id' },
 });
 
