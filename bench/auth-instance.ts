@@ -4,8 +4,8 @@ import { createLogger } from '@malet/logging';
 import { createTestDatabase, startTestPostgres } from '@malet/testing';
 import { createAuthApp } from '../services/auth/src/app';
 import { loadAuthConfig } from '../services/auth/src/config';
-import { createAuthDatabase, migrationsFolder } from '../services/auth/src/data/db';
-import type { Mailer } from '../services/auth/src/infra/mailer';
+import { createAuthDatabase, migrationsFolder } from '../services/auth/src/core/db';
+import type { Mailer } from '../services/auth/src/core/mail/mailer';
 
 /**
  * The real auth app on its own PostgreSQL (embedded, or TEST_POSTGRES_URL), listening on
@@ -28,6 +28,7 @@ export async function startBenchAuth(options: { name: string; mailer: Mailer }) 
   const server = await startHttpServer(auth.app, { port: 0, host: '127.0.0.1', logger });
   return {
     auth,
+    config,
     url: server.url,
     db: pool.db,
     async stop() {

@@ -1,16 +1,17 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
+import { GATEWAY, SERVICES, entryPoint } from '@malet/service-registry';
 import { createTestDatabase, freePort, waitFor } from '@malet/testing';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
-const services = ['auth', 'users', 'organizations', 'content-feed', 'scim']
-  .filter((name) => existsSync(join(root, 'services', name, 'src/main.ts')))
-  .map((name) => `services/${name}`)
-  .concat('gateway');
+// Every registered process; one without its entry point fails here instead of being skipped.
+const services = [...SERVICES, GATEWAY].map((entry) => {
+  entryPoint(root, entry);
+  return entry.workspace;
+});
 
 /**
  * Production runs the tsup bundles (`node dist/main.js`), not tsx: each must build and start

@@ -1,8 +1,9 @@
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
 import { configKeys, loadConfig, type z } from '@malet/config';
+import { GATEWAY, SERVICES, databaseName, type ServiceName } from '@malet/service-registry';
 import { authEnvSchema } from '../services/auth/src/config';
 import { usersEnvSchema } from '../services/users/src/config';
 import { organizationsEnvSchema } from '../services/organizations/src/config';
@@ -12,7 +13,8 @@ import { gatewayEnvSchema } from '../gateway/src/config';
 
 const root = resolve(import.meta.dirname, '..');
 
-const schemas: Record<string, z.ZodObject> = {
+/** Every process of the registry must appear here (the type insists), so none goes unchecked. */
+const schemas: Record<ServiceName | typeof GATEWAY.name, z.ZodObject> = {
   auth: authEnvSchema,
   users: usersEnvSchema,
   organizations: organizationsEnvSchema,
@@ -20,6 +22,7 @@ const schemas: Record<string, z.ZodObject> = {
   scim: scimEnvSchema,
   gateway: gatewayEnvSchema,
 };
+const processNames = [...SERVICES, GATEWAY].map((entry) => entry.name);
 
 /** Values as compose would interpolate them from .env.example (`${VAR:?msg}`, `${VAR:-default}`, `${VAR}`). */
 function interpolate(value: string, env: Record<string, string>): string {
@@ -39,14 +42,21 @@ describe('docker-compose.yml', () => {
   };
 
   it('has an entry for every service and the gateway, each building its own workspace', () => {
-    const workspaces = readdirSync(join(root, 'services')).filter((name) => existsSync(join(root, 'services', name, 'src/main.ts')));
-    for (const name of [...workspaces, 'gateway']) {
-      expect(compose.services[name], name).toBeDefined();
-      expect(compose.services[name]!.build?.args?.SERVICE_DIR).toBe(name === 'gateway' ? 'gateway' : `services/${name}`);
+    for (const entry of [...SERVICES, GATEWAY]) {
+      expect(compose.services[entry.name], entry.name).toBeDefined();
+      expect(compose.services[entry.name]!.build?.args?.SERVICE_DIR).toBe(entry.workspace);
     }
   });
 
-  it.each(Object.keys(schemas))('%s: sets only variables its config schema accepts, and they parse in production', (name) => {
+  it('runs every process on its registry port, each service on its own database, the gateway pointing at each', () => {
+    for (const entry of [...SERVICES, GATEWAY]) expect(String(compose.services[entry.name]!.environment?.PORT), entry.name).toBe(String(entry.port));
+    for (const service of SERVICES) {
+      expect(String(compose.services[service.name]!.environment?.DATABASE_URL)).toMatch(new RegExp(`/${databaseName(service)}$`));
+      expect(compose.services.gateway!.environment?.[service.urlEnv]).toBe(`http://${service.name}:${service.port}`);
+    }
+  });
+
+  it.each(processNames)('%s: sets only variables its config schema accepts, and they parse in production', (name) => {
     const environment = Object.fromEntries(
       Object.entries(compose.services[name]!.environment ?? {}).map(([key, value]) => [key, interpolate(String(value), exampleEnv)]),
     );
@@ -58,7 +68,21 @@ describe('docker-compose.yml', () => {
 });
 
 describe('infra/k8s manifests', () => {
-  it.each(Object.keys(schemas))('%s: every container variable is one its config schema accepts', (name) => {
+  it.each([...SERVICES, GATEWAY].map((entry) => [entry.name, entry] as const))('%s: container and Service use its registry port', (name, entry) => {
+    const documents = parseAllDocuments(readFileSync(join(root, 'infra/k8s', `${name}.yaml`), 'utf8')).map((doc) => doc.toJS());
+    const deployment = documents.find((doc) => doc.kind === 'Deployment');
+    const service = documents.find((doc) => doc.kind === 'Service');
+    expect(deployment.spec.template.spec.containers[0].ports[0].containerPort).toBe(entry.port);
+    expect(service.spec.ports[0].port).toBe(entry.port);
+  });
+
+  it('points the gateway at every service by its Kubernetes Service name and registry port', () => {
+    const documents = parseAllDocuments(readFileSync(join(root, 'infra/k8s/gateway.yaml'), 'utf8')).map((doc) => doc.toJS());
+    const env = documents.find((doc) => doc.kind === 'Deployment').spec.template.spec.containers[0].env as { name: string; value?: string }[];
+    for (const service of SERVICES) expect(env.find((entry) => entry.name === service.urlEnv)?.value).toBe(`http://${service.name}:${service.port}`);
+  });
+
+  it.each(processNames)('%s: every container variable is one its config schema accepts', (name) => {
     const documents = parseAllDocuments(readFileSync(join(root, 'infra/k8s', `${name}.yaml`), 'utf8')).map((doc) => doc.toJS());
     const deployment = documents.find((doc) => doc.kind === 'Deployment');
     const env = deployment.spec.template.spec.containers[0].env as { name: string }[];

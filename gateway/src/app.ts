@@ -29,7 +29,14 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
   });
   await validator.subscribe();
   const identity = createRequestIdentity({ validator, signInternalToken });
-  const graphql = await createGatewayServer({ logger, metrics, subgraphUrls: config.services, supergraphSdl: deps.supergraphSdl });
+  const { server: graphql, circuitStates } = await createGatewayServer({
+    logger,
+    metrics,
+    subgraphUrls: config.services,
+    supergraphSdl: deps.supergraphSdl,
+    subgraphTimeoutMs: config.subgraphs.timeoutMs,
+    circuit: config.subgraphs.circuit,
+  });
 
   const app = createHttpApp({
     service: 'gateway',
@@ -41,7 +48,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     parseJson: false,
     exposeMetrics: false,
   });
-  const admin = { metrics, adminToken: config.admin.token, authCacheSize: () => validator.stats().size };
+  const admin = { metrics, adminToken: config.admin.token, authCacheSize: () => validator.stats().size, circuitStates };
   app.use(adminRoutes({ ...admin, guard: true }));
 
   app.use(
@@ -63,6 +70,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
   const toAuth = createProxy({
     name: 'auth',
     target: config.services.auth,
+    timeoutMs: config.proxyTimeoutMs,
     // This process stops trusting a token the moment its own proxy sees it end, even without Redis.
     onResponse: function evictEndedSession(req, upstream: IncomingMessage) {
       const path = `${req.baseUrl}${req.path}`;
@@ -78,10 +86,11 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
   const toContentFeed = createProxy({
     name: 'content-feed',
     target: config.services['content-feed'],
+    timeoutMs: config.proxyTimeoutMs,
     compression: createResponseCompression(),
   });
   app.get(['/sitemap.xml', /^\/sitemap-[a-z0-9-]+\.xml$/, '/sitemap/{*path}', '/rss/{*path}'], toContentFeed);
-  app.use('/scim/v2', createProxy({ name: 'scim', target: config.services.scim }));
+  app.use('/scim/v2', createProxy({ name: 'scim', target: config.services.scim, timeoutMs: config.proxyTimeoutMs }));
   finishHttpApp(app);
 
   // The optional admin listener serves only the admin endpoints, reachable where it is bound.

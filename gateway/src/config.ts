@@ -1,14 +1,17 @@
 import { baseConfig, baseEnvShape, httpUrl, loadConfig, port, refuseDevSecretsInProduction, z } from '@malet/config';
+import { GATEWAY, SERVICES, devUrl, type ServiceName, type ServiceUrlEnv } from '@malet/service-registry';
+
+/** `AUTH_URL`, `USERS_URL`, ...: one per service in the registry, defaulting to its dev address. */
+const serviceUrlShape = Object.fromEntries(SERVICES.map((service) => [service.urlEnv, httpUrl.default(devUrl(service))])) as Record<
+  ServiceUrlEnv,
+  ReturnType<(typeof httpUrl)['default']>
+>;
 
 export const gatewayEnvSchema = z
   .object({
     ...baseEnvShape,
-    PORT: port(30000),
-    AUTH_URL: httpUrl.default('http://127.0.0.1:3008'),
-    USERS_URL: httpUrl.default('http://127.0.0.1:3010'),
-    ORGANIZATIONS_URL: httpUrl.default('http://127.0.0.1:3011'),
-    CONTENT_FEED_URL: httpUrl.default('http://127.0.0.1:3012'),
-    SCIM_URL: httpUrl.default('http://127.0.0.1:3019'),
+    PORT: port(GATEWAY.port),
+    ...serviceUrlShape,
     /** Positive cache entries never outlive this, even when the session lives longer. */
     SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
     SESSION_CACHE_NEGATIVE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
@@ -19,6 +22,14 @@ export const gatewayEnvSchema = z
     ADMIN_PORT: port(0).optional(),
     ADMIN_HOST: z.string().default('127.0.0.1'),
     GRAPHQL_BODY_LIMIT: z.string().default('1mb'),
+    /** Deadline of one request to a subgraph; past it, that part of the answer is null with SUBGRAPH_UNAVAILABLE. */
+    SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+    /** Consecutive subgraph failures that open its circuit (answered at once, without waiting). */
+    SUBGRAPH_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1_000).default(5),
+    /** How long an open circuit waits before one trial request. */
+    SUBGRAPH_CIRCUIT_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    /** Longest silence from a proxied service (auth, scim, feeds) before the client gets 504. */
+    PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
   })
   .superRefine(refuseDevSecretsInProduction);
 
@@ -28,13 +39,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   const raw = loadConfig(gatewayEnvSchema, env);
   return {
     ...baseConfig(raw),
-    services: {
-      auth: raw.AUTH_URL,
-      users: raw.USERS_URL,
-      organizations: raw.ORGANIZATIONS_URL,
-      'content-feed': raw.CONTENT_FEED_URL,
-      scim: raw.SCIM_URL,
-    },
+    services: Object.fromEntries(SERVICES.map((service) => [service.name, raw[service.urlEnv]])) as Record<ServiceName, string>,
     sessionCache: {
       positiveTtlCapMs: raw.SESSION_CACHE_TTL_MS,
       negativeTtlMs: raw.SESSION_CACHE_NEGATIVE_TTL_MS,
@@ -42,5 +47,10 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     },
     admin: { token: raw.ADMIN_TOKEN, port: raw.ADMIN_PORT, host: raw.ADMIN_HOST },
     graphqlBodyLimit: raw.GRAPHQL_BODY_LIMIT,
+    proxyTimeoutMs: raw.PROXY_TIMEOUT_MS,
+    subgraphs: {
+      timeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
+      circuit: { failureThreshold: raw.SUBGRAPH_CIRCUIT_FAILURES, resetMs: raw.SUBGRAPH_CIRCUIT_RESET_MS },
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { closeOnSignals, startHttpServer } from '@malet/http-server';
+import { serveUntilSignalled, startHttpServer } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createGatewayApp } from './app';
 import { loadGatewayConfig } from './config';
@@ -11,15 +11,13 @@ const admin =
   gateway.adminApp && config.admin.port !== undefined
     ? await startHttpServer(gateway.adminApp, { port: config.admin.port, host: config.admin.host, logger })
     : null;
-const server = await startHttpServer(gateway.app, {
-  port: config.http.port,
-  host: config.http.host,
+await serveUntilSignalled(gateway.app, {
+  service: 'gateway',
+  http: config.http,
   logger,
-  graceMs: config.http.shutdownGraceMs,
   onClose: async () => {
     await admin?.close();
     await gateway.close();
   },
+  details: { admin: admin?.url },
 });
-closeOnSignals(server.close, logger);
-logger.info({ url: server.url, admin: admin?.url }, 'gateway listening');

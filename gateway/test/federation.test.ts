@@ -55,6 +55,11 @@ describe('the federated gateway in front of real services', () => {
 
   it('hides another user\'s email and organizations', async () => {
     const { token } = await suite.devToken('admin@example.com');
+    // The admin belongs to an organization, so an empty list below can only come from the guard.
+    const joined = await suite.graphql('mutation { createOrganization(name: "Admins", slug: "admins-privacy") { slug } }', { token });
+    expect(joined.errors).toBeUndefined();
+    const own = await suite.graphql<{ me: { organizations: { slug: string }[] } }>('{ me { organizations { slug } } }', { token });
+    expect(own.data?.me.organizations).toEqual([{ slug: 'admins-privacy' }]);
     const viewer = await suite.devToken('user@example.com');
     const result = await suite.graphql<{ user: Record<string, unknown> }>('{ user(username: "admin") { username email organizations { slug } } }', {
       token: viewer.token,

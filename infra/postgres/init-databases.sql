@@ -1,4 +1,4 @@
--- One database per service (DESIGN section 2); each service applies its own migrations.
+-- One database per service (docs/architecture.md, section 2); each service applies its own migrations.
 CREATE DATABASE malet_auth;
 CREATE DATABASE malet_users;
 CREATE DATABASE malet_organizations;

@@ -1,8 +1,9 @@
 import { defineConfig } from 'drizzle-kit';
 
-// Offline generation only: `drizzle-kit generate` diffs src/data/schema.ts against drizzle/.
+// Offline generation only: `drizzle-kit generate` diffs the tables (each module keeps its own
+// `*.tables.ts` next to the code that uses them) against drizzle/.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './src/data/schema.ts',
+  schema: './src/**/*.tables.ts',
   out: './drizzle',
 });

@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { GATEWAY, SERVICES, entryPoint } from '@malet/service-registry';
 import { createTestDatabase, freePort, startNodeProcess, waitForReady, type ManagedProcess } from '@malet/testing';
 
 const root = resolve(import.meta.dirname, '../..');
-
-const SERVICES = ['auth', 'users', 'organizations', 'content-feed', 'scim'].filter((name) =>
-  existsSync(join(root, 'services', name, 'src/main.ts')),
-);
 
 export interface SuiteOptions {
   /** How many gateway processes (the revocation test runs two). */
@@ -16,6 +12,19 @@ export interface SuiteOptions {
   redis?: boolean;
   /** Extra environment per process name (`auth`, `gateway`, ...). */
   env?: Record<string, Record<string, string>>;
+  /**
+   * Extra replicas of a service on the same database (`{ auth: 2 }`), as Kubernetes scales a
+   * Deployment. Replica i is named `auth-i` (the first stays `auth`); gateway i talks to replica
+   * i modulo their number, so two gateways exercise two replicas.
+   */
+  replicas?: Partial<Record<string, number>>;
+}
+
+interface ProcessSpec {
+  name: string;
+  entry: string;
+  env: Record<string, string | undefined>;
+  readyUrl: string;
 }
 
 /**
@@ -29,8 +38,10 @@ export async function startSuite(options: SuiteOptions & { postgresAdminUrl: str
   const secret = randomBytes(32).toString('hex');
   const processes: ManagedProcess[] = [];
   const databases: { name: string; url: string; drop: () => Promise<void> }[] = [];
+  // Every listed process must have its entry point: a missing one fails the suite, never skips.
+  const entries = Object.fromEntries([...SERVICES, GATEWAY].map((entry) => [entry.name, entryPoint(root, entry)]));
   const urls: Record<string, string> = {};
-  for (const name of [...SERVICES]) urls[name] = `http://127.0.0.1:${await freePort()}`;
+  for (const { name } of SERVICES) urls[name] = `http://127.0.0.1:${await freePort()}`;
   const databaseUrls: Record<string, string> = {};
 
   const common = {
@@ -45,45 +56,52 @@ export async function startSuite(options: SuiteOptions & { postgresAdminUrl: str
     scim: { AUTH_URL: urls.auth!, ORGANIZATIONS_URL: urls.organizations!, OUTBOX_POLL_MS: '200' },
   };
 
+  const specs = new Map<string, ProcessSpec>();
+  const launch = async (spec: ProcessSpec) => {
+    specs.set(spec.name, spec);
+    const process = startNodeProcess({ name: spec.name, entry: spec.entry, cwd: root, env: spec.env });
+    processes.push(process);
+    await waitForReady(process, spec.readyUrl);
+  };
+  const replicaUrls: Record<string, string[]> = {};
+
   try {
     await Promise.all(
-      SERVICES.map(async (name) => {
+      SERVICES.map(async ({ name }) => {
         const database = await createTestDatabase(adminUrl, name.replace('-', '_'));
         databases.push(database);
         databaseUrls[name] = database.url;
-        const process = startNodeProcess({
-          name,
-          entry: join('services', name, 'src/main.ts'),
-          cwd: root,
-          env: { ...common, PORT: new URL(urls[name]!).port, DATABASE_URL: database.url, ...serviceEnv[name], ...options.env?.[name] },
-        });
-        processes.push(process);
-        await waitForReady(process, `${urls[name]}/ready`);
+        replicaUrls[name] = [urls[name]!];
+        for (let index = 1; index < (options.replicas?.[name] ?? 1); index += 1) replicaUrls[name].push(`http://127.0.0.1:${await freePort()}`);
+        // Replicas start one after the other: each applies migrations, as a rolling deployment does.
+        for (const [index, url] of replicaUrls[name].entries()) {
+          await launch({
+            name: index === 0 ? name : `${name}-${index}`,
+            entry: entries[name]!,
+            env: { ...common, PORT: new URL(url).port, DATABASE_URL: database.url, ...serviceEnv[name], ...options.env?.[name] },
+            readyUrl: `${url}/ready`,
+          });
+        }
       }),
     );
     const gatewayUrls: string[] = [];
     for (let index = 0; index < (options.gateways ?? 1); index += 1) {
       const url = `http://127.0.0.1:${await freePort()}`;
-      const process = startNodeProcess({
+      const replicaOf = (name: string) => replicaUrls[name]![index % replicaUrls[name]!.length]!;
+      await launch({
         name: `gateway-${index}`,
-        entry: 'gateway/src/main.ts',
-        cwd: root,
+        entry: entries.gateway!,
         env: {
           ...common,
           PORT: new URL(url).port,
-          AUTH_URL: urls.auth,
-          USERS_URL: urls.users,
-          ORGANIZATIONS_URL: urls.organizations,
-          CONTENT_FEED_URL: urls['content-feed'],
-          SCIM_URL: urls.scim,
+          ...Object.fromEntries(SERVICES.map((service) => [service.urlEnv, replicaOf(service.name)])),
           ...options.env?.gateway,
         },
+        readyUrl: `${url}/ready`,
       });
-      processes.push(process);
-      await waitForReady(process, `${url}/ready`);
       gatewayUrls.push(url);
     }
-    return createSuiteHandle({ gatewayUrls, urls, databaseUrls, secret, processes, databases });
+    return createSuiteHandle({ gatewayUrls, urls, replicaUrls, databaseUrls, secret, processes, databases, specs, launch });
   } catch (error) {
     await Promise.all(processes.map((process) => process.stop()));
     await Promise.all(databases.map((database) => database.drop()));
@@ -94,16 +112,51 @@ export async function startSuite(options: SuiteOptions & { postgresAdminUrl: str
 function createSuiteHandle(suite: {
   gatewayUrls: string[];
   urls: Record<string, string>;
+  replicaUrls: Record<string, string[]>;
   databaseUrls: Record<string, string>;
   secret: string;
   processes: ManagedProcess[];
   databases: { drop: () => Promise<void> }[];
+  specs: Map<string, ProcessSpec>;
+  launch: (spec: ProcessSpec) => Promise<void>;
 }) {
   const gatewayUrl = suite.gatewayUrls[0]!;
+  const current = (name: string) => {
+    const process = suite.processes.findLast((candidate) => candidate.name === name);
+    if (!process) throw new Error(`no process named ${name}`);
+    return process;
+  };
   return {
     gatewayUrl,
     gatewayUrls: suite.gatewayUrls,
     urls: suite.urls,
+    /** Every replica's URL per service (one unless `replicas` asked for more). */
+    replicaUrls: suite.replicaUrls,
+    /** The running process of that name (the newest, after a restart). */
+    process: current,
+
+    /** Kills a process at once (SIGKILL): a crash, not a shutdown. */
+    async kill(name: string): Promise<void> {
+      await current(name).stop('SIGKILL');
+    },
+
+    /** Freezes a process (SIGSTOP): it keeps its sockets but answers nothing, as a hung process does. */
+    pause(name: string): void {
+      current(name).child.kill('SIGSTOP');
+    },
+
+    resume(name: string): void {
+      current(name).child.kill('SIGCONT');
+    },
+
+    /** Starts a stopped or killed process again with the same address, database and settings. */
+    async restart(name: string): Promise<void> {
+      const spec = suite.specs.get(name);
+      if (!spec) throw new Error(`no process named ${name}`);
+      const running = current(name);
+      if (running.child.exitCode === null && running.child.signalCode === null) await running.stop();
+      await suite.launch(spec);
+    },
     databaseUrls: suite.databaseUrls,
     internalTokenSecret: suite.secret,
     processes: suite.processes,
@@ -138,6 +191,8 @@ function createSuiteHandle(suite: {
     },
 
     async stop() {
+      // A paused process would ignore SIGTERM until it is woken.
+      for (const process of suite.processes) if (process.child.exitCode === null) process.child.kill('SIGCONT');
       await Promise.all(suite.processes.map((process) => process.stop()));
       await Promise.all(suite.databases.map((database) => database.drop()));
     },

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { ForbiddenError } from '@malet/errors';
+import type { CircuitStateName } from '../graphql/subgraph-circuit';
 import { summarizeMetrics, type GatewayMetrics } from './gateway-metrics';
 
 /**
@@ -32,6 +33,7 @@ export function adminRoutes(deps: {
   metrics: GatewayMetrics;
   adminToken: string | undefined;
   authCacheSize: () => number;
+  circuitStates: () => Record<string, CircuitStateName>;
   /** False on the separate admin listener, which is reachable only where it is bound. */
   guard: boolean;
 }): Router {
@@ -45,7 +47,7 @@ export function adminRoutes(deps: {
   };
   router.get('/admin/metrics', requireAdmin, async function showMetricsJson(_req, res) {
     res.setHeader('Cache-Control', 'no-store');
-    res.json(await summarizeMetrics(deps.metrics, { authCacheSize: deps.authCacheSize() }));
+    res.json(await summarizeMetrics(deps.metrics, { authCacheSize: deps.authCacheSize(), circuitStates: deps.circuitStates() }));
   });
   const prometheus = async function showMetricsPrometheus(_req: Request, res: Response) {
     res.setHeader('Cache-Control', 'no-store');

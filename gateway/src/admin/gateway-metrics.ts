@@ -1,6 +1,7 @@
 import { createMetrics, promClient } from '@malet/metrics';
+import type { CircuitStateName } from '../graphql/subgraph-circuit';
 
-/** The process metrics every service has, plus the gateway's own (DESIGN section 8). */
+/** The process metrics every service has, plus the gateway's own (docs/architecture.md, section 8). */
 export function createGatewayMetrics() {
   const metrics = createMetrics({ service: 'gateway' });
   const subgraphRequestDuration = new promClient.Histogram({
@@ -22,15 +23,30 @@ export function createGatewayMetrics() {
     labelNames: ['result'] as const,
     registers: [metrics.registry],
   });
-  return { ...metrics, subgraphRequestDuration, authCacheLookups, queryPlanCacheLookups };
+  const subgraphFailures = new promClient.Counter({
+    name: 'gateway_subgraph_failures_total',
+    help: 'Subgraph requests that failed: timeout, unreachable, server_error, or circuit_open (refused at once)',
+    labelNames: ['subgraph', 'reason'] as const,
+    registers: [metrics.registry],
+  });
+  const circuitState = new promClient.Gauge({
+    name: 'gateway_subgraph_circuit_state',
+    help: 'Circuit breaker state per subgraph: 0 closed, 1 half-open (one trial request), 2 open (refused at once)',
+    labelNames: ['subgraph'] as const,
+    registers: [metrics.registry],
+  });
+  const setCircuitState = (subgraph: string, state: CircuitStateName) => circuitState.set({ subgraph }, CIRCUIT_STATE_VALUES[state]);
+  return { ...metrics, subgraphRequestDuration, authCacheLookups, queryPlanCacheLookups, subgraphFailures, setCircuitState };
 }
+
+const CIRCUIT_STATE_VALUES: Record<CircuitStateName, number> = { closed: 0, half_open: 1, open: 2 };
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 
 type MetricJson = Awaited<ReturnType<promClient.Registry['getMetricsAsJSON']>>[number];
 
 /** The JSON view of `/admin/metrics`, read from the same counters Prometheus scrapes. */
-export async function summarizeMetrics(metrics: GatewayMetrics, extra: { authCacheSize: number }) {
+export async function summarizeMetrics(metrics: GatewayMetrics, extra: { authCacheSize: number; circuitStates: Record<string, CircuitStateName> }) {
   const all = await metrics.registry.getMetricsAsJSON();
   const find = (name: string) => all.find((metric) => metric.name === name);
   const byLabel = (metric: MetricJson | undefined, label: string, suffix?: string) => {
@@ -47,6 +63,17 @@ export async function summarizeMetrics(metrics: GatewayMetrics, extra: { authCac
   const errors = byLabel(find('graphql_errors_total'), 'code');
   const auth = byLabel(find('gateway_auth_cache_lookups_total'), 'result');
   const plans = byLabel(find('gateway_query_plan_cache_lookups_total'), 'result');
+  // Per subgraph: its circuit, finished requests by outcome, failures by reason.
+  const requests = valuesOf(find('gateway_subgraph_request_duration_seconds'), '_count');
+  const failures = valuesOf(find('gateway_subgraph_failures_total'));
+  const subgraphs = Object.fromEntries(
+    Object.entries(extra.circuitStates).map(([name, circuit]) => {
+      const total = (outcome: string) =>
+        requests.filter((v) => v.labels.subgraph === name && v.labels.outcome === outcome).reduce((a, v) => a + v.value, 0);
+      const byReason = Object.fromEntries(failures.filter((v) => v.labels.subgraph === name).map((v) => [String(v.labels.reason), v.value]));
+      return [name, { circuit, requests: { ok: total('ok'), error: total('error') }, failures: byReason }];
+    }),
+  );
   return {
     uptime_seconds: Math.round(process.uptime()),
     operations: {
@@ -59,7 +86,16 @@ export async function summarizeMetrics(metrics: GatewayMetrics, extra: { authCac
       query_plan: { ...plans, hit_ratio: ratio(plans.hit ?? 0, sum(plans)) },
     },
     errors: { total: sum(errors), by_code: errors },
+    subgraphs,
   };
+}
+
+type LabelledValue = { value: number; labels: Record<string, string | number | undefined>; metricName?: string };
+
+/** A metric's samples (for a histogram, only those named with `suffix`, such as `_count`). */
+function valuesOf(metric: MetricJson | undefined, suffix?: string): LabelledValue[] {
+  const values = (metric?.values ?? []) as LabelledValue[];
+  return suffix ? values.filter((value) => value.metricName === `${metric!.name}${suffix}`) : values;
 }
 
 function ratio(part: number, whole: number): number {

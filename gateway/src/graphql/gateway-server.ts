@@ -9,6 +9,8 @@ import { INTERNAL_TOKEN_HEADER } from '@malet/internal-auth';
 import { REQUEST_ID_HEADER, type Logger } from '@malet/logging';
 import type { GatewayMetrics } from '../admin/gateway-metrics';
 import { createCountingPlanCache } from './query-plan-cache';
+import { createSubgraphCircuit, type CircuitSettings, type SubgraphCircuit } from './subgraph-circuit';
+import { SUBGRAPH_UNAVAILABLE, describeSubgraphError, isSubgraphFailure } from './subgraph-failure';
 import { createSubgraphFetcher } from './subgraph-fetcher';
 
 export interface GatewayContext {
@@ -19,11 +21,16 @@ export interface GatewayContext {
 
 export const supergraphPath = join(serviceRoot(import.meta.url), 'supergraph.graphql');
 
-/** Attaches the internal token and request id to every subgraph call, and times it. */
+/**
+ * Attaches the internal token and request id to every subgraph call, times it, and runs it
+ * through the subgraph's circuit: a failure becomes an error naming the subgraph, and the rest
+ * of the query's data still reaches the client.
+ */
 class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
     config: { name: string; url: string },
     private readonly metrics: GatewayMetrics,
+    private readonly circuit: SubgraphCircuit,
     fetcher: ReturnType<typeof createSubgraphFetcher>,
   ) {
     // The fetcher implements the part of the Fetch API the data source uses.
@@ -39,16 +46,34 @@ class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContex
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const path = 'pathInIncomingRequest' in options ? responsePrefix(options.pathInIncomingRequest) : undefined;
     const stop = this.metrics.subgraphRequestDuration.startTimer({ subgraph: this.name });
     try {
-      const result = await super.process(options);
+      const result = await this.circuit.run(async () => {
+        try {
+          return await super.process(options);
+        } catch (error) {
+          throw describeSubgraphError(error, this.name, path);
+        }
+      }, path);
       stop({ outcome: 'ok' });
       return result;
     } catch (error) {
       stop({ outcome: 'error' });
+      if (isSubgraphFailure(error)) {
+        const reason = String((error as { extensions: { reason: string } }).extensions.reason).replace('gateway:subgraph_', '');
+        this.metrics.subgraphFailures.inc({ subgraph: this.name, reason });
+      }
       throw error;
     }
   }
+}
+
+/** Where in the response a fetch's data lands, up to its first list (`@` in a query plan). */
+function responsePrefix(path: readonly (string | number)[] | undefined): (string | number)[] | undefined {
+  if (!path) return undefined;
+  const list = path.indexOf('@');
+  return list === -1 ? [...path] : path.slice(0, list);
 }
 
 export async function createGatewayServer(options: {
@@ -56,13 +81,20 @@ export async function createGatewayServer(options: {
   metrics: GatewayMetrics;
   subgraphUrls: Record<string, string>;
   supergraphSdl?: string;
+  /** Deadline of one subgraph request, connect to last byte. */
+  subgraphTimeoutMs: number;
+  circuit: CircuitSettings;
 }) {
-  const fetcher = createSubgraphFetcher();
+  const fetcher = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs });
+  const circuits = new Map<string, SubgraphCircuit>();
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl ?? readFileSync(supergraphPath, 'utf8'),
     buildService: ({ name, url }) => {
       const base = options.subgraphUrls[name];
-      return new IdentityForwardingDataSource({ name, url: base ? `${base}/graphql` : url! }, options.metrics, fetcher);
+      const circuit = createSubgraphCircuit(name, options.circuit, (state) => options.metrics.setCircuitState(name, state));
+      options.metrics.setCircuitState(name, circuit.state());
+      circuits.set(name, circuit);
+      return new IdentityForwardingDataSource({ name, url: base ? `${base}/graphql` : url! }, options.metrics, circuit, fetcher);
     },
     queryPlannerConfig: {
       cache: createCountingPlanCache((result) => options.metrics.queryPlanCacheLookups.inc({ result })),
@@ -71,10 +103,14 @@ export async function createGatewayServer(options: {
   });
   const server = new ApolloServer<GatewayContext>({
     gateway,
-    formatError: formatGraphQLError(options.logger),
+    formatError: formatGraphQLError(options.logger, { passThroughCodes: [SUBGRAPH_UNAVAILABLE, 'PAYLOAD_TOO_LARGE'] }),
     includeStacktraceInErrorResponses: false,
     plugins: [graphqlMetricsPlugin(options.metrics), ApolloServerPluginInlineTraceDisabled()],
   });
   await server.start();
-  return server;
+  return {
+    server,
+    /** Each subgraph's circuit state, for the admin metrics. */
+    circuitStates: () => Object.fromEntries([...circuits].map(([name, circuit]) => [name, circuit.state()])),
+  };
 }

@@ -29,6 +29,7 @@ const HOP_BY_HOP = new Set([
 export function createProxy(options: {
   name: string;
   target: string;
+  /** Longest silence from the service (no byte sent) before the client gets a 504. */
   timeoutMs?: number;
   onResponse?: (req: Request, upstream: IncomingMessage) => void;
   compression?: ResponseCompression;
@@ -77,14 +78,22 @@ export function createProxy(options: {
       if (encoder) pipeline(answer, encoder, res, finishResponse);
       else pipeline(answer, res, finishResponse);
     });
-    upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
+    let timedOut = false;
+    upstream.on('timeout', () => {
+      timedOut = true;
+      upstream.destroy(new Error('upstream timeout'));
+    });
     upstream.on('error', (error) => {
       req.log.warn({ err: error, upstream: options.name }, 'proxy request failed');
       if (res.headersSent) {
         res.destroy();
         return;
       }
-      next(new AppError(502, 'gateway:upstream_unavailable', `The ${options.name} service is unavailable`, { expose: true }));
+      next(
+        timedOut
+          ? new AppError(504, 'gateway:upstream_timeout', `The ${options.name} service did not answer in time`, { expose: true })
+          : new AppError(502, 'gateway:upstream_unavailable', `The ${options.name} service is unavailable`, { expose: true }),
+      );
     });
     req.pipe(upstream);
   };

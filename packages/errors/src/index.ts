@@ -77,8 +77,39 @@ export class RateLimitedError extends AppError {
 }
 
 export class ServiceUnavailableError extends AppError {
-  constructor(message: string, code = 'service:unavailable') {
-    super(503, code, message, { expose: true });
+  constructor(message: string, code = 'service:unavailable', options: Omit<AppErrorOptions, 'expose'> = {}) {
+    super(503, code, message, { ...options, expose: true });
+  }
+}
+
+// Connection-level failures of PostgreSQL: SQLSTATE class 08, the server shutting down or
+// starting (57P01-57P03), and node-postgres's own messages for a dropped or unreachable server.
+const DATABASE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03']);
+const DATABASE_DOWN_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Connection terminated due to connection timeout',
+];
+
+/**
+ * Whether an error (or one of its causes, as Drizzle wraps driver errors) says the database
+ * cannot be reached right now, as opposed to a query that is wrong.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 5; depth += 1) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (DATABASE_DOWN_CODES.has(code) || code.startsWith('08'))) return true;
+    if (typeof message === 'string' && DATABASE_DOWN_MESSAGES.some((text) => message.includes(text))) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** What a request gets while the database is away (restarting, failing over): retry shortly. */
+export class DatabaseUnavailableError extends ServiceUnavailableError {
+  constructor(cause?: unknown) {
+    super('The database is unavailable; retry shortly', 'service:database_unavailable', { headers: { 'Retry-After': '1' }, cause });
   }
 }
 
@@ -110,6 +141,7 @@ export interface ErrorReport {
  * AppError is a 500 whose only detail is an error id; the stack stays in the logs.
  */
 export function toErrorReport(error: unknown, options: { production: boolean }): ErrorReport {
+  if (!(error instanceof AppError) && isDatabaseUnavailable(error)) error = new DatabaseUnavailableError(error);
   if (error instanceof AppError) {
     const body: ErrorBody = { status: error.status, code: error.code };
     if (error.expose || !options.production) body.details = error.message;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
-import { AppError, graphqlCodeForStatus } from '@malet/errors';
+import { AppError, DatabaseUnavailableError, graphqlCodeForStatus, isDatabaseUnavailable } from '@malet/errors';
 import type { Logger } from '@malet/logging';
 
 // Codes Apollo and the gateway produce for client mistakes: passed through as they are.
@@ -26,9 +26,13 @@ const CLIENT_ERROR_CODES = new Set([
  * convention) plus `extensions.reason` (the REST code); anything unexpected becomes an
  * INTERNAL_SERVER_ERROR with an error id, logged under that id, and no stack trace.
  */
-export function formatGraphQLError(logger: Logger) {
+export function formatGraphQLError(logger: Logger, options: { passThroughCodes?: string[] } = {}) {
+  // The gateway adds the codes it gives subgraph failures (they name the subgraph, never a stack).
+  const passThrough = new Set([...CLIENT_ERROR_CODES, ...(options.passThroughCodes ?? [])]);
   return function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-    const original = unwrapResolverError(error);
+    const unwrapped = unwrapResolverError(error);
+    // A database that is away is a 503 the client may retry, not an internal error.
+    const original = !(unwrapped instanceof AppError) && isDatabaseUnavailable(unwrapped) ? new DatabaseUnavailableError(unwrapped) : unwrapped;
     const { locations, path } = formatted;
     if (original instanceof AppError && original.status < 500) {
       return {
@@ -39,7 +43,7 @@ export function formatGraphQLError(logger: Logger) {
       };
     }
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
+    if (typeof code === 'string' && passThrough.has(code)) {
       const { stacktrace: _dropped, exception: _alsoDropped, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }

@@ -1,3 +1,3 @@
 export { formatGraphQLError } from './format-error';
 export { graphqlMetricsPlugin } from './metrics-plugin';
-export { createSubgraphServer, subgraphMiddleware, type SubgraphContext } from './subgraph';
+export { createSubgraphServer, subgraphMiddleware, type GraphQLResolverMap, type SubgraphContext } from './subgraph';

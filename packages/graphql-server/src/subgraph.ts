@@ -3,6 +3,8 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+
+export type { GraphQLResolverMap };
 import type { Request, RequestHandler } from 'express';
 import type { DocumentNode } from 'graphql';
 import { requireInternalToken, type InternalIdentity, type InternalTokenVerifier } from '@malet/internal-auth';

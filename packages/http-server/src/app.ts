@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import { AppError, NotFoundError, toErrorReport } from '@malet/errors';
 import { REQUEST_ID_HEADER, readOrMintRequestId, type Logger } from '@malet/logging';
 import type { Metrics } from '@malet/metrics';
+import { errorRendererFor } from './error-renderers';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- express types are augmented through this global namespace
@@ -100,7 +101,12 @@ export function finishHttpApp(app: Express): void {
       req.socket.destroy();
       return;
     }
-    res.status(report.status).set(report.headers).json(report.body);
+    const rendered = errorRendererFor(res)(report);
+    res
+      .status(rendered.status)
+      .set({ ...report.headers, ...rendered.headers })
+      .type(rendered.contentType ?? 'application/json')
+      .send(JSON.stringify(rendered.body));
   });
 }
 

@@ -1,3 +1,4 @@
 export { createHttpApp, finishHttpApp, jsonBody, type HttpAppOptions } from './app';
-export { startHttpServer, closeOnSignals, type RunningServer } from './server';
+export { startHttpServer, closeOnSignals, serveUntilSignalled, type RunningServer } from './server';
 export { validate } from './validation';
+export { errorRendererFor, restErrorRenderer, useErrorRenderer, type ErrorRenderer, type RenderedError } from './error-renderers';

@@ -73,3 +73,41 @@ export function closeOnSignals(close: () => Promise<void>, logger: Logger): void
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
+
+/**
+ * The tail of every process's `main.ts`: listen on the configured address, drain and clean up
+ * on SIGTERM/SIGINT, and log one `<service> listening` line with the URL (and `details`).
+ */
+export async function serveUntilSignalled(
+  app: Express,
+  options: {
+    service: string;
+    http: { port: number; host: string; shutdownGraceMs: number };
+    logger: Logger;
+    onClose?: () => Promise<void>;
+    details?: Record<string, unknown>;
+  },
+): Promise<RunningServer> {
+  let server: RunningServer;
+  try {
+    server = await startHttpServer(app, {
+      port: options.http.port,
+      host: options.http.host,
+      logger: options.logger,
+      graceMs: options.http.shutdownGraceMs,
+      ...(options.onClose ? { onClose: options.onClose } : {}),
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    // The one start-up failure people hit daily (a second copy running): say which port and why.
+    options.logger.fatal(
+      { port: options.http.port, host: options.http.host },
+      `${options.service} cannot listen: port ${options.http.port} on ${options.http.host} is already in use (another copy running?); stop that process or set PORT`,
+    );
+    await options.onClose?.();
+    process.exit(1);
+  }
+  closeOnSignals(server.close, options.logger);
+  options.logger.info({ url: server.url, ...options.details }, `${options.service} listening`);
+  return server;
+}

@@ -2,7 +2,7 @@ import client from 'prom-client';
 
 export type Registry = client.Registry;
 
-/** Metric names shared by every process (DESIGN section 8). */
+/** Metric names shared by every process (docs/architecture.md, section 8). */
 export function createMetrics(options: { service: string; collectDefaults?: boolean }) {
   const registry = new client.Registry();
   registry.setDefaultLabels({ service: options.service });

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
- * Events written in the same transaction as the change they describe (DESIGN section 2), then
+ * Events written in the same transaction as the change they describe (docs/architecture.md, section 2), then
  * delivered at least once by the relay. Producers include this table in their Drizzle schema.
  */
 export const outbox = pgTable(

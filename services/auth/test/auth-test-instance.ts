@@ -7,8 +7,8 @@ import { createLogger } from '@malet/logging';
 import { createTestDatabase } from '@malet/testing';
 import { createAuthApp } from '../src/app';
 import { loadAuthConfig } from '../src/config';
-import { createAuthDatabase, migrationsFolder } from '../src/data/db';
-import type { Clock } from '../src/domain/clock';
+import { createAuthDatabase, migrationsFolder } from '../src/core/db';
+import type { Clock } from '../src/core/clock';
 
 /** A clock tests can move forward. */
 export function createTestClock(start = Date.now()): Clock & { advance(ms: number): void } {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
-import { seedDevIdentities } from '../src/domain/dev-seed';
+import { seedDevIdentities } from '../src/features/dev-token/dev-seed';
 import { issueDevToken, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
 
 let smtp: SmtpCatcher;

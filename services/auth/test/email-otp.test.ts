@@ -5,8 +5,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
 import { loadAuthConfig } from '../src/config';
-import { createChallengeRepository } from '../src/data/challenge.repository';
-import { seedDevIdentities } from '../src/domain/dev-seed';
+import { createChallengeRepository } from '../src/core/login-challenges/login-challenge.repository';
+import { seedDevIdentities } from '../src/features/dev-token/dev-seed';
 import { createTestClock, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
 
 const run = promisify(execFile);

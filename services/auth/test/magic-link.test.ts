@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
-import { seedDevIdentities } from '../src/domain/dev-seed';
+import { seedDevIdentities } from '../src/features/dev-token/dev-seed';
 import { createTestClock, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
 import { enrollTotp, signedInUser } from './mfa-test-helpers';
 

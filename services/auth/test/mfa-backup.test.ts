@@ -1,23 +1,22 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createTestClock, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
-import { enrollTotp, jsonClient, signedInUser, startMfaChallenge } from './mfa-test-helpers';
+import { createTestClock, enrollTotp, signedInUser, startAuth, startMfaChallenge, type AuthHarness } from './support';
 
 const clock = createTestClock();
-let auth: AuthTestInstance;
-let api: ReturnType<typeof jsonClient>;
+let auth: AuthHarness;
+let api: AuthHarness['api'];
 
 beforeAll(async () => {
-  auth = await startAuthTestInstance({ clock });
-  api = jsonClient(auth);
+  auth = await startAuth({ clock });
+  api = auth.api;
 });
 afterAll(() => auth?.stop());
 
 describe('backup codes', () => {
   it('are ten distinct xxxxx-xxxxx codes, stored only as SHA-256 hashes', async () => {
     const { user, headers } = await signedInUser(auth, 'backup-format@example.com');
-    const { backupCodes } = await enrollTotp(auth, headers, clock);
+    const { backupCodes } = await enrollTotp(api, headers, clock);
     expect(backupCodes).toHaveLength(10);
     for (const code of backupCodes) expect(code).toMatch(/^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$/);
     const rows = await auth.db.execute(sql`select code_hash, used_at from mfa_backup_codes where user_id = ${user.id}`);
@@ -33,10 +32,10 @@ describe('backup codes', () => {
 
   it('complete a sign-in once each; typing variants are accepted; a used code is refused', async () => {
     const { user, headers } = await signedInUser(auth, 'backup-login@example.com');
-    const { backupCodes } = await enrollTotp(auth, headers, clock);
+    const { backupCodes } = await enrollTotp(api, headers, clock);
     const [first, second] = backupCodes as [string, string];
 
-    let challenge = await startMfaChallenge(auth, user, 'password');
+    let challenge = await startMfaChallenge(auth.completeSignIn, user, 'password');
     const ok = await api.post('/auth/mfa/backup', { mfa_token: challenge.mfaToken, code: ` ${first.toUpperCase().replace('-', ' ')} ` });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ user: { id: user.id } });
@@ -44,7 +43,7 @@ describe('backup codes', () => {
     expect(validated.body).toMatchObject({ amr: ['password', 'mfa', 'backup_code'] });
     expect((await api.get('/auth/mfa/status', headers)).body).toMatchObject({ backup_codes_remaining: 9 });
 
-    challenge = await startMfaChallenge(auth, user, 'password');
+    challenge = await startMfaChallenge(auth.completeSignIn, user, 'password');
     const reused = await api.post('/auth/mfa/backup', { mfa_token: challenge.mfaToken, code: first });
     expect(reused.status).toBe(401);
     expect(reused.body).toMatchObject({ code: 'mfa:invalid_code' });
@@ -57,8 +56,8 @@ describe('backup codes', () => {
 
   it('a backup code is spent once even when two sign-ins race with it', async () => {
     const { user, headers } = await signedInUser(auth, 'backup-race@example.com');
-    const { backupCodes } = await enrollTotp(auth, headers, clock);
-    const challenges = await Promise.all(Array.from({ length: 10 }, () => startMfaChallenge(auth, user)));
+    const { backupCodes } = await enrollTotp(api, headers, clock);
+    const challenges = await Promise.all(Array.from({ length: 10 }, () => startMfaChallenge(auth.completeSignIn, user)));
     const answers = await Promise.all(challenges.map((c) => api.post('/auth/mfa/backup', { mfa_token: c.mfaToken, code: backupCodes[0] })));
     expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
     expect(answers.filter((a) => a.status === 401)).toHaveLength(9);
@@ -66,7 +65,7 @@ describe('backup codes', () => {
 
   it('regenerate needs a current TOTP code and replaces every old code', async () => {
     const { user, headers } = await signedInUser(auth, 'backup-regen@example.com');
-    const { app, backupCodes } = await enrollTotp(auth, headers, clock);
+    const { app, backupCodes } = await enrollTotp(api, headers, clock);
     clock.advance(30_000);
 
     expect((await api.post('/auth/mfa/backup/regenerate', {}, headers)).status).toBe(400);
@@ -82,7 +81,7 @@ describe('backup codes', () => {
     // The same TOTP code does not work twice.
     expect((await api.post('/auth/mfa/backup/regenerate', { code: app.code() }, headers)).status).toBe(403);
 
-    const challenge = await startMfaChallenge(auth, user);
+    const challenge = await startMfaChallenge(auth.completeSignIn, user);
     expect((await api.post('/auth/mfa/backup', { mfa_token: challenge.mfaToken, code: backupCodes[1] })).status).toBe(401);
     expect((await api.post('/auth/mfa/backup', { mfa_token: challenge.mfaToken, code: fresh[0] })).status).toBe(200);
     const audit = await auth.db.execute(sql`select outcome from audit_events where user_id = ${user.id} and type = 'mfa.backup_codes_regenerated' order by occurred_at`);
@@ -91,7 +90,7 @@ describe('backup codes', () => {
 
   it('disable accepts an unused backup code (the lost-phone case)', async () => {
     const { user, headers } = await signedInUser(auth, 'backup-disable@example.com');
-    const { backupCodes } = await enrollTotp(auth, headers, clock);
+    const { backupCodes } = await enrollTotp(api, headers, clock);
     expect((await api.post('/auth/mfa/disable', { code: 'zzzzz-zzzzz' }, headers)).status).toBe(403);
     const disabled = await api.post('/auth/mfa/disable', { code: backupCodes[3] }, headers);
     expect(disabled.status).toBe(200);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
-import { buildOpenApiDocument } from '../src/routes/openapi';
+import { buildOpenApiDocument } from '../src/core/http/openapi';
 import { createTestClock, issueDevToken, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
 import { enrollTotp, firstFactorSucceeded, jsonClient, signedInUser, startMfaChallenge } from './mfa-test-helpers';
 
@@ -263,7 +263,7 @@ describe('rate limits on MFA endpoints', () => {
 
 describe('OpenAPI', () => {
   it('documents every MFA route of seed 000', () => {
-    const document = buildOpenApiDocument({ version: 'test', serverUrl: 'http://localhost:3008' });
+    const document = buildOpenApiDocument(auth.routes, { version: 'test', serverUrl: 'http://localhost:3008' });
     const expected = [
       ['post', '/auth/mfa/verify'],
       ['post', '/auth/mfa/backup'],

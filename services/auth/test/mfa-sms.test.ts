@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
 import { loadAuthConfig } from '../src/config';
-import { createTwilioSmsProvider, devSmsAddress } from '../src/infra/sms';
+import { createTwilioSmsProvider, devSmsAddress } from '../src/features/mfa/sms';
 import { createTestClock, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
 import { authenticatorFrom, jsonClient, signedInUser, startMfaChallenge } from './mfa-test-helpers';
 
@@ -101,7 +101,7 @@ describe('SMS enrollment through the dev provider and a real SMTP server', () =>
     const code = await smsCodeFor(phone, before);
     const wrong = code === '999999' ? '999998' : '999999';
     const answers = await Promise.all(Array.from({ length: 50 }, () => api.post('/auth/mfa/sms/confirm', { code: wrong }, headers)));
-    expect(answers.filter((a) => a.body.code === 'mfa:invalid_code')).toHaveLength(5);
+    expect(answers.filter((a) => a.body.code === 'mfa:code_rejected')).toHaveLength(5);
     expect(answers.filter((a) => a.body.code === 'mfa:too_many_attempts')).toHaveLength(45);
     const row = await auth.db.execute(sql`select code_attempts, confirmed_at from mfa_factors where user_id = ${user.id}`);
     expect(row.rows[0]).toEqual({ code_attempts: 5, confirmed_at: null });
@@ -224,7 +224,7 @@ describe('Twilio provider', () => {
   it('requires the Twilio settings when SMS_PROVIDER=twilio', () => {
     expect(() => loadAuthConfig({ SMS_PROVIDER: 'twilio' })).toThrow(/TWILIO_ACCOUNT_SID: is required/);
     const config = loadAuthConfig({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_FROM: '+15550000000' });
-    expect(config.sms).toMatchObject({ provider: 'twilio', accountSid: 'AC1', apiBaseUrl: 'https://api.twilio.com' });
-    expect(loadAuthConfig({}).sms).toEqual({ provider: 'dev' });
+    expect(config.mfa.sms).toMatchObject({ provider: 'twilio', accountSid: 'AC1', apiBaseUrl: 'https://api.twilio.com' });
+    expect(loadAuthConfig({}).mfa.sms).toEqual({ provider: 'dev' });
   });
 });

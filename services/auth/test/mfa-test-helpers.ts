@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { TOTP, URI } from 'otpauth';
-import type { Clock } from '../src/domain/clock';
+import type { Clock } from '../src/core/clock';
 import { issueDevToken, type AuthTestInstance } from './auth-test-instance';
 
 /** Shared steps of the MFA tests: a JSON client, a signed-in user, an authenticator app. */

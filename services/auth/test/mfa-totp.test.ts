@@ -4,7 +4,7 @@ import { createInternalTokenSigner } from '@malet/internal-auth';
 import { createLogger } from '@malet/logging';
 import { createAuthApp } from '../src/app';
 import { loadAuthConfig } from '../src/config';
-import { createSecretBox, parseSecretKey } from '../src/domain/secret-box';
+import { createSecretBox, parseSecretKey } from '../src/core/secret-box';
 import { createTestClock, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
 import { authenticatorFrom, enrollTotp, jsonClient, signedInUser, startMfaChallenge } from './mfa-test-helpers';
 
@@ -69,7 +69,7 @@ describe('TOTP enrollment with an independent authenticator (otpauth)', () => {
 
     const wrong = await api.post('/auth/mfa/totp/confirm', { code: app.code(5) }, headers);
     expect(wrong.status).toBe(403);
-    expect(wrong.body).toMatchObject({ status: 403, code: 'mfa:invalid_code' });
+    expect(wrong.body).toMatchObject({ status: 403, code: 'mfa:code_rejected' });
 
     const confirm = await api.post('/auth/mfa/totp/confirm', { code: app.code() }, headers);
     expect(confirm.status).toBe(200);
@@ -108,7 +108,7 @@ describe('TOTP enrollment with an independent authenticator (otpauth)', () => {
     const app = authenticatorFrom(String(enroll.body.otpauth_uri), clock);
     const wrong = app.code(10);
     const answers = await Promise.all(Array.from({ length: 20 }, () => api.post('/auth/mfa/totp/confirm', { code: wrong }, headers)));
-    expect(answers.filter((a) => a.body.code === 'mfa:invalid_code')).toHaveLength(5);
+    expect(answers.filter((a) => a.body.code === 'mfa:code_rejected')).toHaveLength(5);
     expect(answers.filter((a) => a.body.code === 'mfa:too_many_attempts')).toHaveLength(15);
     expect((await api.post('/auth/mfa/totp/confirm', { code: app.code() }, headers)).body).toMatchObject({ code: 'mfa:too_many_attempts' });
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderOpenApiDocument } from '../src/routes/docs.routes';
+import { renderOpenApiDocument } from '../src/features/docs/docs.routes';
 import { startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
 
 let auth: AuthTestInstance;
@@ -40,18 +40,18 @@ describe('the OpenAPI document', () => {
   it('is committed and up to date: services/auth/openapi.json equals a fresh generation (run `pnpm --filter @malet/auth openapi`)', async () => {
     const committed = readFileSync(committedPath, 'utf8');
     const served = await (await fetch(`${auth.url}/openapi.json`)).text();
-    expect(served).toBe(renderOpenApiDocument());
+    expect(served).toBe(renderOpenApiDocument(auth.routes));
     expect(committed).toBe(served);
   });
 
   it('is a valid OpenAPI 3.1 document (checked against the official schema by an independent validator)', async () => {
-    const result = await new Validator().validate(JSON.parse(renderOpenApiDocument()) as Record<string, unknown>);
+    const result = await new Validator().validate(JSON.parse(renderOpenApiDocument(auth.routes)) as Record<string, unknown>);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
   });
 
   it('documents every route the service serves', () => {
-    const document = JSON.parse(renderOpenApiDocument()) as OpenApi;
+    const document = JSON.parse(renderOpenApiDocument(auth.routes)) as OpenApi;
     const documented = new Set(Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
     const served = servedRoutes(auth.app);
     expect(served).toContain('POST /auth/email/login/start');
@@ -60,7 +60,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents only routes that exist: every documented operation answers something other than route_not_found', async () => {
-    const document = JSON.parse(renderOpenApiDocument()) as OpenApi;
+    const document = JSON.parse(renderOpenApiDocument(auth.routes)) as OpenApi;
     expect(document.openapi).toBe('3.1.0');
     const missing: string[] = [];
     for (const [path, operations] of Object.entries(document.paths)) {
@@ -102,7 +102,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents requests with the schemas that validate them', () => {
-    const document = JSON.parse(renderOpenApiDocument()) as {
+    const document = JSON.parse(renderOpenApiDocument(auth.routes)) as {
       paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Record<string, unknown> }> } }>>;
     };
     const finish = document.paths['/auth/email/login/finish']!.post!.requestBody!.content['application/json']!.schema;

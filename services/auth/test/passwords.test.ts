@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
-import { createPasswordHasher, parseArgon2Params } from '../src/infra/password-hasher';
-import { createCredentialRepository } from '../src/data/credential.repository';
+import { createPasswordHasher, parseArgon2Params } from '../src/features/passwords/password-hasher';
+import { createCredentialRepository } from '../src/features/passwords/credential.repository';
 import { createTestClock, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
 import { STRONG, STRONGER, argon2Operations, bearer, httpClient, login, mailAfter, register, rows, tokenFromMail } from './password-test-helpers';
 

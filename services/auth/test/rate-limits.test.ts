@@ -4,9 +4,10 @@ import type { Request } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInternalTokenSigner, createInternalTokenVerifier } from '@malet/internal-auth';
 import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
-import { seedDevIdentities } from '../src/domain/dev-seed';
-import { createRateLimiters } from '../src/infra/rate-limiter';
-import { clientIpKey, createRateLimitGuard } from '../src/routes/rate-limit';
+import { seedDevIdentities } from '../src/features/dev-token/dev-seed';
+import { createRateLimiters } from '../src/core/rate-limit/rate-limiter';
+import { createRateLimitGuard } from '../src/core/rate-limit/rate-limit.guard';
+import { clientIpKey } from '../src/core/rate-limit/rate-limit.policies';
 import { issueDevToken, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
 
 let smtp: SmtpCatcher;

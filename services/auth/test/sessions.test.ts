@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SESSION_REVOCATION_CHANNEL, decodeRevocation } from '@malet/session-client';
 import { sql } from 'drizzle-orm';
-import { seedDevIdentities } from '../src/domain/dev-seed';
+import { seedDevIdentities } from '../src/features/dev-token/dev-seed';
 import { createTestClock, issueDevToken, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
 
 const clock = createTestClock();

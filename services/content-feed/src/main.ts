@@ -1,5 +1,5 @@
 import { applyMigrations } from '@malet/database';
-import { closeOnSignals, startHttpServer } from '@malet/http-server';
+import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createContentFeedApp } from './app';
 import { loadContentFeedConfig } from './config';
@@ -11,15 +11,13 @@ const database = createContentFeedDatabase(config.databaseUrl, (error) => logger
 await applyMigrations(database.pool, migrationsFolder);
 
 const contentFeed = await createContentFeedApp({ config, logger, db: database.db, ping: database.ping });
-const server = await startHttpServer(contentFeed.app, {
-  port: config.http.port,
-  host: config.http.host,
+await serveUntilSignalled(contentFeed.app, {
+  service: 'content-feed',
+  http: config.http,
   logger,
-  graceMs: config.http.shutdownGraceMs,
   onClose: async () => {
     await contentFeed.close();
     await database.close();
   },
+  details: { publicBaseUrl: config.publicBaseUrl },
 });
-closeOnSignals(server.close, logger);
-logger.info({ url: server.url, publicBaseUrl: config.publicBaseUrl }, 'content-feed listening');

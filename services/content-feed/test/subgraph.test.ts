@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => cf?.stop());
 
 const MALET_FIELDS = 'id handle name description url rssUrl createdAt updatedAt owner { id }';
-const POST_FIELDS = 'id slug title summary bodyMarkdown bodyHtml status url publishedAt createdAt updatedAt author { id } malet { handle }';
+const POST_FIELDS = 'id slug title summary bodyMarkdown bodyHtml status url publishedAt createdAt updatedAt author { id } malet { id handle }';
 
 type Row = Record<string, unknown>;
 
@@ -290,11 +290,18 @@ describe('subgraph: pagination and batching', () => {
     expect(postsById).toHaveBeenCalledTimes(1);
     expect(maletsById).toHaveBeenCalledTimes(1);
 
+    // Three distinct, real Malets (posts 0 to 2 live in batch-0 to batch-2), in one query.
+    const malets = posts.slice(0, 3).map((post) => post.malet as { id: string; handle: string });
+    expect(new Set(malets.map((malet) => malet.id)).size).toBe(3);
+    maletsById.mockClear();
     const maletEntities = await cf.graphql<{ _entities: ({ handle: string } | null)[] }>(
       'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Malet { handle } } }',
-      { r: [...posts.slice(0, 3).map((post) => ({ __typename: 'Malet', id: (post.malet as Row).id ?? 'x' }))] },
+      { r: [...malets.map((malet) => ({ __typename: 'Malet', id: malet.id }))] },
     );
     expect(maletEntities.errors).toBeUndefined();
+    expect(maletEntities.data!._entities).toEqual(malets.map((malet) => ({ handle: malet.handle })));
+    expect(maletsById).toHaveBeenCalledTimes(1);
+    expect([...maletsById.mock.calls[0]![0]].sort()).toEqual(malets.map((malet) => malet.id).sort());
     vi.restoreAllMocks();
   });
 

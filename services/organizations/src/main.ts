@@ -1,5 +1,5 @@
 import { applyMigrations } from '@malet/database';
-import { closeOnSignals, startHttpServer } from '@malet/http-server';
+import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createOrganizationsApp } from './app';
 import { loadOrganizationsConfig } from './config';
@@ -11,15 +11,12 @@ const database = createOrganizationsDatabase(config.databaseUrl, (error) => logg
 await applyMigrations(database.pool, migrationsFolder);
 
 const organizations = await createOrganizationsApp({ config, logger, db: database.db, ping: database.ping });
-const server = await startHttpServer(organizations.app, {
-  port: config.http.port,
-  host: config.http.host,
+await serveUntilSignalled(organizations.app, {
+  service: 'organizations',
+  http: config.http,
   logger,
-  graceMs: config.http.shutdownGraceMs,
   onClose: async () => {
     await organizations.close();
     await database.close();
   },
 });
-closeOnSignals(server.close, logger);
-logger.info({ url: server.url }, 'organizations listening');

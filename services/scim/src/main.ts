@@ -1,5 +1,5 @@
 import { applyMigrations } from '@malet/database';
-import { closeOnSignals, startHttpServer } from '@malet/http-server';
+import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createScimApp } from './app';
 import { loadScimConfig } from './config';
@@ -13,15 +13,12 @@ await applyMigrations(database.pool, migrationsFolder);
 const scim = await createScimApp({ config, logger, db: database.db, ping: database.ping });
 scim.relay.start();
 scim.relay.wake();
-const server = await startHttpServer(scim.app, {
-  port: config.http.port,
-  host: config.http.host,
+await serveUntilSignalled(scim.app, {
+  service: 'scim',
+  http: config.http,
   logger,
-  graceMs: config.http.shutdownGraceMs,
   onClose: async () => {
     await scim.close();
     await database.close();
   },
 });
-closeOnSignals(server.close, logger);
-logger.info({ url: server.url }, 'scim listening');

@@ -1,5 +1,5 @@
 import { applyMigrations } from '@malet/database';
-import { closeOnSignals, startHttpServer } from '@malet/http-server';
+import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createUsersApp } from './app';
 import { loadUsersConfig } from './config';
@@ -11,15 +11,12 @@ const database = createUsersDatabase(config.databaseUrl, (error) => logger.warn(
 await applyMigrations(database.pool, migrationsFolder);
 
 const users = await createUsersApp({ config, logger, db: database.db, ping: database.ping });
-const server = await startHttpServer(users.app, {
-  port: config.http.port,
-  host: config.http.host,
+await serveUntilSignalled(users.app, {
+  service: 'users',
+  http: config.http,
   logger,
-  graceMs: config.http.shutdownGraceMs,
   onClose: async () => {
     await users.close();
     await database.close();
   },
 });
-closeOnSignals(server.close, logger);
-logger.info({ url: server.url }, 'users listening');

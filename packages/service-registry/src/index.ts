@@ -1,0 +1,15 @@
+export {
+  SERVICES,
+  GATEWAY,
+  SUBGRAPH_SERVICES,
+  devUrl,
+  databaseName,
+  subgraphSchemaPath,
+  entryPoint,
+  MissingEntryPointError,
+  type ServiceEntry,
+  type Service,
+  type ServiceName,
+  type ServiceUrlEnv,
+  type Subgraph,
+} from './service.registry';

@@ -1,0 +1,128 @@
+import type { Redis } from 'ioredis';
+import { createInternalTokenSigner, createInternalTokenVerifier } from '@malet/internal-auth';
+import type { Logger } from '@malet/logging';
+import { createMetrics, type Metrics } from '@malet/metrics';
+import { createOutboxRelay } from '@malet/outbox';
+import { createAccountTokenRepository } from './account-tokens/account-token.repository';
+import { createEmailVerification } from './account-tokens/email-verification';
+import { createAuditLog } from './audit/audit-log';
+import { createAuditRepository } from './audit/audit.repository';
+import { createBackgroundTasks } from './background';
+import { systemClock, type Clock } from './clock';
+import type { CoreConfig } from './core.config';
+import type { AuthDb } from './db';
+import { createSignInResponder } from './http/sign-in-response';
+import { createIdentityRepository } from './identities/identity.repository';
+import { createMailboxProof } from './identities/mailbox-proof';
+import { createChallengeRepository } from './login-challenges/login-challenge.repository';
+import { createSmtpMailer, type Mailer, type OutgoingMail } from './mail/mailer';
+import { createSignInMailer } from './mail/sign-in-mail';
+import type { ScheduledJob } from './module';
+import { createRateLimitGuard } from './rate-limit/rate-limit.guard';
+import { createRateLimiters } from './rate-limit/rate-limiter';
+import { createRefreshTokenRepository } from './sessions/refresh-token.repository';
+import { createRefreshTokenService } from './sessions/refresh-token.service';
+import { createRevocationPublisher } from './sessions/revocation-publisher';
+import { createSessionRepository } from './sessions/session.repository';
+import { createSessionService } from './sessions/session.service';
+import { createSessionOpener, createSignIn } from './sign-in/complete-sign-in';
+import { createUsersClient } from './users.client';
+
+export interface AuthCoreDependencies {
+  config: CoreConfig;
+  logger: Logger;
+  db: AuthDb;
+  redis: Redis | null;
+  clock?: Clock;
+  metrics?: Metrics;
+  /** Defaults to SMTP at config.mail.smtpUrl. */
+  mailer?: Mailer;
+}
+
+/**
+ * What every feature builds on, and nothing feature-specific: identities, sessions and refresh
+ * tokens, the one sign-in completion path, audit, mail, rate limits, emailed tokens and the
+ * outbox relay. Features receive this object (or the parts they use) and import only `core/`.
+ */
+export function createAuthCore(deps: AuthCoreDependencies) {
+  const { config, logger, db } = deps;
+  const clock = deps.clock ?? systemClock;
+  const metrics = deps.metrics ?? createMetrics({ service: 'auth' });
+  const signInternalToken = createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: 'auth' });
+  const verifyInternalToken = createInternalTokenVerifier({ secret: config.internalTokenSecret });
+
+  const smtp = deps.mailer ? null : createSmtpMailer({ ...config.mail, logger });
+  const mailer = deps.mailer ?? smtp!;
+  const background = createBackgroundTasks(logger);
+  const rateLimiters = createRateLimiters(deps.redis, { keyPrefix: config.rateLimits.keyPrefix });
+  const limits = createRateLimitGuard({ limiters: rateLimiters, enabled: config.rateLimits.enabled, verifyInternalToken });
+  const audit = createAuditLog({ audit: createAuditRepository(db), logger });
+  const identities = createIdentityRepository(db);
+  const refreshTokenRows = createRefreshTokenRepository(db);
+  const sessions = createSessionService({
+    sessions: createSessionRepository(db),
+    refreshTokens: refreshTokenRows,
+    revocations: createRevocationPublisher(deps.redis, logger),
+    clock,
+    ttlSeconds: config.session.ttlSeconds,
+  });
+  const refreshTokens = createRefreshTokenService({ refreshTokens: refreshTokenRows, sessions, audit, clock });
+  const signIn = createSignIn({ openSession: createSessionOpener({ sessions, refreshTokens }), audit });
+  const relay = createOutboxRelay({
+    db,
+    logger,
+    signInternalToken,
+    pollMs: config.outbox.pollMs,
+    subscribers: [{ name: 'users', url: `${config.usersUrl}/internal/events`, topics: ['user.created', 'user.updated'] }],
+  });
+  const accountTokens = createAccountTokenRepository(db);
+  const loginChallenges = createChallengeRepository(db);
+
+  const jobs: ScheduledJob[] = [
+    {
+      // Spent and expired codes and links are kept a day (for support questions), then deleted.
+      name: 'purge expired login challenges',
+      everyMs: 10 * 60_000,
+      run: () => loginChallenges.purgeExpired(new Date(clock.now().getTime() - 86_400_000)),
+    },
+  ];
+
+  return {
+    config,
+    logger,
+    clock,
+    db,
+    metrics,
+    signInternalToken,
+    verifyInternalToken,
+    limits,
+    rateLimiters,
+    audit,
+    identities,
+    sessions,
+    refreshTokens,
+    completeSignIn: signIn.completeSignIn,
+    useMfaGate: signIn.useMfaGate,
+    mailboxProof: createMailboxProof({ identities, sessions, audit, clock, onSignUp: () => relay.wake() }),
+    mailer,
+    background,
+    /** Sends without waiting: for answers that must not depend on whether a mail went out (no enumeration by timing). */
+    sendMailInBackground: (mail: OutgoingMail) => background.run(`mail: ${mail.subject}`, () => mailer.send(mail)),
+    sendSignInMail: createSignInMailer({ mailer, audit, identities }),
+    emailVerification: createEmailVerification({ tokens: accountTokens, clock, mailer, publicUrl: config.publicUrl, hmacSecret: config.otp.hmacSecret }),
+    accountTokens,
+    loginChallenges,
+    users: createUsersClient({ usersUrl: config.usersUrl, signInternalToken, logger }),
+    relay,
+    sendSignInResult: createSignInResponder({ ttlSeconds: config.session.ttlSeconds, cookie: config.cookie }),
+    /** Origins whose pages may post to auth: the CSRF allow-list plus auth's own public origin. */
+    browserOrigins: [...config.csrf.trustedOrigins, new URL(config.publicUrl).origin],
+    jobs,
+    async close() {
+      await relay.stop();
+      smtp?.close();
+    },
+  };
+}
+
+export type AuthCore = ReturnType<typeof createAuthCore>;

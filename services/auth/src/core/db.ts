@@ -1,0 +1,18 @@
+import { join } from 'node:path';
+import { serviceRoot } from '@malet/config';
+import { createDatabase, type Database } from '@malet/database';
+
+/**
+ * Auth's database. Tables live next to the code that owns them (`**\/*.tables.ts`, which is also
+ * what drizzle-kit reads); queries name their tables, so the client needs no schema object.
+ */
+export type AuthDb = Database<Record<string, never>>;
+
+export function createAuthDatabase(url: string, onPoolError?: (error: Error) => void) {
+  return createDatabase({ url, schema: {}, applicationName: 'malet-auth', onPoolError });
+}
+
+export const migrationsFolder = join(serviceRoot(import.meta.url), 'drizzle');
+
+/** A transaction of auth's database, for work that must commit together with a core change. */
+export type AuthTransaction = Parameters<Parameters<AuthDb['transaction']>[0]>[0];

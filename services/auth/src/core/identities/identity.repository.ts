@@ -1,0 +1,95 @@
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { enqueueEvent } from '@malet/outbox';
+import { isUuid } from '@malet/database';
+import type { AuthDb, AuthTransaction } from '../db';
+import { identities } from './identity.tables';
+
+export type IdentityRow = typeof identities.$inferSelect;
+
+export function createIdentityRepository(db: AuthDb) {
+  return {
+    async findById(id: string): Promise<IdentityRow | null> {
+      if (!isUuid(id)) return null;
+      const [row] = await db.select().from(identities).where(eq(identities.id, id)).limit(1);
+      return row ?? null;
+    },
+
+    async findManyByIds(ids: string[]): Promise<IdentityRow[]> {
+      const valid = ids.filter(isUuid);
+      if (valid.length === 0) return [];
+      return db.select().from(identities).where(inArray(identities.id, valid));
+    },
+
+    async findByEmail(email: string): Promise<IdentityRow | null> {
+      const [row] = await db.select().from(identities).where(eq(identities.email, email)).limit(1);
+      return row ?? null;
+    },
+
+    async findByPhone(phone: string): Promise<IdentityRow | null> {
+      const [row] = await db.select().from(identities).where(eq(identities.phone, phone)).limit(1);
+      return row ?? null;
+    },
+
+    /** Marks the email verified (an emailed code or link proved the mailbox); true only for the call that changed it. */
+    async markEmailVerified(id: string, at: Date): Promise<boolean> {
+      const rows = await db
+        .update(identities)
+        .set({ emailVerifiedAt: at, updatedAt: at })
+        .where(and(eq(identities.id, id), isNull(identities.emailVerifiedAt)))
+        .returning({ id: identities.id });
+      return rows.length > 0;
+    },
+
+    /** Marks `email` verified while it is still the identity's address (an emailed token for it came back). */
+    async markAddressVerified(userId: string, email: string, now: Date): Promise<boolean> {
+      const rows = await db
+        .update(identities)
+        .set({ emailVerifiedAt: now, updatedAt: now })
+        .where(and(eq(identities.id, userId), eq(identities.email, email)))
+        .returning({ id: identities.id });
+      return rows.length > 0;
+    },
+
+    /** Hands a display name (given at registration) to the users service, which owns profiles. */
+    async announceDisplayName(userId: string, displayName: string): Promise<void> {
+      await db.transaction(async (tx) => {
+        await enqueueEvent(tx, 'user.updated', { user_id: userId, display_name: displayName });
+      });
+    },
+
+    /**
+     * Creates the identity, whatever must exist with it (a first password: `withinTransaction`)
+     * and its `user.created` event in one transaction, so a failure leaves no half-made
+     * account. An existing email returns the existing row and changes nothing.
+     */
+    async createWithEvent(
+      input: { email: string; roles?: string[]; verified?: boolean },
+      withinTransaction?: (tx: AuthTransaction, identity: IdentityRow) => Promise<void>,
+    ): Promise<{ identity: IdentityRow; created: boolean }> {
+      return db.transaction(async (tx) => {
+        const [inserted] = await tx
+          .insert(identities)
+          .values({
+            email: input.email,
+            roles: input.roles ?? [],
+            emailVerifiedAt: input.verified ? new Date() : null,
+          })
+          .onConflictDoNothing({ target: identities.email })
+          .returning();
+        if (!inserted) {
+          const [existing] = await tx.select().from(identities).where(eq(identities.email, input.email)).limit(1);
+          return { identity: existing!, created: false };
+        }
+        await withinTransaction?.(tx, inserted);
+        await enqueueEvent(tx, 'user.created', {
+          user_id: inserted.id,
+          email: inserted.email,
+          preferred_username: inserted.email.split('@')[0],
+        });
+        return { identity: inserted, created: true };
+      });
+    },
+  };
+}
+
+export type IdentityRepository = ReturnType<typeof createIdentityRepository>;

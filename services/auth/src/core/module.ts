@@ -1,0 +1,35 @@
+import type { GraphQLResolverMap } from '@malet/graphql-server';
+import type { RequestHandler } from 'express';
+import type { RouteSpec } from './http/route';
+import type { MailboxProvenHook } from './identities/mailbox-proof';
+import type { MfaGate } from './sign-in/sign-in-gate';
+import type { AuthGraphqlContext } from './graphql-context';
+
+/** A task run every `everyMs` while the service is up (sweeps of expired rows). */
+export interface ScheduledJob {
+  name: string;
+  everyMs: number;
+  run(): Promise<unknown>;
+}
+
+/**
+ * What a feature module hands to `app.ts`. Every feature folder exports one
+ * `create<Feature>Module(core, ...)` returning this: its routes (declared once, see
+ * core/http/route.ts), its resolvers for `src/schema.graphql`, and its part in core's seams.
+ */
+export interface AuthModule {
+  name: string;
+  routes?: RouteSpec[];
+  /** Static files under a path prefix (Swagger UI's assets), mounted after the routes. */
+  assets?: { path: string; handlers: RequestHandler[] };
+  /** Merged with the other modules' resolvers, type by type, into the auth subgraph. */
+  resolvers?: GraphQLResolverMap<AuthGraphqlContext>;
+  /** The second-factor check `completeSignIn` runs after every first factor (the MFA feature). */
+  mfaGate?: MfaGate;
+  /** Its part in retiring an unproven holder's access when the mailbox owner proves the address. */
+  onMailboxProven?: MailboxProvenHook;
+  jobs?: ScheduledJob[];
+  /** Runs once the service is about to take traffic (seeding dev users). */
+  start?(): Promise<void>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,170 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Request } from 'express';
+import { normalizeEmail } from '../identities/email';
+import type { LimitRule } from './rate-limiter';
+
+/**
+ * Rate limits for every auth endpoint: one policy table, one middleware.
+ *
+ * A route names its policy in its declaration (`limit: 'signIn'`, core/http/route.ts); a rule
+ * counted once the account is known (an MFA token's owner, the signed-in user) is one of
+ * `ACCOUNT_RULES`, consumed with `limits.consume(ACCOUNT_RULES.x, userId)`.
+ *
+ * A policy is a list of checks; each check counts the request against one rule under one key
+ * (the client IP, the email in the body...). A check whose key cannot be read (no email in a
+ * malformed body) is skipped: validation rejects that request anyway. Past any limit the answer
+ * is 429 with `Retry-After` and the error shape (`rate_limit:exceeded`), before the handler runs,
+ * so a throttled request costs no database work and stores nothing.
+ *
+ * Counters live in Redis when REDIS_URL is set (every replica shares them; rate-limiter-flexible
+ * counts atomically there) and in process memory otherwise. Defaults are at least as strict as
+ * better-auth's: sign-in and sign-up 3 per 10 s per IP, sending a code or link 3 per minute per
+ * address, 100 per 10 s per IP for everything else.
+ */
+
+/** Where a check finds its key; null skips the check for this request. */
+export type LimitKey = (req: Request) => string | null;
+
+export interface LimitCheck {
+  rule: LimitRule;
+  key: LimitKey;
+}
+
+export interface RateLimitPolicy {
+  checks: LimitCheck[];
+  /**
+   * Callers presenting a valid internal token (`x-internal-token`, signed with the shared
+   * INTERNAL_TOKEN_SECRET: the gateway and other services) skip the policy.
+   */
+  exemptInternalCallers?: boolean;
+}
+
+/**
+ * The client address as a limiter key. IPv4-mapped IPv6 counts as IPv4, and IPv6 is grouped by
+ * its /64 (one subscriber's allocation), so rotating addresses inside a prefix does not reset
+ * the counter. `req.ip` honours X-Forwarded-For only from the loopback proxy (http-server's
+ * `trust proxy` setting).
+ */
+export function clientIpKey(req: Request): string | null {
+  const raw = req.ip ?? req.socket.remoteAddress;
+  if (!raw) return null;
+  const ip = raw.startsWith('::ffff:') && isIPv4(raw.slice(7)) ? raw.slice(7) : raw;
+  if (isIPv6(ip)) return `${expandIPv6(ip).slice(0, 4).join(':')}::/64`;
+  return ip;
+}
+
+function expandIPv6(ip: string): string[] {
+  const [head = '', tail = ''] = ip.split('%')[0]!.split('::');
+  const left = head ? head.split(':') : [];
+  const right = ip.includes('::') && tail ? tail.split(':') : [];
+  const missing = 8 - left.length - right.length;
+  return [...left, ...Array.from({ length: Math.max(0, missing) }, () => '0'), ...right].map((group) =>
+    group.toLowerCase().padStart(4, '0'),
+  );
+}
+
+/** A string field of the JSON body, trimmed and bounded; null when absent or not a string. */
+export function bodyFieldKey(field: string): LimitKey {
+  return function readBodyField(req) {
+    const value = (req.body as Record<string, unknown> | undefined)?.[field];
+    return typeof value === 'string' && value.trim() ? value.trim().slice(0, 320) : null;
+  };
+}
+
+/** The email of the JSON body in its canonical spelling, so `A@x.io` and `a@x.io` share a counter. */
+export const bodyEmailKey: LimitKey = function readBodyEmail(req) {
+  const value = (req.body as Record<string, unknown> | undefined)?.email;
+  return typeof value === 'string' && value.trim() ? normalizeEmail(value).slice(0, 320) : null;
+};
+
+/**
+ * Per-account rules, counted after the request's account is known (the per-IP checks of the
+ * route's policy run first). Rule names are counter names: `send:address` is the same counter as
+ * the sendCode policy's per-address check.
+ */
+export const ACCOUNT_RULES = {
+  /** Answers to one account's MFA challenges, whatever the number of IPs. */
+  secondFactor: { name: 'mfa:account', points: 10, durationSeconds: 600 },
+  /** MFA enrolment and removal for one signed-in account. */
+  manageMfa: { name: 'mfa-manage:account', points: 20, durationSeconds: 600 },
+  /** SMS codes texted for one account. */
+  sms: { name: 'sms:account', points: 3, durationSeconds: 60 },
+  /** Mail sent on a signed-in account's request (resend verification, change email). */
+  mailForAccount: { name: 'send:account', points: 3, durationSeconds: 60 },
+  /** Mail sent to one address by registration: the sendCode policy's per-address budget. */
+  mailToAddress: { name: 'send:address', points: 3, durationSeconds: 60 },
+} satisfies Record<string, LimitRule>;
+
+const perIp = (name: string, points: number, durationSeconds: number, blockSeconds?: number): LimitCheck => ({
+  rule: { name: `${name}:ip`, points, durationSeconds, blockSeconds },
+  key: clientIpKey,
+});
+
+/**
+ * The policy table. Rule names are the counter names: two policies naming the same rule share
+ * its counter (every sign-in method counts against the same `signin:account`).
+ */
+export const RATE_LIMIT_POLICIES = {
+  /**
+   * Anything that turns a first factor into a session: password login, email OTP finish,
+   * magic-link verify. Per IP as better-auth; per account bounds online guessing of one
+   * account's codes and passwords whatever the number of IPs (10 per 10 minutes).
+   */
+  signIn: {
+    checks: [
+      perIp('signin', 3, 10),
+      { rule: { name: 'signin:account', points: 10, durationSeconds: 600 }, key: bodyEmailKey },
+    ],
+  },
+  /** Creating an account: `/auth/register`. */
+  signUp: { checks: [perIp('signup', 3, 10)] },
+  /**
+   * Anything that sends an email or SMS: OTP start, magic-link start, forgot-password, resend
+   * verification, change-email. 3 per minute per address stops mail-bombing one inbox; the IP
+   * limit stops one client from mailing many addresses.
+   */
+  sendCode: {
+    checks: [
+      perIp('send', 10, 60),
+      { rule: ACCOUNT_RULES.mailToAddress, key: bodyEmailKey },
+    ],
+  },
+  /** Redeeming an emailed token outside sign-in: reset-password, verify-email, confirm-email-change. */
+  redeemToken: { checks: [perIp('redeem', 5, 10)] },
+  /** Answering an MFA challenge: TOTP, SMS or backup code (the challenge's own attempt limit still applies). */
+  secondFactor: { checks: [perIp('mfa', 3, 10)] },
+  /** Changing credentials of a signed-in account: change-password, change-email, MFA enroll/disable. */
+  sensitive: { checks: [perIp('sensitive', 3, 10)] },
+  /**
+   * `GET /auth/email/check` and `/auth/phone/check` reveal whether an account exists (the seed
+   * asks for them), so they are held tight: 10 per minute per IP makes harvesting slow.
+   */
+  identifierCheck: { checks: [perIp('identifier-check', 10, 60)] },
+  /**
+   * `GET /auth/validate` and `POST /validate-token` are called by the gateway for every request
+   * whose credential is not in its cache, so every browser behind one gateway process shares its
+   * IP: a per-IP limit as strict as sign-in would throttle the whole platform. Two defences make
+   * a generous limit safe: tokens are 256-bit random values (guessing is hopeless, so the limit
+   * guards load, not secrecy), and the gateway caches answers (positive and negative). The limit
+   * here (1,000 per second per IP) stops a direct flood from one client; callers that present a
+   * valid internal token (the gateway, other services) are exempt altogether, so the gateway is
+   * never throttled once it sends one (today's session-client validator does not yet, so the
+   * per-IP ceiling is what applies to it). Browser requests the gateway proxies carry
+   * X-Forwarded-For and count against the browser's own IP when the gateway is a trusted hop
+   * (TRUST_PROXY).
+   */
+  sessionValidation: { checks: [perIp('validate', 10_000, 10)], exemptInternalCallers: true },
+  /** Session housekeeping for a signed-in caller: `/me`, refresh, logout, session lists. */
+  session: { checks: [perIp('session', 100, 10)] },
+  /** `POST /auth/dev/token` (dev mode only): generous, but not unbounded. */
+  devToken: { checks: [perIp('dev-token', 30, 10)] },
+  /**
+   * Pages and scripts that touch no storage (the magic-link page): nothing to protect, and a
+   * mail scanner opening a link repeatedly must not spend the visitor's allowance either.
+   */
+  staticPage: { checks: [] },
+  /** Everything else: OpenAPI docs, status reads (better-auth's global default). */
+  standard: { checks: [perIp('standard', 100, 10)] },
+} satisfies Record<string, RateLimitPolicy>;
+
+export type RateLimitPolicyName = keyof typeof RATE_LIMIT_POLICIES;

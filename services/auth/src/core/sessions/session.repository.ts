@@ -1,0 +1,175 @@
+import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import { isUuid } from '@malet/database';
+import type { AuthDb } from '../db';
+import { identities } from '../identities/identity.tables';
+import { sessions } from './session.tables';
+
+/** A session that still signs its holder in: not revoked, not expired. */
+const sessionIsLive = (now: Date) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now));
+
+export interface ActiveSession {
+  id: string;
+  userId: string;
+  email: string;
+  roles: string[];
+  amr: string[];
+  expiresAt: Date;
+  lastSeenAt: Date;
+  /** When its holder last proved who they are (a sliding refresh keeps it). */
+  signedInAt: Date;
+}
+
+export interface SessionListing {
+  id: string;
+  kind: 'web' | 'mobile';
+  amr: string[];
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+}
+
+export function createSessionRepository(db: AuthDb) {
+  const activeColumns = {
+    id: sessions.id,
+    userId: sessions.userId,
+    email: identities.email,
+    roles: identities.roles,
+    amr: sessions.amr,
+    expiresAt: sessions.expiresAt,
+    lastSeenAt: sessions.lastSeenAt,
+    signedInAt: sessions.createdAt,
+  };
+
+  return {
+    async insert(input: {
+      userId: string;
+      tokenHash: string;
+      expiresAt: Date;
+      amr: string[];
+      ip: string | null;
+      userAgent: string | null;
+      kind?: 'web' | 'mobile';
+    }): Promise<{ id: string }> {
+      const [row] = await db
+        .insert(sessions)
+        .values({ ...input, userAgent: input.userAgent?.slice(0, 512) ?? null })
+        .returning({ id: sessions.id });
+      return row!;
+    },
+
+    /** The live session behind a token hash: not revoked, not expired at `now`. */
+    async findActiveByTokenHash(tokenHash: string, now: Date): Promise<ActiveSession | null> {
+      const [row] = await db
+        .select(activeColumns)
+        .from(sessions)
+        .innerJoin(identities, eq(identities.id, sessions.userId))
+        .where(and(eq(sessions.tokenHash, tokenHash), sessionIsLive(now)))
+        .limit(1);
+      return row ?? null;
+    },
+
+    /** Last-seen is written at most once a minute per session, so validation stays a read. */
+    async touch(sessionId: string, now: Date): Promise<void> {
+      await db
+        .update(sessions)
+        .set({ lastSeenAt: now })
+        .where(and(eq(sessions.id, sessionId), lt(sessions.lastSeenAt, new Date(now.getTime() - 60_000))));
+    },
+
+    /** Swaps the token of a live session (sliding refresh); null when it is no longer live. */
+    async rotate(input: { tokenHash: string; newTokenHash: string; expiresAt: Date; now: Date }): Promise<{ id: string } | null> {
+      const [row] = await db
+        .update(sessions)
+        .set({ tokenHash: input.newTokenHash, expiresAt: input.expiresAt, lastSeenAt: input.now })
+        .where(and(eq(sessions.tokenHash, input.tokenHash), sessionIsLive(input.now)))
+        .returning({ id: sessions.id });
+      return row ?? null;
+    },
+
+    /**
+     * Gives a session that was not revoked a new token and expiry, even when it had expired
+     * (a refresh token outlives its session). Returns the session and the replaced token's hash.
+     */
+    async renewById(input: { id: string; newTokenHash: string; expiresAt: Date; now: Date }): Promise<{ session: ActiveSession; oldTokenHash: string } | null> {
+      if (!isUuid(input.id)) return null;
+      return db.transaction(async (tx) => {
+        const [current] = await tx
+          .select({ tokenHash: sessions.tokenHash })
+          .from(sessions)
+          .where(and(eq(sessions.id, input.id), isNull(sessions.revokedAt)))
+          .for('update');
+        if (!current) return null;
+        await tx
+          .update(sessions)
+          .set({ tokenHash: input.newTokenHash, expiresAt: input.expiresAt, lastSeenAt: input.now })
+          .where(eq(sessions.id, input.id));
+        const [session] = await tx
+          .select(activeColumns)
+          .from(sessions)
+          .innerJoin(identities, eq(identities.id, sessions.userId))
+          .where(eq(sessions.id, input.id));
+        return session ? { session, oldTokenHash: current.tokenHash } : null;
+      });
+    },
+
+    /** Revokes by token hash; returns the id of the session it revoked, or null. */
+    async revokeByTokenHash(tokenHash: string, reason: string, now: Date): Promise<string | null> {
+      const [row] = await db
+        .update(sessions)
+        .set({ revokedAt: now, revokeReason: reason })
+        .where(and(eq(sessions.tokenHash, tokenHash), isNull(sessions.revokedAt)))
+        .returning({ id: sessions.id });
+      return row?.id ?? null;
+    },
+
+    /** A user's live sessions, most recently seen first, with what the session list shows. */
+    async listActiveForUser(userId: string, now: Date): Promise<SessionListing[]> {
+      return db
+        .select({
+          id: sessions.id,
+          kind: sessions.kind,
+          amr: sessions.amr,
+          ip: sessions.ip,
+          userAgent: sessions.userAgent,
+          createdAt: sessions.createdAt,
+          lastSeenAt: sessions.lastSeenAt,
+          expiresAt: sessions.expiresAt,
+        })
+        .from(sessions)
+        .where(and(eq(sessions.userId, userId), sessionIsLive(now)))
+        .orderBy(desc(sessions.lastSeenAt), desc(sessions.createdAt))
+        .limit(200);
+    },
+
+    /** Revokes one session of a user by id; the token hash when it was live, null otherwise. */
+    async revokeByIdForUser(sessionId: string, userId: string, reason: string, now: Date): Promise<string | null> {
+      if (!isUuid(sessionId)) return null;
+      const [row] = await db
+        .update(sessions)
+        .set({ revokedAt: now, revokeReason: reason })
+        .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+        .returning({ tokenHash: sessions.tokenHash });
+      return row?.tokenHash ?? null;
+    },
+
+    /** Revokes every live session of a user except one; returns the revoked token hashes. */
+    async revokeAllForUser(userId: string, reason: string, now: Date, exceptSessionId?: string): Promise<string[]> {
+      const rows = await db
+        .update(sessions)
+        .set({ revokedAt: now, revokeReason: reason })
+        .where(
+          and(
+            eq(sessions.userId, userId),
+            isNull(sessions.revokedAt),
+            exceptSessionId ? ne(sessions.id, exceptSessionId) : sql`true`,
+          ),
+        )
+        .returning({ tokenHash: sessions.tokenHash });
+      return rows.map((row) => row.tokenHash);
+    },
+  };
+}
+
+export type SessionRepository = ReturnType<typeof createSessionRepository>;

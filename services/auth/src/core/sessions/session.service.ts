@@ -1,0 +1,123 @@
+import { coreErrors } from '../errors/core.errors';
+import type { RefreshTokenRepository } from './refresh-token.repository';
+import type { ActiveSession, SessionListing, SessionRepository } from './session.repository';
+import type { Clock } from '../clock';
+import { hashToken, looksLikeToken, mintToken } from '../tokens';
+
+/** Announces revoked token hashes to every gateway process (Redis pub/sub in production). */
+export interface RevocationPublisher {
+  publish(tokenHashes: string[]): Promise<void>;
+}
+
+export interface SessionMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface IssuedSession {
+  token: string;
+  sessionId: string;
+  expiresAt: Date;
+}
+
+export function createSessionService(deps: {
+  sessions: SessionRepository;
+  /** A session that ends takes the refresh tokens bound to it along (logout "revokes associated tokens"). */
+  refreshTokens: Pick<RefreshTokenRepository, 'revokeForSession' | 'revokeAllForUser'>;
+  revocations: RevocationPublisher;
+  clock: Clock;
+  ttlSeconds: number;
+}) {
+  const { sessions, revocations, clock, ttlSeconds } = deps;
+  const expiryFrom = (now: Date) => new Date(now.getTime() + ttlSeconds * 1000);
+
+  async function issue(input: { userId: string; amr: string[] } & SessionMeta): Promise<IssuedSession> {
+    const token = mintToken('sess');
+    const expiresAt = expiryFrom(clock.now());
+    const { id } = await sessions.insert({ ...input, tokenHash: hashToken(token), expiresAt });
+    return { token, sessionId: id, expiresAt };
+  }
+
+  /** The live session for a token, or null; never throws for a bad token. */
+  async function findActive(token: string): Promise<ActiveSession | null> {
+    if (!looksLikeToken('sess', token)) return null;
+    const now = clock.now();
+    const session = await sessions.findActiveByTokenHash(hashToken(token), now);
+    if (session) await sessions.touch(session.id, now);
+    return session;
+  }
+
+  async function getActiveOrThrow(token: string | undefined): Promise<ActiveSession> {
+    const session = token ? await findActive(token) : null;
+    if (!session) throw coreErrors.invalidSession();
+    return session;
+  }
+
+  /** Sliding refresh: the session keeps its id and gets a new token and a full lifetime. */
+  async function refresh(token: string): Promise<IssuedSession & { session: ActiveSession }> {
+    const session = await getActiveOrThrow(token);
+    const now = clock.now();
+    const newToken = mintToken('sess');
+    const expiresAt = expiryFrom(now);
+    const oldHash = hashToken(token);
+    const rotated = await sessions.rotate({ tokenHash: oldHash, newTokenHash: hashToken(newToken), expiresAt, now });
+    if (!rotated) throw coreErrors.invalidSession();
+    await revocations.publish([oldHash]);
+    return { token: newToken, sessionId: session.id, expiresAt, session: { ...session, expiresAt } };
+  }
+
+  /**
+   * A refresh-token exchange: the bound session gets a new token and a full lifetime (expired
+   * sessions included; revoked ones never come back). The old token stops working everywhere.
+   */
+  async function renewById(sessionId: string): Promise<(IssuedSession & { session: ActiveSession }) | null> {
+    const now = clock.now();
+    const token = mintToken('sess');
+    const expiresAt = expiryFrom(now);
+    const renewed = await sessions.renewById({ id: sessionId, newTokenHash: hashToken(token), expiresAt, now });
+    if (!renewed) return null;
+    await revocations.publish([renewed.oldTokenHash]);
+    return { token, sessionId, expiresAt, session: renewed.session };
+  }
+
+  /** Ends the session behind a token; the revocation reaches every gateway. */
+  async function revoke(token: string, reason: string): Promise<boolean> {
+    if (!looksLikeToken('sess', token)) return false;
+    const tokenHash = hashToken(token);
+    const now = clock.now();
+    const revokedId = await sessions.revokeByTokenHash(tokenHash, reason, now);
+    if (revokedId) {
+      await deps.refreshTokens.revokeForSession(revokedId, now);
+      await revocations.publish([tokenHash]);
+    }
+    return revokedId !== null;
+  }
+
+  async function revokeAllForUser(userId: string, reason: string, exceptSessionId?: string): Promise<number> {
+    const now = clock.now();
+    const hashes = await sessions.revokeAllForUser(userId, reason, now, exceptSessionId);
+    await deps.refreshTokens.revokeAllForUser(userId, now, exceptSessionId);
+    if (hashes.length) await revocations.publish(hashes);
+    return hashes.length;
+  }
+
+  /** The user's live sessions (REST and GraphQL session lists). */
+  async function listForUser(userId: string): Promise<SessionListing[]> {
+    return sessions.listActiveForUser(userId, clock.now());
+  }
+
+  /** Revokes one of the user's own sessions by id; false when it is not theirs or not live. */
+  async function revokeById(userId: string, sessionId: string, reason: string): Promise<boolean> {
+    const now = clock.now();
+    const tokenHash = await sessions.revokeByIdForUser(sessionId, userId, reason, now);
+    if (tokenHash) {
+      await deps.refreshTokens.revokeForSession(sessionId, now);
+      await revocations.publish([tokenHash]);
+    }
+    return tokenHash !== null;
+  }
+
+  return { issue, findActive, getActiveOrThrow, refresh, renewById, revoke, revokeAllForUser, listForUser, revokeById, ttlSeconds };
+}
+
+export type SessionService = ReturnType<typeof createSessionService>;

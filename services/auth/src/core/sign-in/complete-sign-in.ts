@@ -1,0 +1,81 @@
+import type { AuditLog } from '../audit/audit-log';
+import type { RequestMeta } from '../http/request-meta';
+import type { RefreshTokenService } from '../sessions/refresh-token.service';
+import type { IssuedSession, SessionService } from '../sessions/session.service';
+import type { MfaChallenge, MfaGate } from './sign-in-gate';
+
+export type SignInMeta = RequestMeta;
+
+/** A new session and the refresh token bound to it (seed 003's login answer carries both). */
+export interface OpenedSession {
+  session: IssuedSession;
+  refreshToken: string;
+  refreshExpiresIn: number;
+}
+
+export type SignInResult =
+  | ({ kind: 'session'; user: { id: string; email: string } } & OpenedSession)
+  | { kind: 'mfa_required'; challenge: MfaChallenge };
+
+/**
+ * The one place a sign-in gets its tokens, whichever factor finished it: the session, and a
+ * refresh token of a new rotation family bound to that session (so logging out ends both).
+ */
+export function createSessionOpener(deps: { sessions: Pick<SessionService, 'issue'>; refreshTokens: Pick<RefreshTokenService, 'issue' | 'ttlSeconds'> }) {
+  return async function openSession(input: { userId: string; amr: string[] } & SignInMeta): Promise<OpenedSession> {
+    const session = await deps.sessions.issue(input);
+    const refreshToken = await deps.refreshTokens.issue({ userId: input.userId, sessionId: session.sessionId });
+    return { session, refreshToken, refreshExpiresIn: deps.refreshTokens.ttlSeconds };
+  };
+}
+
+export type OpenSession = ReturnType<typeof createSessionOpener>;
+
+/** RFC 8176 `amr` of a second factor: a TOTP code is `otp`. */
+const amrOfSecondFactor = (method: string) => (method === 'totp' ? 'otp' : method);
+
+/**
+ * The one way a verified factor becomes a session, for every sign-in method: the MFA gate
+ * first (a challenge instead of a session when a second factor is enrolled and not yet
+ * answered), then the session and its refresh token, then the audit record.
+ */
+export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog }) {
+  let mfaGate: MfaGate | null = null;
+
+  async function completeSignIn(input: {
+    user: { id: string; email: string };
+    /** The first factor (`pwd`, `email_otp`, `magic_link`, ...). */
+    method: string;
+    meta: SignInMeta;
+    /** The second factor that was just answered; the MFA gate is then satisfied. */
+    secondFactor?: string;
+  }): Promise<SignInResult> {
+    const challenge = input.secondFactor || !mfaGate ? null : await mfaGate.beginIfRequired({ userId: input.user.id, firstFactor: input.method, ...input.meta });
+    if (challenge) {
+      await deps.audit.record({ type: 'signin.mfa_challenge', outcome: 'success', userId: input.user.id, method: input.method, ...input.meta });
+      return { kind: 'mfa_required', challenge };
+    }
+    const amr = input.secondFactor ? [input.method, 'mfa', amrOfSecondFactor(input.secondFactor)] : [input.method];
+    const opened = await deps.openSession({ userId: input.user.id, amr, ...input.meta });
+    await deps.audit.record({
+      type: 'signin',
+      outcome: 'success',
+      userId: input.user.id,
+      method: input.method,
+      ...input.meta,
+      ...(input.secondFactor ? { details: { second_factor: input.secondFactor } } : {}),
+    });
+    return { kind: 'session', ...opened, user: input.user };
+  }
+
+  return {
+    completeSignIn,
+    /** Installs the MFA feature's gate (once, when the feature is mounted). */
+    useMfaGate(gate: MfaGate): void {
+      if (mfaGate) throw new Error('an MFA gate is already installed');
+      mfaGate = gate;
+    },
+  };
+}
+
+export type CompleteSignIn = ReturnType<typeof createSignIn>['completeSignIn'];

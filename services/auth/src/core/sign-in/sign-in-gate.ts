@@ -1,0 +1,14 @@
+/**
+ * The seam between first factors and MFA. `completeSignIn` asks the gate after every first
+ * factor: when the user has a confirmed second factor it answers a challenge instead of a
+ * session. The MFA feature provides the gate; without one, first factors sign in directly.
+ */
+export interface MfaChallenge {
+  mfaToken: string;
+  /** Factors the user can answer with: `totp`, `sms`, `backup_code`. */
+  methods: string[];
+}
+
+export interface MfaGate {
+  beginIfRequired(input: { userId: string; firstFactor: string; ip: string | null; userAgent: string | null }): Promise<MfaChallenge | null>;
+}

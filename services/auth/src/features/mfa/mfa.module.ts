@@ -1,0 +1,33 @@
+import type { AuthCore } from '../../core/core';
+import type { AuthModule } from '../../core/module';
+import { createSecretBox } from '../../core/secret-box';
+import type { MfaConfig } from './mfa.config';
+import { createMfaRepository } from './mfa.repository';
+import { createMfaResolvers } from './mfa.resolvers';
+import { mfaRoutes } from './mfa.routes';
+import { createMfaService } from './mfa.service';
+import { createDevSmsProvider, createTwilioSmsProvider, type SmsProvider } from './sms';
+
+/**
+ * Seed 000's MFA table: TOTP, SMS and backup codes, enrolled by the signed-in user and asked
+ * for by `completeSignIn` (this module provides its MFA gate) after every first factor.
+ */
+export function createMfaModule(core: AuthCore, config: MfaConfig, sms?: SmsProvider) {
+  const service = createMfaService({
+    mfa: createMfaRepository(core.db),
+    identities: core.identities,
+    completeSignIn: core.completeSignIn,
+    audit: core.audit,
+    secretBox: createSecretBox({ current: config.encryptionKey, previous: config.previousEncryptionKeys }),
+    sms: sms ?? (config.sms.provider === 'twilio' ? createTwilioSmsProvider({ ...config.sms, logger: core.logger }) : createDevSmsProvider(core.mailer)),
+    codeSecret: core.config.otp.hmacSecret,
+    clock: core.clock,
+  });
+  return {
+    name: 'mfa',
+    routes: mfaRoutes(core, service),
+    resolvers: createMfaResolvers(service),
+    mfaGate: service.gate,
+    service,
+  } satisfies AuthModule & Record<string, unknown>;
+}

@@ -1,0 +1,84 @@
+import Bowser from 'bowser';
+import type { AuditLog } from '../../core/audit/audit-log';
+import type { RequestMeta } from '../../core/http/request-meta';
+import { sessionErrors } from './sessions.errors';
+import type { SessionService } from '../../core/sessions/session.service';
+
+export interface SessionView {
+  id: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+  /** e.g. `Firefox 121 on Windows 10`; null when the user agent says nothing recognisable. */
+  device: string | null;
+  current: boolean;
+  methods: string[];
+}
+
+/** A readable device name from a user agent: browser and version, operating system. */
+export function describeDevice(userAgent: string | null): string | null {
+  if (!userAgent) return null;
+  const parsed = Bowser.parse(userAgent);
+  const browser = [parsed.browser.name, parsed.browser.version?.split('.')[0]].filter(Boolean).join(' ');
+  const os = [parsed.os.name, parsed.os.versionName ?? parsed.os.version].filter(Boolean).join(' ');
+  if (!browser && !os) return null;
+  return browser && os ? `${browser} on ${os}` : browser || os;
+}
+
+/**
+ * "Where am I signed in": the user's live sessions, and revoking one or all others. Every
+ * revocation goes through the session service, which publishes it on Redis so every gateway
+ * process evicts the token within a second.
+ */
+export function createSessionManagement(deps: {
+  sessions: SessionService;
+  audit: AuditLog;
+}) {
+  return {
+    async list(userId: string, currentSessionId: string | null): Promise<SessionView[]> {
+      const rows = await deps.sessions.listForUser(userId);
+      return rows.map((row) => ({
+        id: row.id,
+        createdAt: row.createdAt,
+        lastSeenAt: row.lastSeenAt,
+        expiresAt: row.expiresAt,
+        ip: row.ip,
+        userAgent: row.userAgent,
+        device: describeDevice(row.userAgent),
+        current: row.id === currentSessionId,
+        methods: row.amr,
+      }));
+    },
+
+    /** Revokes one of the user's own sessions; another user's id is indistinguishable from an unknown one (404). */
+    async revoke(userId: string, sessionId: string, meta: RequestMeta & { currentSessionId: string | null }): Promise<void> {
+      const revoked = await deps.sessions.revokeById(userId, sessionId, 'user_revoked');
+      if (!revoked) throw sessionErrors.notFound();
+      await deps.audit.record({
+        type: 'session.revoked',
+        outcome: 'success',
+        userId,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        details: { session_id: sessionId, current: sessionId === meta.currentSessionId },
+      });
+    },
+
+    /** Signs out everywhere else; returns how many sessions ended. */
+    async revokeOthers(userId: string, currentSessionId: string, meta: RequestMeta): Promise<number> {
+      const revoked = await deps.sessions.revokeAllForUser(userId, 'user_revoked_others', currentSessionId);
+      await deps.audit.record({
+        type: 'session.revoked_others',
+        outcome: 'success',
+        userId,
+        ...meta,
+        details: { revoked, kept_session_id: currentSessionId },
+      });
+      return revoked;
+    },
+  };
+}
+
+export type SessionManagement = ReturnType<typeof createSessionManagement>;
