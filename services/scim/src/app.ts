@@ -4,17 +4,17 @@ import { createInternalTokenSigner, createInternalTokenVerifier, requireInternal
 import type { Logger } from '@malet/logging';
 import { createMetrics } from '@malet/metrics';
 import { createOutboxRelay } from '@malet/outbox';
-import { createAuthClient } from './clients/auth.client';
-import { createOrganizationsClient } from './clients/organizations.client';
+import { createAuthClient } from './core/clients/auth.client';
+import { createOrganizationsClient } from './core/clients/organizations.client';
 import type { ScimConfig } from './config';
 import type { ScimCore } from './core/scim-core';
 import { ScimError, writeScimError } from './core/scim-error';
 import { requireScimToken, scimJsonBody } from './core/scim-http';
-import type { ScimDb } from './data/db';
-import { createResourceRepository } from './data/resource.repository';
-import { createDiscoveryModule } from './features/discovery';
-import { createGroupsModule } from './features/groups';
-import { createUsersModule } from './features/users';
+import type { ScimDb } from './core/db';
+import { createResourceRepository } from './core/resources/resource.repository';
+import { createDiscoveryModule } from './features/discovery/discovery.module';
+import { createGroupsModule } from './features/groups/groups.module';
+import { createUsersModule } from './features/users/users.module';
 import { GROUP_TOPICS } from './features/groups/group.events';
 import { USER_TOPICS } from './features/users/user.service';
 

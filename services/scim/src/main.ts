@@ -3,7 +3,7 @@ import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createScimApp } from './app';
 import { loadScimConfig } from './config';
-import { createScimDatabase, migrationsFolder } from './data/db';
+import { createScimDatabase, migrationsFolder } from './core/db';
 
 const config = loadScimConfig();
 const logger = createLogger({ service: 'scim', level: config.logLevel });

@@ -5,8 +5,8 @@ import { createTestDatabase } from '@malet/testing';
 import { matchesFilter } from '../src/core/filter.evaluator';
 import { parseFilter } from '../src/core/filter.parser';
 import { renderResource } from '../src/core/resource.render';
-import { createScimDatabase, migrationsFolder } from '../src/data/db';
-import { createResourceRepository, type ResourceRow } from '../src/data/resource.repository';
+import { createScimDatabase, migrationsFolder } from '../src/core/db';
+import { createResourceRepository, type ResourceRow } from '../src/core/resources/resource.repository';
 import { userResourceType } from '../src/features/users/user.schema';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';

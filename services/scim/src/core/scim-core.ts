@@ -1,5 +1,5 @@
-import type { AuthClient } from '../clients/auth.client';
-import type { ResourceRepository } from '../data/resource.repository';
+import type { AuthClient } from './clients/auth.client';
+import type { ResourceRepository } from './resources/resource.repository';
 
 /** What every SCIM feature module is built from. */
 export interface ScimCore {

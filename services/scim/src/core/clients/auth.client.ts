@@ -1,6 +1,6 @@
 import { ServiceUnavailableError } from '@malet/errors';
 import type { InternalTokenSigner } from '@malet/internal-auth';
-import { invalidValue } from '../core/scim-error';
+import { invalidValue } from '../scim-error';
 import { callInternal } from './internal-http';
 
 /**

@@ -1,9 +1,9 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { resolvePath, resolveSubAttribute, type AttributeDefinition, type ResourceTypeDefinition } from '../core/attribute.schema';
-import { checkOperator } from '../core/filter.evaluator';
-import type { CompareOperator, CompareValue, Filter } from '../core/filter.parser';
-import { invalidFilter } from '../core/scim-error';
-import { scimResources } from './schema';
+import { resolvePath, resolveSubAttribute, type AttributeDefinition, type ResourceTypeDefinition } from '../attribute.schema';
+import { checkOperator } from '../filter.evaluator';
+import type { CompareOperator, CompareValue, Filter } from '../filter.parser';
+import { invalidFilter } from '../scim-error';
+import { scimResources } from './resource.tables';
 
 /** A value in SQL: a jsonb value, or a real column (text stored lower-cased, or a timestamp). */
 type Operand = { kind: 'jsonb'; expr: SQL } | { kind: 'column'; expr: SQL; lowered: boolean } | { kind: 'timestamp'; expr: SQL };

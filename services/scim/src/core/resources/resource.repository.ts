@@ -1,12 +1,12 @@
 import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { isUuid } from '@malet/database';
 import { enqueueEvent, type AnyPgDatabase } from '@malet/outbox';
-import type { ResourceTypeDefinition } from '../core/attribute.schema';
-import type { Filter } from '../core/filter.parser';
-import type { Json } from '../core/resource.codec';
-import type { ScimDb } from './db';
+import type { ResourceTypeDefinition } from '../attribute.schema';
+import type { Filter } from '../filter.parser';
+import type { Json } from '../resource.codec';
+import type { ScimDb } from '../db';
 import { compileFilter } from './filter.compiler';
-import { scimResources } from './schema';
+import { scimResources } from './resource.tables';
 
 export type ResourceRow = typeof scimResources.$inferSelect;
 export type ResourceKind = ResourceRow['resourceType'];

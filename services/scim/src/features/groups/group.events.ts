@@ -1,6 +1,6 @@
 import type { Json } from '../../core/resource.codec';
 import type { ScimTenant } from '../../core/scim-http';
-import type { ResourceRow, ResourceStore } from '../../data/resource.repository';
+import type { ResourceRow, ResourceStore } from '../../core/resources/resource.repository';
 
 export const GROUP_TOPICS = { updated: 'scim.group.updated', deleted: 'scim.group.deleted' } as const;
 

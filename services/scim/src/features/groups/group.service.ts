@@ -7,7 +7,7 @@ import { renderResource } from '../../core/resource.render';
 import type { ListQuery } from '../../core/request';
 import { invalidValue, resourceNotFound } from '../../core/scim-error';
 import type { ScimTenant } from '../../core/scim-http';
-import type { ResourceRepository, ResourceRow, ResourceStore } from '../../data/resource.repository';
+import type { ResourceRepository, ResourceRow, ResourceStore } from '../../core/resources/resource.repository';
 import { announceGroup, GROUP_TOPICS } from './group.events';
 import { groupResourceType } from './group.schema';
 

@@ -7,8 +7,8 @@ import { renderResource } from '../../core/resource.render';
 import type { ListQuery } from '../../core/request';
 import { invalidValue, resourceNotFound, uniqueness } from '../../core/scim-error';
 import type { ScimTenant } from '../../core/scim-http';
-import type { AuthClient } from '../../clients/auth.client';
-import { UniqueViolation, type ResourceRepository, type ResourceRow, type ResourceStore } from '../../data/resource.repository';
+import type { AuthClient } from '../../core/clients/auth.client';
+import { UniqueViolation, type ResourceRepository, type ResourceRow, type ResourceStore } from '../../core/resources/resource.repository';
 import { userResourceType } from './user.schema';
 
 const type = userResourceType;

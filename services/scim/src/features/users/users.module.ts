@@ -1,7 +1,7 @@
 import { resourceRoutes } from '../../core/resource.routes';
 import type { ScimCore } from '../../core/scim-core';
 import type { ScimTenant } from '../../core/scim-http';
-import type { ResourceStore } from '../../data/resource.repository';
+import type { ResourceStore } from '../../core/resources/resource.repository';
 import { createUserService } from './user.service';
 import { userResourceType } from './user.schema';
 
