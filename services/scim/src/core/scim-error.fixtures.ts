@@ -1,4 +1,4 @@
-import { ScimError } from '../src/core/scim-error';
+import { ScimError } from './scim-error';
 
 /** The `scimType` a call fails with; 'no error' or 'not a ScimError' otherwise, so a test can say which. */
 export function scimTypeOf(run: () => unknown): string | undefined {

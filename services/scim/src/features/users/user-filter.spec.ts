@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { matchesFilter } from '../src/core/filter.evaluator';
-import { parseFilter } from '../src/core/filter.parser';
-import { userResourceType } from '../src/features/users/user.schema';
-import { scimTypeOf } from './scim-type';
+import { matchesFilter } from '../../core/filter.evaluator';
+import { parseFilter } from '../../core/filter.parser';
+import { userResourceType } from './user.schema';
+import { scimTypeOf } from '../../core/scim-error.fixtures';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const ada = {
