@@ -2,30 +2,23 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
 import { loadAuthConfig } from '../src/config';
 import { createTwilioSmsProvider, devSmsAddress } from '../src/features/mfa/sms';
-import { createTestClock, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
-import { authenticatorFrom, jsonClient, signedInUser, startMfaChallenge } from './mfa-test-helpers';
+import { authenticatorFrom, createTestClock, signedInUser, startAuth, startMfaChallenge, type AuthHarness } from './support';
 
 const clock = createTestClock();
-let auth: AuthTestInstance;
-let mail: SmtpCatcher;
-let api: ReturnType<typeof jsonClient>;
+let auth: AuthHarness;
+let api: AuthHarness['api'];
 
 beforeAll(async () => {
-  mail = await startSmtpCatcher();
-  auth = await startAuthTestInstance({ clock, env: { SMTP_URL: mail.url } });
-  api = jsonClient(auth);
+  auth = await startAuth({ clock });
+  api = auth.api;
 });
-afterAll(async () => {
-  await auth?.stop();
-  await mail?.stop();
-});
+afterAll(() => auth?.stop());
 
 /** Reads the newest SMS to `phone` out of the mail catcher (the dev SMS provider). */
 async function smsCodeFor(phone: string, after: number) {
-  const message = await mail.waitForMail(devSmsAddress(phone), (m) => mail.messages.indexOf(m) >= after);
+  const message = await auth.mail.waitForMail(devSmsAddress(phone), (m) => auth.mail.messages.indexOf(m) >= after);
   expect(message.subject).toBe(`SMS to ${phone}`);
   const code = /\b(\d{6})\b/.exec(message.text)?.[1];
   expect(code).toBeDefined();
@@ -33,7 +26,7 @@ async function smsCodeFor(phone: string, after: number) {
 }
 
 async function enrollSms(headers: Record<string, string>, phone: string) {
-  const before = mail.messages.length;
+  const before = auth.mail.messages.length;
   const enroll = await api.post('/auth/mfa/sms/enroll', { phone }, headers);
   expect(enroll.status).toBe(200);
   const confirm = await api.post('/auth/mfa/sms/confirm', { code: await smsCodeFor(phone, before) }, headers);
@@ -52,7 +45,7 @@ describe('SMS enrollment through the dev provider and a real SMTP server', () =>
   it('texts a code (read from the mail catcher), confirms it, stores the phone sealed', async () => {
     const { user, headers } = await signedInUser(auth, 'sms-enroll@example.com');
     const phone = '+15551230001';
-    const before = mail.messages.length;
+    const before = auth.mail.messages.length;
     const enroll = await api.post('/auth/mfa/sms/enroll', { phone }, headers);
     expect(enroll.status).toBe(200);
     expect(enroll.body).toEqual({ sms_sent: true, phone: '+*******0001', expires_in: 300 });
@@ -96,7 +89,7 @@ describe('SMS enrollment through the dev provider and a real SMTP server', () =>
   it('counts enrollment guesses atomically: 50 parallel wrong codes, five counted, the code is dead', async () => {
     const { user, headers } = await signedInUser(auth, 'sms-parallel@example.com');
     const phone = '+15551230002';
-    const before = mail.messages.length;
+    const before = auth.mail.messages.length;
     await api.post('/auth/mfa/sms/enroll', { phone }, headers);
     const code = await smsCodeFor(phone, before);
     const wrong = code === '999999' ? '999998' : '999999';
@@ -111,7 +104,7 @@ describe('SMS enrollment through the dev provider and a real SMTP server', () =>
   it('expires enrollment codes after five minutes', async () => {
     const { headers } = await signedInUser(auth, 'sms-expiry@example.com');
     const phone = '+15551230003';
-    const before = mail.messages.length;
+    const before = auth.mail.messages.length;
     await api.post('/auth/mfa/sms/enroll', { phone }, headers);
     const code = await smsCodeFor(phone, before);
     clock.advance(5 * 60_000 + 1);
@@ -124,10 +117,10 @@ describe('SMS as the second factor of a sign-in', () => {
     const { user, headers } = await signedInUser(auth, 'sms-login@example.com');
     const phone = '+447700900123';
     await enrollSms(headers, phone);
-    const challenge = await startMfaChallenge(auth, user, 'magic_link');
+    const challenge = await startMfaChallenge(auth.completeSignIn, user, 'magic_link');
     expect(challenge.methods).toEqual(['sms', 'backup_code']);
 
-    const before = mail.messages.length;
+    const before = auth.mail.messages.length;
     const send = await api.post('/auth/mfa/verify', { mfa_token: challenge.mfaToken, method: 'sms' });
     expect(send.status).toBe(202);
     expect(send.body).toEqual({ sms_sent: true, phone: '+********0123', expires_in: 300 });
@@ -150,7 +143,7 @@ describe('SMS as the second factor of a sign-in', () => {
   it('sends at most three codes per challenge', async () => {
     const { user, headers } = await signedInUser(auth, 'sms-resend@example.com');
     await enrollSms(headers, '+15551230004');
-    const challenge = await startMfaChallenge(auth, user);
+    const challenge = await startMfaChallenge(auth.completeSignIn, user);
     const statuses: number[] = [];
     for (let i = 0; i < 4; i += 1) {
       statuses.push((await api.post('/auth/mfa/verify', { mfa_token: challenge.mfaToken, method: 'sms' })).status);
@@ -163,7 +156,7 @@ describe('SMS as the second factor of a sign-in', () => {
     const enroll = await api.post('/auth/mfa/totp/enroll', undefined, headers);
     const app = authenticatorFrom(String(enroll.body.otpauth_uri), clock);
     await api.post('/auth/mfa/totp/confirm', { code: app.code() }, headers);
-    const challenge = await startMfaChallenge(auth, user);
+    const challenge = await startMfaChallenge(auth.completeSignIn, user);
     expect((await api.post('/auth/mfa/verify', { mfa_token: challenge.mfaToken, method: 'sms' })).body).toMatchObject({
       status: 400,
       code: 'mfa:method_unavailable',
@@ -174,7 +167,7 @@ describe('SMS as the second factor of a sign-in', () => {
     const { headers } = await signedInUser(auth, 'sms-disable@example.com');
     const phone = '+15551230005';
     await enrollSms(headers, phone);
-    const before = mail.messages.length;
+    const before = auth.mail.messages.length;
     const send = await api.post('/auth/mfa/disable', { method: 'sms' }, headers);
     expect(send.status).toBe(202);
     const code = await smsCodeFor(phone, before);
