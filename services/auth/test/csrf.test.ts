@@ -67,8 +67,9 @@ describe('CSRF protection for cookie-authenticated state changes', () => {
     expect(response.status).toBe(200);
   });
 
-  it('lets a browser request proxied by the gateway through, with the Origin it forwards', async () => {
-    // The gateway forwards the browser's Origin and its own X-Forwarded-* headers untouched.
+  it('accepts a cookie-carrying POST with the headers a gateway forwards from a trusted page: its Origin, Sec-Fetch-Site: same-site, X-Forwarded-*', async () => {
+    // Auth alone, called directly with what the gateway passes on from the browser; that the
+    // gateway really forwards them is the gateway's own tests' business.
     const token = await session();
     const response = await api.post('/auth/refresh', undefined, {
       cookie: `session_token=${token}`,
