@@ -4,9 +4,9 @@ import type { Request } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInternalTokenSigner, createInternalTokenVerifier } from '@malet/internal-auth';
 import { createRateLimiters } from '../src/core/rate-limit/rate-limiter';
-import { createRateLimitGuard } from '../src/core/rate-limit/rate-limit.guard';
-import { clientIpKey } from '../src/core/rate-limit/rate-limit.policies';
-import { issueDevToken, startAuth, type AuthHarness, type HttpAnswer } from './support';
+import { createRateLimitGuard, type RateLimitGuard } from '../src/core/rate-limit/rate-limit.guard';
+import { clientIpKey, type RateLimitPolicy, type RateLimitPolicyName } from '../src/core/rate-limit/rate-limit.policies';
+import { startAuth, type AuthHarness, type HttpAnswer } from './support';
 
 let auth: AuthHarness;
 const limited = { RATE_LIMITS_ENABLED: 'true' };
@@ -95,19 +95,6 @@ describe('rate limits (Redis store)', () => {
     expect(results.filter((r) => r.status === 429)).toHaveLength(1);
   });
 
-  it('does not throttle the gateway: session validation allows a high rate per IP', async () => {
-    const sessionToken = await issueDevToken(auth, 'user@example.com');
-    const ip = freshIp();
-    const responses = await Promise.all(
-      Array.from({ length: 300 }, (_, i) =>
-        i % 2
-          ? get(auth, '/auth/validate', ip, { cookie: `session_token=${sessionToken}` })
-          : auth.api.post('/validate-token', undefined, { authorization: `Bearer ${sessionToken}`, 'x-forwarded-for': ip }),
-      ),
-    );
-    expect(responses.every((r) => r.status === 200)).toBe(true);
-  });
-
   it('shares counters between replicas through Redis', async () => {
     const prefix = `test:shared:${randomUUID()}`;
     const [a, b] = await Promise.all([
@@ -146,19 +133,55 @@ describe('the rate-limit guard', () => {
   const secret = 'x'.repeat(40);
   const requestFrom = (ip: string, headers: Record<string, string> = {}) => ({ ip, headers, socket: {} }) as unknown as Request;
 
-  it('exempts callers with a valid internal token where the policy says so, and only them', async () => {
-    const guard = createRateLimitGuard({
-      limiters: createRateLimiters(null),
-      enabled: true,
-      verifyInternalToken: createInternalTokenVerifier({ secret }),
-    });
-    const policy = { checks: [{ rule: { name: 'exempt-test', points: 1, durationSeconds: 60 }, key: clientIpKey }], exemptInternalCallers: true };
-    const internal = await createInternalTokenSigner({ secret, issuer: 'gateway' })();
-    const forged = await createInternalTokenSigner({ secret: 'y'.repeat(40), issuer: 'gateway' })();
+  const ip = '203.0.113.7';
+  const guardWithMemoryCounters = () =>
+    createRateLimitGuard({ limiters: createRateLimiters(null), enabled: true, verifyInternalToken: createInternalTokenVerifier({ secret }) });
+  /** A policy of three requests a minute per IP, with or without the internal-caller exemption. */
+  const threePerMinute = (exemptInternalCallers: boolean): RateLimitPolicy => ({
+    checks: [{ rule: { name: `exempt-test:${randomUUID()}`, points: 3, durationSeconds: 60 }, key: clientIpKey }],
+    exemptInternalCallers,
+  });
+  /** Sends `count` requests from one IP through the guard: 'pass', or the status it was refused with. */
+  async function outcomes(guard: RateLimitGuard, policy: RateLimitPolicy | RateLimitPolicyName, count: number, headers: Record<string, string> = {}) {
+    const results: string[] = [];
+    for (let i = 0; i < count; i++) {
+      results.push(await guard.enforce(policy, requestFrom(ip, headers)).then(() => 'pass', (error: { status?: number }) => String(error.status)));
+    }
+    return results;
+  }
 
-    for (let i = 0; i < 5; i++) await guard.enforce(policy, requestFrom('203.0.113.7', { 'x-internal-token': internal }));
-    await guard.enforce(policy, requestFrom('203.0.113.7'));
-    await expect(guard.enforce(policy, requestFrom('203.0.113.7', { 'x-internal-token': forged }))).rejects.toMatchObject({ status: 429 });
+  it('exempts callers with a valid internal token from a policy that throttles everyone else at its limit', async () => {
+    const guard = guardWithMemoryCounters();
+    const policy = threePerMinute(true);
+    const internal = { 'x-internal-token': await createInternalTokenSigner({ secret, issuer: 'gateway' })() };
+
+    // More requests than the limit with a valid token all pass, and count for nothing...
+    expect(await outcomes(guard, policy, 5, internal)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+    // ...since the same number without it, from the same IP, is throttled at the limit.
+    expect(await outcomes(guard, policy, 5)).toEqual(['pass', 'pass', 'pass', '429', '429']);
+    // With its IP over the limit, the internal caller still passes.
+    expect(await outcomes(guard, policy, 2, internal)).toEqual(['pass', 'pass']);
+  });
+
+  it('exempts nobody for a forged internal token, nor where the policy grants no exemption', async () => {
+    const guard = guardWithMemoryCounters();
+    const forged = { 'x-internal-token': await createInternalTokenSigner({ secret: 'y'.repeat(40), issuer: 'gateway' })() };
+    expect(await outcomes(guard, threePerMinute(true), 4, forged)).toEqual(['pass', 'pass', 'pass', '429']);
+    const internal = { 'x-internal-token': await createInternalTokenSigner({ secret, issuer: 'gateway' })() };
+    expect(await outcomes(guard, threePerMinute(false), 4, internal)).toEqual(['pass', 'pass', 'pass', '429']);
+  });
+
+  it('holds session validation (both routes) to 10,000 requests per IP, from which internal callers are exempt', async () => {
+    const validationRoutes = auth.routes.filter((route) => ['/auth/validate', '/validate-token'].includes(route.path));
+    expect(validationRoutes.map((route) => `${route.method} ${route.path} ${route.limit}`).sort()).toEqual([
+      'get /auth/validate sessionValidation',
+      'post /validate-token sessionValidation',
+    ]);
+    const guard = guardWithMemoryCounters();
+    const internal = { 'x-internal-token': await createInternalTokenSigner({ secret, issuer: 'gateway' })() };
+    const tally = (results: string[]) => results.reduce<Record<string, number>>((counts, result) => ({ ...counts, [result]: (counts[result] ?? 0) + 1 }), {});
+    expect(tally(await outcomes(guard, 'sessionValidation', 10_001))).toEqual({ pass: 10_000, 429: 1 });
+    expect(tally(await outcomes(guard, 'sessionValidation', 10_001, internal))).toEqual({ pass: 10_001 });
   });
 
   it('keys IPv4-mapped IPv6 as IPv4 and IPv6 by /64', () => {
