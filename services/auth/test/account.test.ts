@@ -70,11 +70,15 @@ describe('email verification', () => {
     expect(already.body).toMatchObject({ email_verified: true });
   });
 
-  it('expires verification after 24 hours and needs a session to resend', async () => {
-    const email = 'verify.late@example.com';
-    const { token } = await register(email);
-    clock.advance(24 * 3600_000 + 1_000);
+  it('expires verification after 24 hours (it works just before, not just after) and needs a session to resend', async () => {
+    const { token: inTime } = await register('verify.prompt@example.com');
+    const { token } = await register('verify.late@example.com');
+    clock.advance(24 * 3600_000 - 1);
+    expect((await api.post('/auth/verify-email', { token: inTime })).status).toBe(200);
+    expect(await verifiedAt('verify.prompt@example.com')).not.toBeNull();
+    clock.advance(2);
     expect((await api.post('/auth/verify-email', { token })).status).toBe(400);
+    expect(await verifiedAt('verify.late@example.com')).toBeNull();
     expect((await api.post('/auth/resend-verification-email')).status).toBe(401);
   });
 });
@@ -108,6 +112,25 @@ describe('email change', () => {
     expect(outbox).toHaveLength(1);
     const audit = await auth.rows(sql`select type from audit_events where type in ('email.change_requested', 'email.changed') and outcome = 'success'`);
     expect(audit).toHaveLength(2);
+  });
+
+  it('expires an email change after one hour: the link works just before, not just after', async () => {
+    const requestChange = async (email: string, next: string) => {
+      await register(email);
+      const session = String((await login(auth, email, STRONG)).body.session_token);
+      const before = auth.mail.messages.length;
+      expect((await api.post('/auth/change-email', { new_email: next, password: STRONG }, bearer(session))).status).toBe(200);
+      return tokenFromMail((await mailAfter(auth.mail, before, next, /Confirm your new/)).text);
+    };
+    const inTime = await requestChange('change.prompt@example.com', 'change.prompt.new@example.com');
+    const late = await requestChange('change.late@example.com', 'change.late.new@example.com');
+    clock.advance(3600_000 - 1);
+    expect((await api.post('/auth/confirm-email-change', { token: inTime })).status).toBe(200);
+    clock.advance(2);
+    expect((await api.post('/auth/confirm-email-change', { token: late })).status).toBe(400);
+    expect((await login(auth, 'change.prompt.new@example.com', STRONG)).status).toBe(200);
+    expect((await login(auth, 'change.late@example.com', STRONG)).status).toBe(200);
+    expect((await login(auth, 'change.late.new@example.com', STRONG)).status).toBe(401);
   });
 
   it('refuses to confirm onto an address another account took meanwhile', async () => {

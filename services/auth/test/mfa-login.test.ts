@@ -78,12 +78,16 @@ describe('the MFA gate behind completeSignIn', () => {
     ]);
   });
 
-  it('expires challenges after five minutes', async () => {
+  it('expires challenges after five minutes: one answered just before works, one just after does not', async () => {
     const { user, headers } = await signedInUser(auth, 'gate-expiry@example.com');
     const { app } = await enrollTotp(api, headers, clock);
-    const challenge = await startMfaChallenge(auth.completeSignIn, user);
-    clock.advance(5 * 60_000 + 1);
-    expect((await api.post('/auth/mfa/verify', { mfa_token: challenge.mfaToken, code: app.code() })).body).toMatchObject({
+    const inTime = await startMfaChallenge(auth.completeSignIn, user);
+    const late = await startMfaChallenge(auth.completeSignIn, user);
+    clock.advance(5 * 60_000 - 1);
+    expect((await api.post('/auth/mfa/verify', { mfa_token: inTime.mfaToken, code: app.code() })).status).toBe(200);
+    clock.advance(2);
+    // The next step's code, which a live challenge would accept (the current one was just used).
+    expect((await api.post('/auth/mfa/verify', { mfa_token: late.mfaToken, code: app.code(1) })).body).toMatchObject({
       code: 'mfa:challenge_invalid',
     });
   });

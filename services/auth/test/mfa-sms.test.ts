@@ -101,14 +101,19 @@ describe('SMS enrollment through the dev provider and a real SMTP server', () =>
     expect((await api.post('/auth/mfa/sms/confirm', { code }, headers)).body).toMatchObject({ code: 'mfa:too_many_attempts' });
   });
 
-  it('expires enrollment codes after five minutes', async () => {
-    const { headers } = await signedInUser(auth, 'sms-expiry@example.com');
-    const phone = '+15551230003';
-    const before = auth.mail.messages.length;
-    await api.post('/auth/mfa/sms/enroll', { phone }, headers);
-    const code = await smsCodeFor(phone, before);
-    clock.advance(5 * 60_000 + 1);
-    expect((await api.post('/auth/mfa/sms/confirm', { code }, headers)).status).toBe(403);
+  it('expires enrollment codes after five minutes: confirmed just before works, just after does not', async () => {
+    const startEnrollment = async (email: string, phone: string) => {
+      const { headers } = await signedInUser(auth, email);
+      const before = auth.mail.messages.length;
+      expect((await api.post('/auth/mfa/sms/enroll', { phone }, headers)).status).toBe(200);
+      return { headers, code: await smsCodeFor(phone, before) };
+    };
+    const inTime = await startEnrollment('sms-prompt@example.com', '+15551230006');
+    const late = await startEnrollment('sms-expiry@example.com', '+15551230003');
+    clock.advance(5 * 60_000 - 1);
+    expect((await api.post('/auth/mfa/sms/confirm', { code: inTime.code }, inTime.headers)).status).toBe(200);
+    clock.advance(2);
+    expect((await api.post('/auth/mfa/sms/confirm', { code: late.code }, late.headers)).status).toBe(403);
   });
 });
 

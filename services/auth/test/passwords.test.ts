@@ -210,13 +210,18 @@ describe('lockout', () => {
     const code = await requestCode(api, auth.mail, email);
     expect((await api.post('/auth/email/login/finish', { email, code })).status).toBe(200);
 
-    // After the cooldown one more failure doubles it; the right password then works after that.
-    clock.advance(31_000);
+    // The pause holds until its last millisecond; after it one more failure doubles it; the right
+    // password then works once the doubled pause is over, not before.
+    clock.advance(30_000 - 1);
+    expect((await login(auth, email, STRONG)).status).toBe(429);
+    clock.advance(2);
     expect((await login(auth, email, 'wrong-again-xyz')).status).toBe(401);
     const doubled = await login(auth, email, STRONG);
     expect(doubled.status).toBe(429);
     expect(Number(doubled.headers.get('retry-after'))).toBe(60);
-    clock.advance(61_000);
+    clock.advance(60_000 - 1);
+    expect((await login(auth, email, STRONG)).status).toBe(429);
+    clock.advance(2);
     expect((await login(auth, email, STRONG)).status).toBe(200);
     // Success reset the counter: one failure does not lock again.
     expect((await login(auth, email, 'wrong-once-more')).status).toBe(401);
@@ -251,6 +256,20 @@ describe('lockout', () => {
     for (let i = 0; i < 3; i++) expect((await login(auth, email, 'during-lock')).status).toBe(429);
     const [still] = await auth.rows(sql`select failures from password_failures where email_hash = ${key}`);
     expect(Number(still!.failures)).toBe(8);
+
+    // Each failure after a pause doubles the next one (eight failures: 240 s, nine: 480 s) until
+    // the cap: ten would be 960 s and is 900 s.
+    const pauseLeft = async () => {
+      const [row] = await auth.rows(sql`select locked_until from password_failures where email_hash = ${key}`);
+      return (new Date(String(row!.locked_until)).getTime() - clock.now().getTime()) / 1000;
+    };
+    expect(await pauseLeft()).toBe(240);
+    clock.advance(240_000 + 1);
+    expect((await login(auth, email, 'after-the-pause')).status).toBe(401);
+    expect(await pauseLeft()).toBe(480);
+    clock.advance(480_000 + 1);
+    expect((await login(auth, email, 'after-the-second-pause')).status).toBe(401);
+    expect(await pauseLeft()).toBe(900);
   });
 });
 
@@ -298,20 +317,27 @@ describe('forgot and reset password', () => {
     expect(audit).toHaveLength(1);
   });
 
-  it('expires reset tokens after one hour and accepts only the newest', async () => {
+  it('expires reset tokens after one hour (the newest works just before, not just after) and accepts only the newest', async () => {
+    const resetLink = async (email: string) => {
+      const before = auth.mail.messages.length;
+      await api.post('/auth/forgot-password', { email });
+      return tokenFromMail((await mailAfter(auth.mail, before, email, /Reset your/)).text);
+    };
     const email = 'reset.expire@example.com';
+    const late = 'reset.late@example.com';
     await register(email);
-    let before = auth.mail.messages.length;
-    await api.post('/auth/forgot-password', { email });
-    const first = tokenFromMail((await mailAfter(auth.mail, before, email, /Reset your/)).text);
-    before = auth.mail.messages.length;
-    await api.post('/auth/forgot-password', { email });
-    const second = tokenFromMail((await mailAfter(auth.mail, before, email, /Reset your/)).text);
+    await register(late);
+    const first = await resetLink(email);
+    const second = await resetLink(email);
+    const lateToken = await resetLink(late);
     expect((await api.post('/auth/reset-password', { token: first, password: STRONGER })).status).toBe(400);
-    clock.advance(3600_000 + 1_000);
-    const expired = await api.post('/auth/reset-password', { token: second, password: STRONGER });
+    clock.advance(3600_000 - 1);
+    expect((await api.post('/auth/reset-password', { token: second, password: STRONGER })).status).toBe(200);
+    clock.advance(2);
+    const expired = await api.post('/auth/reset-password', { token: lateToken, password: STRONGER });
     expect(expired.status).toBe(400);
     expect(expired.body).toMatchObject({ code: 'auth:invalid_token' });
+    expect((await login(auth, late, STRONG)).status).toBe(200);
   });
 });
 

@@ -1,12 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STRONG, STRONGER, bearer, login, registerUser, startAuth, type AuthHarness } from './support';
+import { STRONG, STRONGER, bearer, createTestClock, login, registerUser, startAuth, type AuthHarness } from './support';
 
+const clock = createTestClock();
 let auth: AuthHarness;
 let api: AuthHarness['api'];
 
 beforeAll(async () => {
-  auth = await startAuth();
+  auth = await startAuth({ clock });
   api = auth.api;
 });
 afterAll(() => auth?.stop());
@@ -73,9 +74,20 @@ describe('POST /auth/refresh with a refresh token (seed 003)', () => {
     expect((await api.post('/auth/refresh', { refresh_token: body.refresh_token })).status).toBe(200);
   });
 
+  it('works until 30 days have passed: a token used just before works, one used just after does not', async () => {
+    const inTime = await signedInWithRefresh('refresh.prompt@example.com');
+    const late = await signedInWithRefresh('refresh.late@example.com');
+    clock.advance(30 * 86_400_000 - 1);
+    expect((await api.post('/auth/refresh', { refresh_token: inTime.refreshToken })).status).toBe(200);
+    clock.advance(2);
+    const refused = await api.post('/auth/refresh', { refresh_token: late.refreshToken });
+    expect(refused.body).toMatchObject({ status: 401, code: 'auth:invalid_refresh_token' });
+  });
+
   it('brings back a session that expired, but never one that was revoked', async () => {
     const expired = await signedInWithRefresh('refresh.expired@example.com');
-    await auth.rows(sql`update sessions set expires_at = now() - interval '1 hour' where id = ${expired.sessionId}`);
+    // Past the session's 24 hours, well within the refresh token's 30 days.
+    clock.advance(86_400_000 + 1);
     expect((await api.get('/me', bearer(expired.sessionToken))).status).toBe(401);
     const renewed = await api.post('/auth/refresh', { refresh_token: expired.refreshToken });
     expect(renewed.status).toBe(200);

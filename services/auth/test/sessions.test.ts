@@ -86,11 +86,13 @@ describe('sessions against real PostgreSQL and Redis', () => {
     expect(Date.parse(validated.expires_at)).toBe(clock.now().getTime() + 86400 * 1000);
   });
 
-  it('expires sessions after their lifetime', async () => {
+  it('expires sessions after their lifetime: valid just before it ends, not just after', async () => {
     const { body } = await devToken('user@example.com');
     const headers = { authorization: `Bearer ${body.session_token}` };
     expect((await get('/me', headers)).status).toBe(200);
-    clock.advance(86400 * 1000 + 1);
+    clock.advance(86400 * 1000 - 1);
+    expect((await get('/me', headers)).status).toBe(200);
+    clock.advance(2);
     expect((await get('/me', headers)).status).toBe(401);
   });
 
