@@ -4,7 +4,6 @@ import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAuthConfig } from '../src/config';
-import { createChallengeRepository } from '../src/core/login-challenges/login-challenge.repository';
 import { createTestClock, requestCode as requestCodeFrom, startAuth, wrongCodeFor, type AuthHarness } from './support';
 
 const run = promisify(execFile);
@@ -156,15 +155,19 @@ describe('email OTP against real PostgreSQL, Redis and SMTP', () => {
     expect(JSON.stringify(events)).not.toContain(code);
   });
 
-  it('purges challenges a day after they expire, and only those', async () => {
-    const challenges = createChallengeRepository(auth.db);
+  it('purges challenges a day after they expire (kept 1 ms before, gone 1 ms after), and only those', async () => {
+    // The scheduled job itself, so the day is the service's, not the test's.
+    const purge = auth.core.jobs.find((job) => job.name === 'purge expired login challenges')!;
+    const left = async () =>
+      (await auth.rows(sql`select email from login_challenges where email in ('old.code@example.com', 'fresh.code@example.com') order by email`)).map((row) => row.email);
     await requestCode('old.code@example.com');
-    clock.advance(25 * 60 * 60 * 1000);
+    clock.advance(10 * 60_000 + 86_400_000 - 1);
     await requestCode('fresh.code@example.com');
-    const purged = await challenges.purgeExpired(new Date(clock.now().getTime() - 86_400_000));
-    expect(purged).toBeGreaterThan(0);
-    const left = await auth.rows(sql`select email from login_challenges where email in ('old.code@example.com', 'fresh.code@example.com')`);
-    expect(left.map((row) => row.email)).toEqual(['fresh.code@example.com']);
+    await purge.run();
+    expect(await left()).toEqual(['fresh.code@example.com', 'old.code@example.com']);
+    clock.advance(2);
+    expect(await purge.run()).toBeGreaterThan(0);
+    expect(await left()).toEqual(['fresh.code@example.com']);
   });
 
   it("runs the seed's curl examples as written (host and port aside)", async () => {

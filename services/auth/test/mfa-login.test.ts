@@ -132,6 +132,16 @@ describe('the MFA gate behind completeSignIn', () => {
       });
     }
     expect((await api.post('/auth/mfa/verify', { mfa_token: challenge.mfaToken, code: app.code() })).status).toBe(200);
+
+    // Five wrong answers: the sixth, right as it is, is refused.
+    clock.advance(30_000);
+    const spent = await startMfaChallenge(auth.completeSignIn, user);
+    const wrongNow = String((Number(app.code()) + 1) % 1_000_000).padStart(6, '0');
+    for (let i = 0; i < 5; i += 1) expect((await api.post('/auth/mfa/verify', { mfa_token: spent.mfaToken, code: wrongNow })).status).toBe(401);
+    expect((await api.post('/auth/mfa/verify', { mfa_token: spent.mfaToken, code: app.code() })).body).toMatchObject({ status: 401, code: 'mfa:challenge_invalid' });
+    // The code itself was good: a fresh challenge takes it.
+    const fresh = await startMfaChallenge(auth.completeSignIn, user);
+    expect((await api.post('/auth/mfa/verify', { mfa_token: fresh.mfaToken, code: app.code() })).status).toBe(200);
   });
 });
 

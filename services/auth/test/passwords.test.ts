@@ -452,12 +452,13 @@ describe('bad input is a 4xx and stores nothing', () => {
 });
 
 describe('rate limits', () => {
-  it('limits sign-in to 3 per 10 s per IP', async () => {
+  it('throttles password sign-in and registration at 3 per IP (another IP still gets through), and registration mail at 3 per address from any IP', async () => {
     const instance = await startAuth({ env: { RATE_LIMITS_ENABLED: 'true' } });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 4; i++) statuses.push((await login(instance, 'rl.someone@example.com', STRONG)).status);
       expect(statuses).toEqual([401, 401, 401, 429]);
+      expect((await login(instance, 'rl.someone@example.com', STRONG, { 'x-forwarded-for': '198.51.100.99' })).status).toBe(401);
       const register = instance.api;
       const signups: number[] = [];
       for (let i = 0; i < 4; i++) signups.push((await register.post('/auth/register', { email: `rl${i}@example.com`, password: STRONG })).status);

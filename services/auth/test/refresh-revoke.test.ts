@@ -221,7 +221,8 @@ describe('POST /auth/revoke (RFC 7009)', () => {
     }
   });
 
-  it('revokes refresh tokens with the sessions they belong to (password change, revoke-others)', async () => {
+  // The password-change case is 'survives a password change in the session that made it; ...' above.
+  it('revokes the refresh tokens of the sessions that revoke-others ends', async () => {
     const { refreshToken, sessionToken } = await signedInWithRefresh('refresh.cascade@example.com');
     const { body } = await login(auth, 'refresh.cascade@example.com', STRONG);
     const keeper = String(body.session_token);

@@ -38,6 +38,11 @@ describe('session management over REST', () => {
     await register(email);
     const laptop = await signInAs(email, FIREFOX_WINDOWS);
     await signInAs(email, SAFARI_IPHONE);
+    // Neither a session that ended nor another user's is listed.
+    const ended = await signInAs(email, SAFARI_IPHONE);
+    expect((await api.post('/auth/logout', undefined, bearer(ended.token))).status).toBe(200);
+    await register('list.someone-else@example.com');
+    await signInAs('list.someone-else@example.com', FIREFOX_WINDOWS);
     const response = await api.get('/auth/sessions', bearer(laptop.token));
     expect(response.status).toBe(200);
     const { sessions } = response.body as { sessions: Record<string, unknown>[] };
