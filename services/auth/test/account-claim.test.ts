@@ -1,15 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STRONG, bearer, login, registerUser, requestCode, startAuth, type AuthHarness } from './support';
+import { describe, expect, it } from 'vitest';
+import { STRONG, bearer, login, registerUser, requestCode, startAuthForFile } from './support';
 
-let auth: AuthHarness;
-let api: AuthHarness['api'];
-
-beforeAll(async () => {
-  auth = await startAuth();
-  api = auth.api;
-});
-afterAll(() => auth?.stop());
+const { auth, api } = startAuthForFile();
 
 describe('pre-account takeover: proving the mailbox evicts whoever registered it', () => {
   it('removes the squatter\'s password and sessions when the owner signs in by email code', async () => {

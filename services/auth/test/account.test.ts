@@ -1,28 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  STRONG,
-  bearer,
-  createTestClock,
-  login,
-  mailAfter,
-  readVerification,
-  registerUser,
-  startAuth,
-  tokenFromMail,
-  wrongCodeFor,
-  type AuthHarness,
-} from './support';
+import { describe, expect, it } from 'vitest';
+import { STRONG, bearer, createTestClock, login, mailAfter, readVerification, registerUser, startAuthForFile, tokenFromMail, wrongCodeFor } from './support';
 
 const clock = createTestClock();
-let auth: AuthHarness;
-let api: AuthHarness['api'];
-
-beforeAll(async () => {
-  auth = await startAuth({ clock });
-  api = auth.api;
-});
-afterAll(() => auth?.stop());
+const { auth, api } = startAuthForFile({ clock });
 
 const verifiedAt = async (email: string) => (await auth.rows(sql`select email_verified_at from identities where email = ${email}`))[0]?.email_verified_at;
 const register = (email: string) => registerUser(api, auth.mail, email);

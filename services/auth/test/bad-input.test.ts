@@ -1,15 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuth, type AuthHarness } from './support';
+import { describe, expect, it } from 'vitest';
+import { startAuthForFile } from './support';
 
-let auth: AuthHarness;
-let api: AuthHarness['api'];
-
-beforeAll(async () => {
-  auth = await startAuth({ seed: ['user@example.com'] });
-  api = auth.api;
-});
-afterAll(() => auth?.stop());
+const { auth, api } = startAuthForFile({ seed: ['user@example.com'] });
 
 /**
  * Row counts of everything a passwordless request could write, and the mails caught, once auth's

@@ -1,14 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueDevToken, startAuth, type AuthHarness } from './support';
+import { describe, expect, it } from 'vitest';
+import { issueDevToken, startAuthForFile } from './support';
 
-let auth: AuthHarness;
-let api: AuthHarness['api'];
-
-beforeAll(async () => {
-  auth = await startAuth({ seed: ['user@example.com'], env: { CSRF_TRUSTED_ORIGINS: 'http://localhost:3000,https://app.example.com' } });
-  api = auth.api;
-});
-afterAll(() => auth?.stop());
+const { auth, api } = startAuthForFile({ seed: ['user@example.com'], env: { CSRF_TRUSTED_ORIGINS: 'http://localhost:3000,https://app.example.com' } });
 
 const session = () => issueDevToken(auth, 'user@example.com');
 const alive = async (token: string) => (await api.get('/me', { authorization: `Bearer ${token}` })).status === 200;

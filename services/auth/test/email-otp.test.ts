@@ -2,20 +2,13 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadAuthConfig } from '../src/config';
-import { createTestClock, requestCode as requestCodeFrom, startAuth, wrongCodeFor, type AuthHarness } from './support';
+import { createTestClock, requestCode as requestCodeFrom, startAuthForFile, wrongCodeFor } from './support';
 
 const run = promisify(execFile);
 const clock = createTestClock();
-let auth: AuthHarness;
-let api: AuthHarness['api'];
-
-beforeAll(async () => {
-  auth = await startAuth({ clock, seed: ['user@example.com'] });
-  api = auth.api;
-});
-afterAll(() => auth?.stop());
+const { auth, api } = startAuthForFile({ clock, seed: ['user@example.com'] });
 
 /** Starts a login and reads the code out of the email the SMTP server received. */
 const requestCode = (email: string) => requestCodeFrom(api, auth.mail, email);

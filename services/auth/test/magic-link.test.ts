@@ -1,21 +1,14 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestClock, enrollTotp, requestMagicLink, signedInUser, startAuth, type AuthHarness, type HttpAnswer } from './support';
+import { describe, expect, it } from 'vitest';
+import { createTestClock, enrollTotp, requestMagicLink, signedInUser, startAuthForFile, type HttpAnswer } from './support';
 
 const clock = createTestClock();
-let auth: AuthHarness;
-let api: AuthHarness['api'];
-
-beforeAll(async () => {
-  auth = await startAuth({
+const { auth, api } = startAuthForFile({
     clock,
     seed: ['user@example.com'],
     env: { RETURN_TO_ALLOWLIST: 'http://localhost:3000,https://app.example.com' },
   });
-  api = auth.api;
-});
-afterAll(() => auth?.stop());
 
 /** Requests a link and reads it out of the email the SMTP server received. */
 async function requestLink(email: string, returnTo?: string): Promise<{ link: URL; token: string }> {

@@ -1,29 +1,11 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { buildOpenApiDocument } from '../src/core/http/openapi';
-import {
-  createTestClock,
-  enrollTotp,
-  firstFactorSucceeded,
-  issueDevToken,
-  requestCode,
-  signedInUser,
-  startAuth,
-  startMfaChallenge,
-  type AuthHarness,
-  type HttpAnswer,
-} from './support';
+import { createTestClock, enrollTotp, firstFactorSucceeded, issueDevToken, requestCode, signedInUser, startAuth, startAuthForFile, startMfaChallenge, type HttpAnswer } from './support';
 
 const clock = createTestClock();
-let auth: AuthHarness;
-let api: AuthHarness['api'];
-
-beforeAll(async () => {
-  auth = await startAuth({ clock });
-  api = auth.api;
-});
-afterAll(() => auth?.stop());
+const { auth, api } = startAuthForFile({ clock });
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 

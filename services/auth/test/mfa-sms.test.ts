@@ -1,20 +1,13 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { loadAuthConfig } from '../src/config';
 import { createTwilioSmsProvider, devSmsAddress } from '../src/features/mfa/sms';
-import { authenticatorFrom, createTestClock, signedInUser, startAuth, startMfaChallenge, type AuthHarness } from './support';
+import { authenticatorFrom, createTestClock, signedInUser, startAuthForFile, startMfaChallenge } from './support';
 
 const clock = createTestClock();
-let auth: AuthHarness;
-let api: AuthHarness['api'];
-
-beforeAll(async () => {
-  auth = await startAuth({ clock });
-  api = auth.api;
-});
-afterAll(() => auth?.stop());
+const { auth, api } = startAuthForFile({ clock });
 
 /** Reads the newest SMS to `phone` out of the mail catcher (the dev SMS provider). */
 async function smsCodeFor(phone: string, after: number) {

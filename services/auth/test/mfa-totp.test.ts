@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createLogger } from '@malet/logging';
 import { createAuthApp } from '../src/app';
 import { loadAuthConfig } from '../src/config';
 import { createSecretBox, parseSecretKey } from '../src/core/secret-box';
-import { authenticatorFrom, createTestClock, enrollTotp, signedInUser, startAuth, startMfaChallenge, type AuthHarness } from './support';
+import { authenticatorFrom, createTestClock, enrollTotp, signedInUser, startAuthForFile, startMfaChallenge } from './support';
 
 const clock = createTestClock();
-let auth: AuthHarness;
-let api: AuthHarness['api'];
-
-beforeAll(async () => {
-  auth = await startAuth({ clock });
-  api = auth.api;
-});
-afterAll(() => auth?.stop());
+const { auth, api } = startAuthForFile({ clock });
 
 describe('TOTP enrollment with an independent authenticator (otpauth)', () => {
   it('answers a secret, an otpauth:// URI the app understands and a PNG QR code', async () => {

@@ -1,16 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { Express } from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderOpenApiDocument } from '../src/features/docs/docs.routes';
-import { startAuth, type AuthHarness } from './support';
+import { startAuthForFile } from './support';
 
-let auth: AuthHarness;
-
-beforeAll(async () => {
-  auth = await startAuth();
-});
-afterAll(() => auth?.stop());
+const { auth } = startAuthForFile();
 
 const committedPath = new URL('../openapi.json', import.meta.url);
 type OpenApi = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };

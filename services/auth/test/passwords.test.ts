@@ -5,30 +5,10 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher, parseArgon2Params } from '../src/features/passwords/password-hasher';
 import { createCredentialRepository } from '../src/features/passwords/credential.repository';
-import {
-  STRONG,
-  STRONGER,
-  argon2Operations,
-  bearer,
-  createTestClock,
-  login,
-  mailAfter,
-  registerUser,
-  requestCode,
-  startAuth,
-  tokenFromMail,
-  type AuthHarness,
-} from './support';
+import { STRONG, STRONGER, argon2Operations, bearer, createTestClock, login, mailAfter, registerUser, requestCode, startAuth, startAuthForFile, tokenFromMail } from './support';
 
 const clock = createTestClock();
-let auth: AuthHarness;
-let api: AuthHarness['api'];
-
-beforeAll(async () => {
-  auth = await startAuth({ clock });
-  api = auth.api;
-});
-afterAll(() => auth?.stop());
+const { auth, api } = startAuthForFile({ clock });
 
 const register = (email: string, password = STRONG) => registerUser(api, auth.mail, email, password);
 const countIdentities = async () => Number((await auth.rows(sql`select count(*)::int as n from identities`))[0]!.n);

@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Request } from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createInternalTokenSigner, createInternalTokenVerifier } from '@malet/internal-auth';
 import { createRateLimiters } from '../src/core/rate-limit/rate-limiter';
 import { createRateLimitGuard, type RateLimitGuard } from '../src/core/rate-limit/rate-limit.guard';
 import { clientIpKey, type RateLimitPolicy, type RateLimitPolicyName } from '../src/core/rate-limit/rate-limit.policies';
-import { startAuth, type AuthHarness, type HttpAnswer } from './support';
+import { startAuth, startAuthForFile, type AuthHarness, type HttpAnswer } from './support';
 
-let auth: AuthHarness;
 const limited = { RATE_LIMITS_ENABLED: 'true' };
-
-beforeAll(async () => {
-  auth = await startAuth({ env: limited, seed: ['user@example.com'] });
-});
-afterAll(() => auth?.stop());
+const { auth } = startAuthForFile({ env: limited, seed: ['user@example.com'] });
 
 let nextIp = 1;
 /** A distinct client address per test: the loopback hop is a trusted proxy, so X-Forwarded-For counts. */

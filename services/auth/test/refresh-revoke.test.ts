@@ -1,16 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STRONG, STRONGER, bearer, createTestClock, login, registerUser, startAuth, type AuthHarness } from './support';
+import { describe, expect, it } from 'vitest';
+import { STRONG, STRONGER, bearer, createTestClock, login, registerUser, startAuthForFile } from './support';
 
 const clock = createTestClock();
-let auth: AuthHarness;
-let api: AuthHarness['api'];
-
-beforeAll(async () => {
-  auth = await startAuth({ clock });
-  api = auth.api;
-});
-afterAll(() => auth?.stop());
+const { auth, api } = startAuthForFile({ clock });
 
 const register = (email: string) => registerUser(api, auth.mail, email);
 

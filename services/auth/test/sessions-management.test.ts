@@ -1,25 +1,19 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STRONG, bearer, listenForRevocations, login, registerUser, startAuth, type AuthHarness, type RevocationListener } from './support';
+import { STRONG, bearer, listenForRevocations, login, registerUser, startAuthForFile, type RevocationListener } from './support';
 
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0';
 const SAFARI_IPHONE =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1';
 
-let auth: AuthHarness;
-let api: AuthHarness['api'];
+const { auth, api } = startAuthForFile();
 /** Auth's revocation channel on the run's Redis, where gateways listen (no gateway runs here). */
 let revocations: RevocationListener;
 
 beforeAll(async () => {
-  auth = await startAuth();
-  api = auth.api;
   revocations = await listenForRevocations();
 });
-afterAll(async () => {
-  revocations?.stop();
-  await auth?.stop();
-});
+afterAll(() => revocations?.stop());
 
 const register = (email: string) => registerUser(api, auth.mail, email);
 

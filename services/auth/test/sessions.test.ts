@@ -1,17 +1,10 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createTestClock, listenForRevocations, startAuth, type AuthHarness } from './support';
+import { createTestClock, listenForRevocations, startAuthForFile } from './support';
 
 const clock = createTestClock();
-let auth: AuthHarness;
-let api: AuthHarness['api'];
-
-beforeAll(async () => {
-  auth = await startAuth({ clock, seed: ['user@example.com', 'admin@example.com'] });
-  api = auth.api;
-});
-afterAll(() => auth?.stop());
+const { auth, api } = startAuthForFile({ clock, seed: ['user@example.com', 'admin@example.com'] });
 
 const get = (path: string, headers: Record<string, string> = {}) => api.get(path, headers);
 const post = (path: string, headers: Record<string, string> = {}) => api.post(path, undefined, headers);

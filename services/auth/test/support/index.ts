@@ -6,6 +6,7 @@
 import type { AuthHarness } from './auth-harness';
 
 export { startAuth, type AuthHarness, type AuthHarnessOptions } from './auth-harness';
+export { startAuthForFile } from './auth-for-file';
 export { httpClient, bearer, type HttpAnswer, type HttpClient } from './http-client';
 export { createTestClock, type TestClock } from './clock';
 export { authenticatorFrom, enrollTotp, firstFactorSucceeded, startMfaChallenge } from '../../src/features/mfa/mfa.fixtures';
