@@ -9,6 +9,7 @@ import { createAuthCore, type AuthCore, type AuthCoreDependencies } from './core
 import { createIdentityLoader, type AuthGraphqlContext } from './core/graphql-context';
 import { csrfProtection } from './core/http/csrf';
 import { mountRoutes } from './core/http/route';
+import { scheduleJobs } from './core/jobs';
 import { identityResolvers } from './core/identities/identity.resolvers';
 import { mergeResolvers } from './core/merge-resolvers';
 import type { AuthModule } from './core/module';
@@ -74,13 +75,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   app.post('/graphql', subgraphMiddleware(graphql, core.verifyInternalToken, (base) => ({ ...base, identities: createIdentityLoader(core.identities) })));
   finishHttpApp(app);
 
-  const timers = [...core.jobs, ...modules.flatMap((module) => module.jobs ?? [])].map((job) => {
-    const timer = setInterval(() => {
-      job.run().catch((error: unknown) => logger.warn({ err: error, job: job.name }, 'scheduled job failed'));
-    }, job.everyMs);
-    timer.unref();
-    return timer;
-  });
+  const stopJobs = scheduleJobs([...core.jobs, ...modules.flatMap((module) => module.jobs ?? [])], logger);
 
   return {
     app,
@@ -100,7 +95,7 @@ export async function createAuthApp(deps: AuthDependencies) {
       core.relay.wake();
     },
     async close() {
-      for (const timer of timers) clearInterval(timer);
+      stopJobs();
       for (const module of modules) await module.close?.();
       await graphql.stop();
       await core.close();
