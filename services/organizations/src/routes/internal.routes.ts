@@ -3,13 +3,12 @@ import { z } from 'zod';
 import { UnauthenticatedError } from '@malet/errors';
 import { validate } from '@malet/http-server';
 import { requireInternalToken, type InternalTokenVerifier } from '@malet/internal-auth';
-import { consumeEventOnce } from '@malet/outbox';
+import { consumeEventOnce, outboxEventSchema } from '@malet/outbox';
 import type { OrganizationsDb } from '../data/db';
 import type { OrganizationRepository } from '../data/organization.repository';
 import type { ProvisioningRepository } from '../data/provisioning.repository';
 import type { ScimTokenService } from '../domain/scim-token.service';
 
-const eventEnvelope = z.object({ id: z.uuid(), topic: z.string().min(1).max(100), payload: z.unknown(), created_at: z.string() });
 const sequence = z.number().int().positive();
 const userEvent = z.object({ organization_id: z.uuid(), user_id: z.uuid(), active: z.boolean().default(true), sequence });
 const groupUpdated = z.object({
@@ -48,7 +47,7 @@ export function internalRoutes(deps: {
 
   /** SCIM's provisioning events (at least once, in any order: sequences decide). */
   router.post('/internal/events', async function receiveEvent(req, res) {
-    const event = validate(eventEnvelope, req.body);
+    const event = validate(outboxEventSchema, req.body);
     const apply = applierFor(event.topic, event.payload, deps.provisioning);
     if (!apply) {
       // Unknown topics are acknowledged so the producer's outbox does not retry them forever.

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { validate } from '@malet/http-server';
-import { consumeEventOnce, type AnyPgDatabase } from '@malet/outbox';
+import { consumeEventOnce, outboxEventSchema, type AnyPgDatabase } from '@malet/outbox';
 import { emailField, normalizeEmail } from '../../core/identities/email';
 import type { ProvisioningService } from './provisioning.service';
 
@@ -10,7 +10,6 @@ const identityRequest = z.object({
   organization_id: z.uuid(),
   display_name: z.string().trim().min(1).max(100).optional(),
 });
-const eventEnvelope = z.object({ id: z.uuid(), topic: z.string().min(1).max(100), payload: z.unknown(), created_at: z.string() });
 const userEvent = z.object({ organization_id: z.uuid(), user_id: z.uuid(), active: z.boolean().default(true), sequence: z.number().int().positive() });
 
 const TOPICS = new Set(['scim.user.provisioned', 'scim.user.deactivated', 'scim.user.reactivated', 'scim.user.deleted']);
@@ -33,7 +32,7 @@ export function provisioningRoutes(deps: { db: AnyPgDatabase; provisioning: Prov
   });
 
   router.post('/internal/events', async function receiveEvent(req, res) {
-    const event = validate(eventEnvelope, req.body);
+    const event = validate(outboxEventSchema, req.body);
     if (!TOPICS.has(event.topic)) {
       // Unknown topics are acknowledged so the producer's outbox does not retry them forever.
       res.json({ status: 'ignored' });
