@@ -117,6 +117,15 @@ export async function run(): Promise<BenchSection> {
       if (response.status !== 201) throw new Error(`provisioning answered ${response.status}: ${await response.text()}`);
     });
 
+    // The outbox delivers in order: let the provisioning backlog drain first, so the rounds below
+    // time deprovisioning itself (a deactivation queued behind a bulk import waits its turn).
+    const drainStarted = performance.now();
+    while (Number((await scimDb.query('select count(*)::int as n from outbox where delivered_at is null')).rows[0].n) > 0) {
+      if (performance.now() - drainStarted > 120_000) throw new Error('the SCIM outbox did not drain within 2 minutes');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const drainSeconds = (performance.now() - drainStarted) / 1000;
+
     // Deprovisioning: PATCH active=false until the gateway (cache TTL 10 min) refuses the session.
     const delays: number[] = [];
     for (let round = 0; round < DEPROVISION_ROUNDS; round += 1) {
@@ -130,12 +139,13 @@ export async function run(): Promise<BenchSection> {
       const { token } = await suite.devToken(email);
       const me = async () => (await suite.graphql('{ me { id } }', { token })).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED';
       if (await me()) throw new Error('a fresh session was refused');
-      await fetch(`${scimUrl}/Users/${id}`, {
+      const patched = await fetch(`${scimUrl}/Users/${id}`, {
         method: 'PATCH',
         headers: { authorization: `Bearer ${fresh.token}`, 'content-type': 'application/scim+json' },
         body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] }),
       });
       const since = performance.now();
+      if (patched.status !== 200) throw new Error(`deactivation answered ${patched.status}`);
       while (!(await me())) {
         if (performance.now() - since > 10_000) throw new Error('the session was still accepted 10 s after deactivation');
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -169,6 +179,7 @@ export async function run(): Promise<BenchSection> {
       notes: [
         'SCIM token answers are cached 5 s (SCIM_TOKEN_CACHE_TTL_MS), so look-ups measure SCIM and PostgreSQL, not organizations',
         'gateway session cache TTL is 10 minutes in the deprovisioning rounds: only the revocation eviction can end a cached session',
+        `the outbox backlog of the provisioning run took ${drainSeconds.toFixed(1)} s to drain before the deprovisioning rounds (events are delivered in order, so a deactivation waits behind a bulk import)`,
         'load generator, the suite (5 services, gateway) and PostgreSQL share this machine',
       ],
     };
