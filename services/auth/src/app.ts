@@ -4,6 +4,7 @@ import gql from 'graphql-tag';
 import { serviceRoot } from '@malet/config';
 import { createSubgraphServer, subgraphMiddleware } from '@malet/graphql-server';
 import { createHttpApp, finishHttpApp } from '@malet/http-server';
+import { requireInternalToken } from '@malet/internal-auth';
 import type { AuthConfig } from './config';
 import { createAuthCore, type AuthCore, type AuthCoreDependencies } from './core/core';
 import { createIdentityLoader, type AuthGraphqlContext } from './core/graphql-context';
@@ -22,6 +23,7 @@ import { createMagicLinkModule } from './features/magic-link/magic-link.module';
 import { createMfaModule } from './features/mfa/mfa.module';
 import type { SmsProvider } from './features/mfa/sms';
 import { createPasswordsModule } from './features/passwords/passwords.module';
+import { createProvisioningModule } from './features/provisioning/provisioning.module';
 import { createSessionsModule } from './features/sessions/sessions.module';
 
 export interface AuthDependencies extends AuthCoreDependencies {
@@ -45,6 +47,7 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     mfa,
     passwords,
     createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
+    createProvisioningModule(core),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
   ];
   modules.push(createDocsModule(core, () => modules.flatMap((module) => module.routes ?? [])));
@@ -58,6 +61,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   const { modules, mfa } = createAuthModules(core, deps);
   for (const module of modules) {
     if (module.mfaGate) core.useMfaGate(module.mfaGate);
+    if (module.signInGuard) core.useSignInGuard(module.signInGuard);
     if (module.onMailboxProven) core.mailboxProof.onProven(module.onMailboxProven);
   }
   const routes = modules.flatMap((module) => module.routes ?? []);
@@ -68,6 +72,8 @@ export async function createAuthApp(deps: AuthDependencies) {
   app.use(csrfProtection({ trustedOrigins: core.browserOrigins }));
   app.use(mountRoutes(routes, { limits: core.limits, sessions: core.sessions, clock: core.clock, recentSignInSeconds: config.session.recentSignInSeconds }));
   for (const { assets } of modules) if (assets) app.use(assets.path, ...assets.handlers);
+  app.use('/internal', requireInternalToken(core.verifyInternalToken));
+  for (const { internalRoutes } of modules) if (internalRoutes) app.use(internalRoutes);
 
   const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));
   const resolvers = mergeResolvers<AuthGraphqlContext>([identityResolvers, ...modules.flatMap((module) => (module.resolvers ? [module.resolvers] : []))]);
