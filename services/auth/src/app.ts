@@ -63,13 +63,14 @@ export async function createAuthApp(deps: AuthDependencies) {
     if (module.mfaGate) core.useMfaGate(module.mfaGate);
     if (module.signInGuard) core.useSignInGuard(module.signInGuard);
     if (module.onMailboxProven) core.mailboxProof.onProven(module.onMailboxProven);
+    for (const subscriber of module.eventSubscribers ?? []) core.addEventSubscriber(subscriber);
   }
   const routes = modules.flatMap((module) => module.routes ?? []);
 
   const app = createHttpApp({ service: 'auth', logger, metrics: core.metrics, production: config.production, readiness: deps.ping });
   app.set('trust proxy', config.trustProxy);
   // Before every route: cookie-authenticated state changes need a trusted Origin (core/http/csrf.ts).
-  app.use(csrfProtection({ trustedOrigins: core.browserOrigins }));
+  app.use(csrfProtection({ trustedOrigins: core.browserOrigins, crossSitePostPaths: modules.flatMap((module) => module.crossSitePostPaths ?? []) }));
   app.use(mountRoutes(routes, { limits: core.limits, sessions: core.sessions, clock: core.clock, recentSignInSeconds: config.session.recentSignInSeconds }));
   for (const { assets } of modules) if (assets) app.use(assets.path, ...assets.handlers);
   app.use('/internal', requireInternalToken(core.verifyInternalToken));

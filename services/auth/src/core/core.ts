@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { createInternalTokenSigner, createInternalTokenVerifier } from '@malet/internal-auth';
 import type { Logger } from '@malet/logging';
 import { createMetrics, type Metrics } from '@malet/metrics';
-import { createOutboxRelay } from '@malet/outbox';
+import { createOutboxRelay, type OutboxSubscriber } from '@malet/outbox';
 import { createAccountTokenRepository } from './account-tokens/account-token.repository';
 import { createEmailVerification } from './account-tokens/email-verification';
 import { createAuditLog } from './audit/audit-log';
@@ -68,13 +68,9 @@ export function createAuthCore(deps: AuthCoreDependencies) {
   });
   const refreshTokens = createRefreshTokenService({ refreshTokens: refreshTokenRows, sessions, audit, clock });
   const signIn = createSignIn({ openSession: createSessionOpener({ sessions, refreshTokens }), audit, revokeSession: (token, reason) => sessions.revoke(token, reason) });
-  const relay = createOutboxRelay({
-    db,
-    logger,
-    signInternalToken,
-    pollMs: config.outbox.pollMs,
-    subscribers: [{ name: 'users', url: `${config.usersUrl}/internal/events`, topics: ['user.created', 'user.updated'] }],
-  });
+  // The relay reads this list on every batch: features add their consumers when they are mounted.
+  const eventSubscribers: OutboxSubscriber[] = [{ name: 'users', url: `${config.usersUrl}/internal/events`, topics: ['user.created', 'user.updated'] }];
+  const relay = createOutboxRelay({ db, logger, signInternalToken, pollMs: config.outbox.pollMs, subscribers: eventSubscribers });
   const accountTokens = createAccountTokenRepository(db);
   const loginChallenges = createChallengeRepository(db);
 
@@ -115,6 +111,10 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     loginChallenges,
     users: createUsersClient({ usersUrl: config.usersUrl, signInternalToken, logger }),
     relay,
+    /** Delivers some outbox topics to another service too (a feature's consumer, when mounted). */
+    addEventSubscriber(subscriber: OutboxSubscriber): void {
+      eventSubscribers.push(subscriber);
+    },
     sendSignInResult: createSignInResponder({ ttlSeconds: config.session.ttlSeconds, cookie: config.cookie }),
     /** Origins whose pages may post to auth: the CSRF allow-list plus auth's own public origin. */
     browserOrigins: [...config.csrf.trustedOrigins, new URL(config.publicUrl).origin],

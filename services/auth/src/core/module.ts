@@ -1,4 +1,5 @@
 import type { GraphQLResolverMap } from '@malet/graphql-server';
+import type { OutboxSubscriber } from '@malet/outbox';
 import type { RequestHandler, Router } from 'express';
 import type { RouteSpec } from './http/route';
 import type { MailboxProvenHook } from './identities/mailbox-proof';
@@ -29,6 +30,14 @@ export interface AuthModule {
    * check, never documented in the public OpenAPI document.
    */
   internalRoutes?: Router;
+  /** Other services' event endpoints that should receive some of the module's outbox topics. */
+  eventSubscribers?: OutboxSubscriber[];
+  /**
+   * Paths whose POSTs arrive cross-site by design and carry their own proof (the SAML ACS: a
+   * form the identity provider's page posts, authenticated by its signature), exempt from the
+   * Origin check of `core/http/csrf.ts`. Each needs a comment saying why that is safe.
+   */
+  crossSitePostPaths?: RegExp[];
   /** Asked by `completeSignIn` whether an account may sign in at all (the provisioning feature). */
   signInGuard?: SignInGuard;
   /** The second-factor check `completeSignIn` runs after every first factor (the MFA feature). */

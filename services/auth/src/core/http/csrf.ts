@@ -30,8 +30,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * an allow-listed origin (the default list holds the dev web app and the gateway) passes through
  * it; the gateway's own validation calls are GET or carry a Bearer token and are never checked.
  */
-export function csrfProtection(options: { trustedOrigins: readonly string[] }) {
+export function csrfProtection(options: { trustedOrigins: readonly string[]; crossSitePostPaths?: readonly RegExp[] }) {
   const trusted = new Set(options.trustedOrigins);
+  const exempt = options.crossSitePostPaths ?? [];
 
   const originOf = (value: string): string | null => {
     try {
@@ -43,6 +44,8 @@ export function csrfProtection(options: { trustedOrigins: readonly string[] }) {
 
   return function verifyRequestOrigin(req: Request, _res: Response, next: NextFunction): void {
     if (SAFE_METHODS.has(req.method)) return next();
+    // Cross-site by design and proven otherwise (module.ts `crossSitePostPaths`): the cookie grants nothing there.
+    if (exempt.some((pattern) => pattern.test(req.path))) return next();
     if (req.headers.authorization || req.headers[INTERNAL_TOKEN_HEADER]) return next();
     const cookieHeader = req.headers.cookie;
     if (!cookieHeader || parseCookie(cookieHeader)[SESSION_COOKIE] === undefined) return next();

@@ -19,6 +19,12 @@ export interface ActiveSession {
   signedInAt: Date;
 }
 
+/** The organization and connection a single sign-on session came through (SAML). */
+export interface SingleSignOnOrigin {
+  organizationId: string;
+  connectionId: string;
+}
+
 export interface SessionListing {
   id: string;
   kind: 'web' | 'mobile';
@@ -51,10 +57,12 @@ export function createSessionRepository(db: AuthDb) {
       ip: string | null;
       userAgent: string | null;
       kind?: 'web' | 'mobile';
+      sso?: SingleSignOnOrigin;
     }): Promise<{ id: string }> {
+      const { sso, ...values } = input;
       const [row] = await db
         .insert(sessions)
-        .values({ ...input, userAgent: input.userAgent?.slice(0, 512) ?? null })
+        .values({ ...values, userAgent: input.userAgent?.slice(0, 512) ?? null, ssoOrganizationId: sso?.organizationId ?? null, ssoConnectionId: sso?.connectionId ?? null })
         .returning({ id: sessions.id });
       return row!;
     },

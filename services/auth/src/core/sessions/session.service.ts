@@ -1,6 +1,6 @@
 import { coreErrors } from '../errors/core.errors';
 import type { RefreshTokenRepository } from './refresh-token.repository';
-import type { ActiveSession, SessionListing, SessionRepository } from './session.repository';
+import type { ActiveSession, SessionListing, SessionRepository, SingleSignOnOrigin } from './session.repository';
 import type { Clock } from '../clock';
 import { hashToken, looksLikeToken, mintToken } from '../tokens';
 
@@ -31,7 +31,7 @@ export function createSessionService(deps: {
   const { sessions, revocations, clock, ttlSeconds } = deps;
   const expiryFrom = (now: Date) => new Date(now.getTime() + ttlSeconds * 1000);
 
-  async function issue(input: { userId: string; amr: string[] } & SessionMeta): Promise<IssuedSession> {
+  async function issue(input: { userId: string; amr: string[]; sso?: SingleSignOnOrigin } & SessionMeta): Promise<IssuedSession> {
     const token = mintToken('sess');
     const expiresAt = expiryFrom(clock.now());
     const { id } = await sessions.insert({ ...input, tokenHash: hashToken(token), expiresAt });

@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/audit-log';
 import type { RequestMeta } from '../http/request-meta';
 import type { RefreshTokenService } from '../sessions/refresh-token.service';
+import type { SingleSignOnOrigin } from '../sessions/session.repository';
 import type { IssuedSession, SessionService } from '../sessions/session.service';
 import { coreErrors } from '../errors/core.errors';
 import type { MfaChallenge, MfaGate, SignInGuard } from './sign-in-gate';
@@ -23,7 +24,7 @@ export type SignInResult =
  * refresh token of a new rotation family bound to that session (so logging out ends both).
  */
 export function createSessionOpener(deps: { sessions: Pick<SessionService, 'issue'>; refreshTokens: Pick<RefreshTokenService, 'issue' | 'ttlSeconds'> }) {
-  return async function openSession(input: { userId: string; amr: string[] } & SignInMeta): Promise<OpenedSession> {
+  return async function openSession(input: { userId: string; amr: string[]; sso?: SingleSignOnOrigin } & SignInMeta): Promise<OpenedSession> {
     const session = await deps.sessions.issue(input);
     const refreshToken = await deps.refreshTokens.issue({ userId: input.userId, sessionId: session.sessionId });
     return { session, refreshToken, refreshExpiresIn: deps.refreshTokens.ttlSeconds };
@@ -31,6 +32,11 @@ export function createSessionOpener(deps: { sessions: Pick<SessionService, 'issu
 }
 
 export type OpenSession = ReturnType<typeof createSessionOpener>;
+
+const signInDetails = (input: { secondFactor?: string; sso?: SingleSignOnOrigin }) => ({
+  ...(input.secondFactor ? { second_factor: input.secondFactor } : {}),
+  ...(input.sso ? { organization_id: input.sso.organizationId, connection_id: input.sso.connectionId } : {}),
+});
 
 /** RFC 8176 `amr` of a second factor: a TOTP code is `otp`. */
 const amrOfSecondFactor = (method: string) => (method === 'totp' ? 'otp' : method);
@@ -62,15 +68,17 @@ export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog; 
     meta: SignInMeta;
     /** The second factor that was just answered; the MFA gate is then satisfied. */
     secondFactor?: string;
+    /** Single sign-on: the organization and connection the session is recorded as coming from. */
+    sso?: SingleSignOnOrigin;
   }): Promise<SignInResult> {
     if (await refusedByAGuard(input.user.id)) return refuse(input);
-    const challenge = input.secondFactor || !mfaGate ? null : await mfaGate.beginIfRequired({ userId: input.user.id, firstFactor: input.method, ...input.meta });
+    const challenge = input.secondFactor || !mfaGate ? null : await mfaGate.beginIfRequired({ userId: input.user.id, firstFactor: input.method, ...input.meta, ...(input.sso ? { sso: input.sso } : {}) });
     if (challenge) {
       await deps.audit.record({ type: 'signin.mfa_challenge', outcome: 'success', userId: input.user.id, method: input.method, ...input.meta });
       return { kind: 'mfa_required', challenge };
     }
     const amr = input.secondFactor ? [input.method, 'mfa', amrOfSecondFactor(input.secondFactor)] : [input.method];
-    const opened = await deps.openSession({ userId: input.user.id, amr, ...input.meta });
+    const opened = await deps.openSession({ userId: input.user.id, amr, ...input.meta, ...(input.sso ? { sso: input.sso } : {}) });
     if (await refusedByAGuard(input.user.id)) {
       await deps.revokeSession(opened.session.token, 'account_deactivated');
       return refuse(input);
@@ -81,7 +89,7 @@ export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog; 
       userId: input.user.id,
       method: input.method,
       ...input.meta,
-      ...(input.secondFactor ? { details: { second_factor: input.secondFactor } } : {}),
+      ...(input.secondFactor || input.sso ? { details: signInDetails(input) } : {}),
     });
     return { kind: 'session', ...opened, user: input.user };
   }

@@ -1,3 +1,5 @@
+import type { SingleSignOnOrigin } from '../sessions/session.repository';
+
 /**
  * The seam between first factors and MFA. `completeSignIn` asks the gate after every first
  * factor: when the user has a confirmed second factor it answers a challenge instead of a
@@ -21,5 +23,6 @@ export interface SignInGuard {
 }
 
 export interface MfaGate {
-  beginIfRequired(input: { userId: string; firstFactor: string; ip: string | null; userAgent: string | null }): Promise<MfaChallenge | null>;
+  /** `sso` travels with the challenge, so the session its answer opens records where it came from. */
+  beginIfRequired(input: { userId: string; firstFactor: string; sso?: SingleSignOnOrigin; ip: string | null; userAgent: string | null }): Promise<MfaChallenge | null>;
 }
