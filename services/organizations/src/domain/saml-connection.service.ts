@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { IdPMetadata } from 'samlify';
+import samlify from 'samlify';
 import { ConflictError, NotFoundError, ValidationError } from '@malet/errors';
 import type { SamlConnectionRepository, SamlConnectionRow, SamlConnectionSettings } from '../data/saml-connection.repository';
 import { MANAGERS, type OrganizationService } from './organization.service';
@@ -134,9 +134,9 @@ function readIdpMetadata(xml: string): { idpEntityId: string; ssoUrl: string; ce
   // No document type declarations: they serve only entity tricks (XXE, billion laughs).
   if (xml.length > MAX_METADATA_CHARS) throw refuse('too large');
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw refuse('document type declarations are not accepted');
-  let metadata: ReturnType<typeof IdPMetadata>;
+  let metadata: ReturnType<typeof samlify.IdPMetadata>;
   try {
-    metadata = IdPMetadata(xml);
+    metadata = samlify.IdPMetadata(xml);
   } catch {
     throw refuse('not a single SAML EntityDescriptor');
   }
