@@ -24,6 +24,7 @@ import { createMfaModule } from './features/mfa/mfa.module';
 import type { SmsProvider } from './features/mfa/sms';
 import { createPasswordsModule } from './features/passwords/passwords.module';
 import { createProvisioningModule } from './features/provisioning/provisioning.module';
+import { createSamlModule } from './features/saml/saml.module';
 import { createSessionsModule } from './features/sessions/sessions.module';
 
 export interface AuthDependencies extends AuthCoreDependencies {
@@ -48,6 +49,7 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     passwords,
     createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
     createProvisioningModule(core),
+    createSamlModule(core, config.saml),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
   ];
   modules.push(createDocsModule(core, () => modules.flatMap((module) => module.routes ?? [])));

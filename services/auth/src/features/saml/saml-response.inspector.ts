@@ -43,7 +43,7 @@ interface XmlNode {
   namespaceURI: string | null;
   nodeValue: string | null;
   parentNode: XmlNode | null;
-  childNodes: ArrayLike<XmlNode>;
+  childNodes: ArrayLike<XmlNode> | null;
   attributes?: ArrayLike<{ name: string; value: string }>;
   getAttribute?(name: string): string | null;
 }
@@ -89,8 +89,13 @@ export interface SamlResponseShape {
 const malformed = (why: string) => new SamlShapeError('malformed', why);
 const refused = (why: string) => new SamlShapeError('structure', why);
 
+/** Every child node (xmldom gives text and comment nodes no `childNodes` list). */
+function childNodesOf(node: XmlNode): XmlNode[] {
+  return node.childNodes ? Array.from(node.childNodes) : [];
+}
+
 function children(node: XmlNode): XmlNode[] {
-  return Array.from(node.childNodes).filter((child) => child.nodeType === ELEMENT);
+  return childNodesOf(node).filter((child) => child.nodeType === ELEMENT);
 }
 
 function childrenNamed(node: XmlNode, ns: string, name: string): XmlNode[] {
@@ -108,7 +113,7 @@ const attr = (node: XmlNode | null, name: string) => node?.getAttribute?.(name) 
 /** Text of an element made only of text: any child element makes it unreadable as a value. */
 function textOf(node: XmlNode): string {
   let text = '';
-  for (const child of Array.from(node.childNodes)) {
+  for (const child of childNodesOf(node)) {
     if (child.nodeType === TEXT || child.nodeType === CDATA) text += child.nodeValue ?? '';
     else throw refused(`${node.localName} holds markup where text is expected`);
   }
@@ -117,7 +122,7 @@ function textOf(node: XmlNode): string {
 
 function* walk(node: XmlNode): Generator<XmlNode> {
   yield node;
-  for (const child of Array.from(node.childNodes)) yield* walk(child);
+  for (const child of childNodesOf(node)) yield* walk(child);
 }
 
 function parse(xml: string): XmlNode {
