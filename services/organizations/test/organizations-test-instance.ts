@@ -63,6 +63,11 @@ export async function startOrganizationsTestInstance(env: Record<string, string>
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     },
+    /** A GET from another service (auth reading a SAML connection). */
+    async internalGet(path: string, options: { token?: boolean } = {}) {
+      const response = await fetch(`${server.url}${path}`, { headers: options.token === false ? {} : { [INTERNAL_TOKEN_HEADER]: await signAs(null) } });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
     /** An organization owned by `owner`. */
     async createOrganization(owner: TestUser, slug = `org-${randomUUID().slice(0, 8)}`) {
       const result = await this.graphql<{ createOrganization: { id: string; slug: string } }>(owner, 'mutation($slug: String!) { createOrganization(name: "Acme", slug: $slug) { id slug } }', { slug });
