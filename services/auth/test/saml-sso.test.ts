@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -323,6 +323,24 @@ describe('SAML sign-in with a real identity provider', () => {
     } finally {
       await otherIdp.close();
     }
+  });
+
+  it('certificate rollover: while two are trusted both sign in; once the old one is removed it is refused', async () => {
+    const org = await organizationWithSaml(idp);
+    const next = makeKeyPair('test-idp-next');
+    const withNext = { key: next.key, cert: next.cert };
+    expect((await postToAcs(org.id, (await responseFromIdp(org, newUser(org), withNext)).SAMLResponse)).body).toMatchObject({ code: 'saml:signature_invalid' });
+
+    await gql(org.ownerToken, 'mutation($o: ID!, $c: String!) { addSamlCertificate(organizationId: $o, certificate: $c) { id } }', { o: org.id, c: next.cert });
+    expect((await postToAcs(org.id, (await responseFromIdp(org, newUser(org), withNext)).SAMLResponse)).status).toBe(200);
+    expect((await postToAcs(org.id, (await responseFromIdp(org, newUser(org))).SAMLResponse)).status).toBe(200);
+
+    await gql(org.ownerToken, 'mutation($o: ID!, $f: String!) { removeSamlCertificate(organizationId: $o, fingerprint: $f) { id } }', {
+      o: org.id,
+      f: new X509Certificate(idp.keys.cert).fingerprint256,
+    });
+    expect((await postToAcs(org.id, (await responseFromIdp(org, newUser(org))).SAMLResponse)).body).toMatchObject({ code: 'saml:signature_invalid' });
+    expect((await postToAcs(org.id, (await responseFromIdp(org, newUser(org), withNext)).SAMLResponse)).status).toBe(200);
   });
 
   it('InResponseTo must name a pending request; unsolicited responses only where the organization allows them', async () => {
