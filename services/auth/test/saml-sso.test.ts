@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '@malet/database';
 import { startDnsServer, waitFor, xmllint, type DnsServer } from '@malet/testing';
 import { startSuite, type Suite } from '../../../test/support/suite';
+import { systemClock } from '../src/core/clock';
+import { enrollTotp } from './support';
+import { bearer, httpClient } from './support/http-client';
 import { makeKeyPair, startSamlIdp, type IdpUser, type SamlIdp } from './support/saml-idp';
 
 /**
@@ -357,6 +360,31 @@ describe('SAML sign-in with a real identity provider', () => {
     const accepted = await postToAcs(open.id, await idp.unsolicited(newUser(open), open.acsUrl, open.spEntityId), 'http://localhost:3000/home');
     expect(accepted.status).toBe(303);
     expect(accepted.headers.get('location')).toBe('http://localhost:3000/home');
+  });
+});
+
+describe('the one sign-in completion path', () => {
+  it('with TOTP enrolled, the ACS hands an MFA challenge to return_to; answering it opens a session that still records the organization', async () => {
+    const org = await organizationWithSaml(idp);
+    const user = newUser(org);
+    const first = await postToAcs(org.id, (await responseFromIdp(org, user)).SAMLResponse);
+    const api = httpClient(suite.urls.auth!);
+    const { app } = await enrollTotp(api, bearer(sessionCookieOf(first.headers)!), systemClock);
+
+    const challenged = await postToAcs(org.id, (await responseFromIdp(org, user, {}, 'http://localhost:3000/after')).SAMLResponse);
+    expect(challenged.status).toBe(303);
+    expect(sessionCookieOf(challenged.headers)).toBeNull();
+    const fragment = new URLSearchParams(new URL(challenged.headers.get('location')!).hash.slice(1));
+    expect(fragment.get('mfa_methods')).toContain('totp');
+
+    // The next period's code: confirming the enrolment spent this one (TOTP replay protection).
+    const verified = await api.post('/auth/mfa/verify', { mfa_token: fragment.get('mfa_token'), code: app.code(1) });
+    expect(verified.status).toBe(200);
+    const token = String(verified.body.session_token);
+    const { rows } = await authDb.pool.query('select s.sso_organization_id, s.amr from sessions s where s.user_id = (select id from identities where email = $1) order by s.created_at desc limit 1', [user.email]);
+    expect(rows[0].sso_organization_id).toBe(org.id);
+    expect(rows[0].amr).toEqual(['saml', 'mfa', 'otp']);
+    expect((await suite.graphql<{ me: { email: string } }>('{ me { email } }', { token })).data!.me.email).toBe(user.email);
   });
 });
 
