@@ -164,8 +164,14 @@ export function clientOperations(options: { gatewayUrl: string | (() => string);
     name: 'feed',
     async run() {
       const response = await fetch(`${base()}/sitemap.xml`);
-      await response.arrayBuffer();
-      return { status: response.status, ok: response.status === 200 };
+      if (response.status === 200) {
+        await response.arrayBuffer();
+        return { status: 200, ok: true };
+      }
+      // Feed errors come as JSON from the gateway, as XML (`<error><code>`) from content-feed.
+      const text = await response.text();
+      const code = /<code>([^<]+)<\/code>/.exec(text)?.[1] ?? (/"code":"([^"]+)"/.exec(text)?.[1]);
+      return { status: response.status, ok: false, ...(code ? { code } : {}) };
     },
   };
   return { signUp, signIn, graphqlMe, feed, signedUp };
