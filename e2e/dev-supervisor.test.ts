@@ -78,7 +78,7 @@ describe('pnpm dev supervises the suite', () => {
       body: JSON.stringify({ query: '{ user(username: "user") { username } }' }),
     });
     expect(await answer.json()).toEqual({ data: { user: { username: 'user' } } });
-  });
+  }, 120_000);
 
   it('a second pnpm dev on the same data directory says the suite is already running and leaves it alone', async () => {
     const runnerPid = Number((await readFile(join(dataDir, 'dev.pid'), 'utf8')).trim());
