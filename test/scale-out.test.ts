@@ -25,7 +25,7 @@ beforeAll(async () => {
       gateway: { SESSION_CACHE_TTL_MS: '600000' },
     },
   });
-}, 180_000);
+}, 240_000);
 afterAll(async () => {
   await suite?.stop();
   await smtp?.stop();

@@ -9,7 +9,7 @@ let faults: FaultSuite;
 beforeAll(async () => {
   // No credential cache: every GraphQL request needs auth, so its absence shows at once.
   faults = await startFaultSuite({ env: { gateway: { SESSION_CACHE_TTL_MS: '0' } } });
-}, 180_000);
+}, 240_000);
 afterAll(() => faults?.stop());
 
 describe('under load: auth killed', () => {
@@ -59,5 +59,5 @@ describe('under load: auth killed', () => {
     expectAllOk(recordsBetween(records, healedAt));
 
     await expectNoOutboxEventLost(suite.databaseUrls, operations.signedUp);
-  }, 180_000);
+  }, 240_000);
 });

@@ -10,7 +10,7 @@ beforeAll(async () => {
   // A PostgreSQL of its own: this test stops and starts it under the running services.
   postgres = await startTestPostgres();
   faults = await startFaultSuite({ postgresAdminUrl: postgres.adminUrl, env: { gateway: { SESSION_CACHE_TTL_MS: '0' } } });
-}, 180_000);
+}, 240_000);
 afterAll(async () => {
   await faults?.stop();
   await postgres?.stop();
@@ -55,5 +55,5 @@ describe('under load: PostgreSQL restarted', () => {
     expectAllOk(recordsBetween(records, healedAt));
 
     await expectNoOutboxEventLost(suite.databaseUrls, operations.signedUp);
-  }, 180_000);
+  }, 240_000);
 });

@@ -25,7 +25,7 @@ beforeAll(async () => {
   redisPort = Number(new URL(redis.url).port);
   // A ten-minute credential cache: only eviction, or distrust while deaf, can end a session at the gateway.
   faults = await startFaultSuite({ redisUrl: redis.url, env: { gateway: { SESSION_CACHE_TTL_MS: '600000' } } });
-}, 180_000);
+}, 240_000);
 afterAll(async () => {
   await faults?.stop();
   await redis?.stop();

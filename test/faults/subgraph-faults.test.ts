@@ -8,7 +8,7 @@ let faults: FaultSuite;
 beforeAll(async () => {
   // A hung content-feed must show as 504s on its feeds within the phase.
   faults = await startFaultSuite({ env: { gateway: { PROXY_TIMEOUT_MS: '3000' } } });
-}, 180_000);
+}, 240_000);
 afterAll(() => faults?.stop());
 
 describe('under load: a subgraph killed, then one hung', () => {
@@ -62,5 +62,5 @@ describe('under load: a subgraph killed, then one hung', () => {
     expectAllOk(recordsBetween(records, healedAt));
 
     await expectNoOutboxEventLost(suite.databaseUrls, operations.signedUp);
-  }, 180_000);
+  }, 240_000);
 });
