@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
@@ -89,5 +89,85 @@ describe('infra/k8s manifests', () => {
     const accepted = configKeys(schemas[name]!);
     expect(env.map((entry) => entry.name).filter((key) => !accepted.includes(key))).toEqual([]);
     expect(deployment.spec.template.spec.containers[0].readinessProbe.httpGet.path).toBe('/ready');
+  });
+});
+
+/**
+ * Every manifest document, validated offline against the Kubernetes API schemas: the
+ * `kubernetes-models` package ships a JSON-schema validator (ajv, compiled from the Kubernetes
+ * OpenAPI definitions) per kind. Those schemas check types, enums and required fields; they do
+ * not reject unknown fields (the Kubernetes OpenAPI does not forbid them), so the fields that
+ * matter (probes, resources, budgets, policies) are also checked by name below.
+ */
+const manifestFiles = readdirSync(join(root, 'infra/k8s')).filter((file) => file.endsWith('.yaml'));
+const manifests = manifestFiles.flatMap((file) =>
+  parseAllDocuments(readFileSync(join(root, 'infra/k8s', file), 'utf8')).map((doc) => ({ file, doc: doc.toJS() as K8sObject })),
+);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML, whose shape the schema validation above vouches for
+type Manifest = Record<string, any>;
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec: Record<string, never>;
+}
+
+async function validateAgainstSchema(object: K8sObject): Promise<void> {
+  const module = (await import(`kubernetes-models/${object.apiVersion}`)) as Record<string, new (data: unknown) => { validate(): void }>;
+  const Model = module[object.kind];
+  if (!Model) throw new Error(`no schema for ${object.apiVersion} ${object.kind}`);
+  new Model(object).validate();
+}
+
+describe('infra/k8s manifests against the Kubernetes schemas', () => {
+  it.each(manifests.map(({ file, doc }) => [`${file} ${doc.kind}/${doc.metadata.name}`, doc] as const))('%s is valid', async (_name, doc) => {
+    await expect(validateAgainstSchema(doc)).resolves.toBeUndefined();
+  });
+
+  it('rejects a broken manifest, so the check can fail', async () => {
+    const deployment = manifests.find(({ doc }) => doc.kind === 'Deployment')!.doc;
+    const broken = structuredClone(deployment) as unknown as { spec: { replicas: unknown; template: { spec: { containers: { ports: { containerPort: unknown }[] }[] } } } };
+    broken.spec.template.spec.containers[0]!.ports[0]!.containerPort = 'http';
+    await expect(validateAgainstSchema(broken as unknown as K8sObject)).rejects.toThrow('containerPort must be integer');
+    const withoutSelector = structuredClone(deployment) as unknown as { spec: { selector?: unknown } };
+    delete withoutSelector.spec.selector;
+    await expect(validateAgainstSchema(withoutSelector as unknown as K8sObject)).rejects.toThrow('selector');
+  });
+
+  it.each(processNames)('%s: probes, resources, at least two replicas, a disruption budget and a network policy', (name) => {
+    const ofProcess = manifests.filter(({ file }) => file === `${name}.yaml`).map(({ doc }) => doc as unknown as Manifest);
+    const deployment = ofProcess.find((doc) => doc.kind === 'Deployment')!;
+    const container = deployment.spec.template.spec.containers[0];
+    expect(deployment.spec.replicas).toBeGreaterThanOrEqual(2);
+    expect(container.startupProbe.httpGet).toEqual({ path: '/health', port: 'http' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'http' });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/health', port: 'http' });
+    expect(Object.keys(container.resources.requests).sort()).toEqual(['cpu', 'memory']);
+    expect(container.resources.limits.memory).toBeDefined();
+    // The pod gets longer to stop than it takes to leave the endpoints and drain.
+    expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(15);
+
+    const budget = ofProcess.find((doc) => doc.kind === 'PodDisruptionBudget')!;
+    expect(budget.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(budget.spec.maxUnavailable).toBe(1);
+
+    const policy = ofProcess.find((doc) => doc.kind === 'NetworkPolicy')!;
+    expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+  });
+
+  it('lets only the gateway and the internal callers the service registry names reach each service; nothing else gets in', () => {
+    const policies = manifests.filter(({ doc }) => doc.kind === 'NetworkPolicy').map(({ doc }) => doc as unknown as Manifest);
+    const denyAll = policies.find((policy) => policy.metadata.name === 'default-deny-ingress')!;
+    expect(denyAll.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
+    for (const service of SERVICES) {
+      const policy = policies.find((candidate) => candidate.metadata.name === service.name)!;
+      const [callers, monitoring] = policy.spec.ingress as { from: Manifest[] }[];
+      expect(callers!.from.map((peer) => peer.podSelector?.matchLabels['app.kubernetes.io/name'])).toEqual(['gateway', ...service.internalCallers]);
+      expect(monitoring!.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+      expect(policy.spec.ingress).toHaveLength(2);
+    }
   });
 });

@@ -48,7 +48,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     parseJson: false,
     exposeMetrics: false,
   });
-  const admin = { metrics, adminToken: config.admin.token, authCacheSize: () => validator.stats().size, circuitStates };
+  const admin = { metrics, adminToken: config.admin.token, authCache: () => validator.stats(), circuitStates };
   app.use(adminRoutes({ ...admin, guard: true }));
 
   app.use(

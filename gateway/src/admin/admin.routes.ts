@@ -32,7 +32,7 @@ export function isLoopback(address: string | undefined): boolean {
 export function adminRoutes(deps: {
   metrics: GatewayMetrics;
   adminToken: string | undefined;
-  authCacheSize: () => number;
+  authCache: () => { size: number; revocations: string };
   circuitStates: () => Record<string, CircuitStateName>;
   /** False on the separate admin listener, which is reachable only where it is bound. */
   guard: boolean;
@@ -47,7 +47,7 @@ export function adminRoutes(deps: {
   };
   router.get('/admin/metrics', requireAdmin, async function showMetricsJson(_req, res) {
     res.setHeader('Cache-Control', 'no-store');
-    res.json(await summarizeMetrics(deps.metrics, { authCacheSize: deps.authCacheSize(), circuitStates: deps.circuitStates() }));
+    res.json(await summarizeMetrics(deps.metrics, { authCache: deps.authCache(), circuitStates: deps.circuitStates() }));
   });
   const prometheus = async function showMetricsPrometheus(_req: Request, res: Response) {
     res.setHeader('Cache-Control', 'no-store');

@@ -46,7 +46,7 @@ export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 type MetricJson = Awaited<ReturnType<promClient.Registry['getMetricsAsJSON']>>[number];
 
 /** The JSON view of `/admin/metrics`, read from the same counters Prometheus scrapes. */
-export async function summarizeMetrics(metrics: GatewayMetrics, extra: { authCacheSize: number; circuitStates: Record<string, CircuitStateName> }) {
+export async function summarizeMetrics(metrics: GatewayMetrics, extra: { authCache: { size: number; revocations: string }; circuitStates: Record<string, CircuitStateName> }) {
   const all = await metrics.registry.getMetricsAsJSON();
   const find = (name: string) => all.find((metric) => metric.name === name);
   const byLabel = (metric: MetricJson | undefined, label: string, suffix?: string) => {
@@ -82,7 +82,7 @@ export async function summarizeMetrics(metrics: GatewayMetrics, extra: { authCac
       by_type: byLabel(find('graphql_operation_duration_seconds'), 'operation_type', '_count'),
     },
     cache: {
-      auth: { ...auth, size: extra.authCacheSize, hit_ratio: ratio(auth.hit ?? 0, sum(auth)) },
+      auth: { ...auth, size: extra.authCache.size, revocations: extra.authCache.revocations, hit_ratio: ratio(auth.hit ?? 0, sum(auth)) },
       query_plan: { ...plans, hit_ratio: ratio(plans.hit ?? 0, sum(plans)) },
     },
     errors: { total: sum(errors), by_code: errors },

@@ -39,6 +39,8 @@ export function createSessionValidator(options: {
   negativeTtlMs?: number;
   timeoutMs?: number;
   onLookup?: (result: CacheResult) => void;
+  /** How long after the revocation channel returns cached sessions stay untrusted (5 s). */
+  revocationGraceMs?: number;
   /**
    * Proves to auth that the caller is the gateway (an internal token), which exempts validation
    * calls from auth's per-IP rate limit: all of a gateway's users share its IP.
@@ -52,9 +54,17 @@ export function createSessionValidator(options: {
   // Revocations that arrive while a lookup is in flight must win over its (stale) answer.
   const revokedDuringFlight = new Set<string>();
   let subscriber: Redis | undefined;
-  let subscribed = false;
+  let subscribedAt: number | null = null;
+  // Publishers (auth) reconnect on their own schedule: for a moment after the channel returns,
+  // a revocation may still be published into the void, so trust waits out this grace period.
+  const graceMs = options.revocationGraceMs ?? 5_000;
+  function channelState(): 'local' | 'live' | 'recovering' | 'lost' {
+    if (!options.redisUrl) return 'local';
+    if (subscribedAt === null) return 'lost';
+    return Date.now() - subscribedAt >= graceMs ? 'live' : 'recovering';
+  }
   /** Without Redis there is no channel to miss (the embedded default); with it, it must be up. */
-  const revocationsHeard = () => !options.redisUrl || subscribed;
+  const revocationsHeard = () => channelState() === 'local' || channelState() === 'live';
   // undici's request API on a keep-alive pool: validation is on the hot path of every cache miss.
   const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
   const timeoutMs = options.timeoutMs ?? 3_000;
@@ -167,22 +177,27 @@ export function createSessionValidator(options: {
     // ioredis resubscribes on reconnect before 'ready'; until then nothing cached is trusted.
     subscriber.on('ready', () => {
       cache.clear();
-      subscribed = true;
+      subscribedAt = Date.now();
     });
     subscriber.on('close', () => {
-      if (subscribed) options.logger.warn('revocation channel lost: validating every credential with auth until Redis is back');
-      subscribed = false;
+      if (subscribedAt !== null) options.logger.warn('revocation channel lost: validating every credential with auth until Redis is back');
+      subscribedAt = null;
     });
     await subscriber.connect();
     await subscriber.subscribe(SESSION_REVOCATION_CHANNEL);
-    subscribed = true;
+    // The first subscription has no missed past: trusted at once.
+    subscribedAt = Date.now() - graceMs;
   }
 
   return {
     validate,
     evict,
     subscribe,
-    stats: () => ({ size: cache.size, inFlight: inFlight.size, revocationsHeard: revocationsHeard() }),
+    /**
+     * `revocations`: `live` (Redis channel up), `recovering` (back for less than the grace
+     * period) or `lost` (down): in both, nothing cached is trusted; `local`: no Redis configured.
+     */
+    stats: () => ({ size: cache.size, inFlight: inFlight.size, revocations: channelState() }),
     close: async () => {
       await subscriber?.quit().catch(() => undefined);
       await agent.close();
