@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRedis, waitFor, type TestRedis } from '@malet/testing';
 import { expectNoOutboxEventLost } from '../support/outbox-check';
@@ -7,19 +5,14 @@ import { recordsBetween } from '../support/load';
 import { expectAllOk, startFaultSuite, type FaultSuite } from './fault-suite';
 
 /**
- * Auth keeps serving through a Redis outage only once its Redis client fails fast
+ * Auth keeps serving through a Redis outage because its Redis client fails fast
  * (`createRedisClient` from @malet/redis): ioredis's default client queues every command for
- * seconds while Redis is away, so each auth request waits that long and the per-process limits
- * see too few requests per window. Auth's main.ts is being restructured elsewhere; this test
- * runs as soon as it uses that client (until then vitest lists it as skipped).
+ * seconds while Redis is away, so each auth request would wait that long.
  */
-const authFailsFast = readFileSync(join(import.meta.dirname, '../../services/auth/src/main.ts'), 'utf8').includes('createRedisClient(');
-
 let redis: TestRedis;
 let redisPort: number;
 let faults: FaultSuite;
 beforeAll(async () => {
-  if (!authFailsFast) return;
   // A Redis of its own: this test kills it.
   redis = await startTestRedis({ port: undefined });
   redisPort = Number(new URL(redis.url).port);
@@ -33,7 +26,7 @@ afterAll(async () => {
 const revocationChannel = async (gatewayUrl: string) =>
   ((await (await fetch(`${gatewayUrl}/admin/metrics`)).json()) as { cache: { auth: { revocations: string } } }).cache.auth.revocations;
 
-describe.skipIf(!authFailsFast)('under load: Redis killed and restarted', () => {
+describe('under load: Redis killed and restarted', () => {
   it('auth keeps serving, limits fall back to per-process and still hold, revocations still end sessions at the gateway, no outbox event is lost', async () => {
     const { suite, operations } = faults;
     const me = async (token: string) => (await suite.graphql<{ me: { id: string } | null }>('{ me { id } }', { token })).errors?.[0]?.extensions?.code ?? 'ok';
