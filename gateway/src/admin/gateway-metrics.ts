@@ -13,7 +13,7 @@ export function createGatewayMetrics() {
   });
   const authCacheLookups = new promClient.Counter({
     name: 'gateway_auth_cache_lookups_total',
-    help: 'Credential cache lookups: hit, negative_hit, miss (asked auth), coalesced (joined an in-flight miss)',
+    help: 'Credential cache lookups: hit, negative_hit, miss (asked auth), coalesced (joined an in-flight miss), malformed (not a token, refused unasked)',
     labelNames: ['result'] as const,
     registers: [metrics.registry],
   });

@@ -4,6 +4,7 @@ import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { ServiceUnavailableError } from '@malet/errors';
 import { INTERNAL_TOKEN_HEADER } from '@malet/internal-auth';
+import { isSessionTokenShape } from './credential';
 import { SESSION_REVOCATION_CHANNEL, decodeRevocation, hashToken } from './revocations';
 
 export interface Credential {
@@ -22,7 +23,7 @@ export interface ValidatedSession {
 }
 
 type CacheEntry = { session: ValidatedSession | null };
-export type CacheResult = 'hit' | 'negative_hit' | 'miss' | 'coalesced';
+export type CacheResult = 'hit' | 'negative_hit' | 'miss' | 'coalesced' | 'malformed';
 
 /**
  * Credential validation as docs/architecture.md section 3 describes it: a per-process LRU keyed by the token's
@@ -116,6 +117,11 @@ export function createSessionValidator(options: {
   }
 
   async function validate(credential: Credential): Promise<ValidatedSession | null> {
+    // Not of the minted shape: refused here, never cached, never asked about (see isSessionTokenShape).
+    if (!isSessionTokenShape(credential.token)) {
+      options.onLookup?.('malformed');
+      return null;
+    }
     const key = hashToken(credential.token);
     const cached = cache.get(key);
     // While the revocation channel is down a revocation could pass unheard: a cached "valid" is

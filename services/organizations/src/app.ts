@@ -23,7 +23,7 @@ export async function createOrganizationsApp(deps: {
 
   const app = createHttpApp({ service: 'organizations', logger, metrics, production: config.production, readiness: deps.ping });
   // Internal API for SCIM and auth: memberships of a user.
-  app.get('/internal/users/:id/memberships', requireInternalToken(verifyInternalToken), async function listMemberships(req, res) {
+  app.get('/internal/users/:id/memberships', requireInternalToken(verifyInternalToken, { callers: ['scim', 'auth'] }), async function listMemberships(req, res) {
     const rows = await organizations.membershipsOfUser(req.params.id!);
     res.json({ memberships: rows.map((row) => ({ organization_id: row.organizationId, role: row.role })) });
   });

@@ -14,8 +14,8 @@ export async function createScimApp(deps: { config: ScimConfig; logger: Logger; 
   const verifyInternalToken = createInternalTokenVerifier({ secret: config.internalTokenSecret });
   const app = createHttpApp({ service: 'scim', logger, metrics, production: config.production, readiness: deps.ping });
   app.use(discoveryRoutes({ baseUrl: config.publicUrl }));
-  // Internal: provisioning state counts, for operators and other services.
-  app.get('/internal/stats', requireInternalToken(verifyInternalToken), async function showStats(_req, res) {
+  // Internal: provisioning state counts for operators, read through the gateway's signed token.
+  app.get('/internal/stats', requireInternalToken(verifyInternalToken, { callers: ['gateway'] }), async function showStats(_req, res) {
     const [row] = await db.select({ resources: count() }).from(scimResources);
     res.json({ resources: row?.resources ?? 0 });
   });
