@@ -10,6 +10,7 @@ import { createGatewayMetrics } from './admin/gateway-metrics';
 import { createRequestIdentity } from './auth/request-identity';
 import type { GatewayConfig } from './config';
 import { createGatewayServer, type GatewayContext } from './graphql/gateway-server';
+import { compileTrust, determineClientAddress } from './http/client-address';
 import { createProxy } from './proxy/http-proxy';
 import { createResponseCompression } from './proxy/response-compression';
 
@@ -47,6 +48,15 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     readiness: async () => {},
     parseJson: false,
     exposeMetrics: false,
+  });
+  // The client address is this gateway's to determine, trusting only its own configured proxies;
+  // req.ip and req.protocol follow the same rule.
+  const trust = compileTrust(config.trustedProxies);
+  app.set('trust proxy', trust);
+  app.use(function determineClient(req: Request, _res: Response, next: NextFunction) {
+    req.clientAddress = determineClientAddress(req, trust);
+    if (req.clientAddress.source === 'unparsable') req.log.warn({ peer: req.clientAddress.address }, 'unparsable X-Forwarded-For from a trusted proxy: counted as the proxy itself');
+    next();
   });
   const admin = { metrics, adminToken: config.admin.token, authCacheSize: () => validator.stats().size, circuitStates };
   app.use(adminRoutes({ ...admin, guard: true }));

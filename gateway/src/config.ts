@@ -1,5 +1,6 @@
 import { baseConfig, baseEnvShape, httpUrl, loadConfig, port, refuseDevSecretsInProduction, z } from '@malet/config';
 import { GATEWAY, SERVICES, devUrl, type ServiceName, type ServiceUrlEnv } from '@malet/service-registry';
+import { parseTrustedProxies } from './http/client-address';
 
 /** `AUTH_URL`, `USERS_URL`, ...: one per service in the registry, defaulting to its dev address. */
 const serviceUrlShape = Object.fromEntries(SERVICES.map((service) => [service.urlEnv, httpUrl.default(devUrl(service))])) as Record<
@@ -30,6 +31,20 @@ export const gatewayEnvSchema = z
     SUBGRAPH_CIRCUIT_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
     /** Longest silence from a proxied service (auth, scim, feeds) before the client gets 504. */
     PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
+    /**
+     * The proxies in front of the gateway whose X-Forwarded-For it believes: `none` (the gateway
+     * is the public edge, the default), a hop count, or addresses and CIDRs (http/client-address.ts).
+     */
+    TRUST_PROXY: z
+      .string()
+      .default('none')
+      .superRefine((value, ctx) => {
+        try {
+          parseTrustedProxies(value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      }),
   })
   .superRefine(refuseDevSecretsInProduction);
 
@@ -48,6 +63,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     admin: { token: raw.ADMIN_TOKEN, port: raw.ADMIN_PORT, host: raw.ADMIN_HOST },
     graphqlBodyLimit: raw.GRAPHQL_BODY_LIMIT,
     proxyTimeoutMs: raw.PROXY_TIMEOUT_MS,
+    trustedProxies: parseTrustedProxies(raw.TRUST_PROXY),
     subgraphs: {
       timeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
       circuit: { failureThreshold: raw.SUBGRAPH_CIRCUIT_FAILURES, resetMs: raw.SUBGRAPH_CIRCUIT_RESET_MS },
