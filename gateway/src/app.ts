@@ -32,6 +32,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     redisUrl: config.redisUrl,
     ...config.sessionCache,
     onLookup: (result) => metrics.authCacheLookups.inc({ result }),
+    onRevocationStreamState: (state) => metrics.setRevocationStreamState(state),
   });
   await validator.subscribe();
   const identity = createRequestIdentity({ validator, signInternalToken });
@@ -68,7 +69,13 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     if (req.clientAddress.source === 'unparsable') req.log.warn({ peer: req.clientAddress.address }, 'unparsable X-Forwarded-For from a trusted proxy: counted as the proxy itself');
     next();
   });
-  const admin = { metrics, adminToken: config.admin.token, authCacheSize: () => validator.stats().size, circuitStates };
+  const admin = {
+    metrics,
+    adminToken: config.admin.token,
+    authCacheSize: () => validator.stats().size,
+    revocationStream: () => validator.stats().revocationStream,
+    circuitStates,
+  };
   app.use(adminRoutes({ ...admin, guard: true }));
 
   app.use(

@@ -17,6 +17,8 @@ export const gatewayEnvSchema = z
     SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
     SESSION_CACHE_NEGATIVE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     SESSION_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(50_000),
+    /** Silence on auth's revocation stream after which it counts as lost (auth beats every 5 s). */
+    REVOCATION_STREAM_SILENCE_MS: z.coerce.number().int().min(200).max(300_000).default(15_000),
     /** Bearer token that opens /admin/metrics to non-loopback clients (e.g. a remote Prometheus). */
     ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
     /** Optional separate listener for the admin endpoints, bound to ADMIN_HOST. */
@@ -89,6 +91,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       positiveTtlCapMs: raw.SESSION_CACHE_TTL_MS,
       negativeTtlMs: raw.SESSION_CACHE_NEGATIVE_TTL_MS,
       maxEntries: raw.SESSION_CACHE_MAX_ENTRIES,
+      revocationStreamSilenceMs: raw.REVOCATION_STREAM_SILENCE_MS,
     },
     admin: { token: raw.ADMIN_TOKEN, port: raw.ADMIN_PORT, host: raw.ADMIN_HOST },
     graphql: {

@@ -21,6 +21,7 @@ const INTERNAL_ENDPOINTS: { service: string; method: 'GET' | 'POST'; path: strin
   { service: 'users', method: 'GET', path: '/internal/users/:id', callers: ['auth'] },
   { service: 'organizations', method: 'GET', path: '/internal/users/:id/memberships', callers: ['scim', 'auth'] },
   { service: 'scim', method: 'GET', path: '/internal/stats', callers: ['gateway'] },
+  { service: 'auth', method: 'GET', path: '/internal/revocations', callers: ['gateway'] },
   ...['auth', 'users', 'organizations', 'content-feed'].map((service) => ({
     service,
     method: 'POST' as const,
@@ -82,7 +83,7 @@ describe('each internal endpoint serves the callers it names, and no other', () 
 
   it('refuses the gateway\'s anonymous token at users\' /internal/events with 403, and accepts auth\'s', async () => {
     const events = INTERNAL_ENDPOINTS[0]!;
-    expect(await call(events, 'gateway')).toMatchObject({ status: 403, body: { status: 403, code: 'internal:caller_not_allowed' } });
+    expect(await call(events, 'gateway')).toMatchObject({ status: 403, body: { status: 403, code: 'internal:caller_forbidden' } });
     expect(await call(events, 'auth')).toEqual({ status: 200, body: { status: 'ignored' } });
   });
 
@@ -94,7 +95,7 @@ describe('each internal endpoint serves the callers it names, and no other', () 
         if (endpoint.callers.includes(caller)) {
           expect([401, 403], `${caller} is one of its callers`).not.toContain(status);
         } else {
-          expect({ caller, status, code: body?.code }).toEqual({ caller, status: 403, code: 'internal:caller_not_allowed' });
+          expect({ caller, status, code: body?.code }).toEqual({ caller, status: 403, code: 'internal:caller_forbidden' });
         }
       }
     },

@@ -131,7 +131,7 @@ interface HeaderCarrier {
 /** 403 unless the verified token was issued by one of `callers`. */
 export function assertCaller(identity: InternalIdentity, callers: readonly InternalCaller[]): void {
   if (!(callers as readonly string[]).includes(identity.caller)) {
-    throw new ForbiddenError(`This endpoint serves ${callers.join(', ')} only`, 'internal:caller_not_allowed');
+    throw new ForbiddenError(`This endpoint serves ${callers.join(', ')} only`, 'internal:caller_forbidden');
   }
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { ServiceUnavailableError } from '@malet/errors';
 import { INTERNAL_TOKEN_HEADER } from '@malet/internal-auth';
 import { isSessionTokenShape } from './credential';
+import { createRevocationStreamClient, type RevocationStreamState } from './revocation-stream';
 import { SESSION_REVOCATION_CHANNEL, decodeRevocation, hashToken } from './revocations';
 
 export interface Credential {
@@ -30,6 +31,11 @@ export type CacheResult = 'hit' | 'negative_hit' | 'miss' | 'coalesced' | 'malfo
  * hash, positive entries living no longer than the session (and a cap), a short negative cache,
  * one in-flight request per token however many callers miss at once, and eviction when auth
  * announces a revocation. When auth cannot be reached the caller gets an error, never a pass.
+ *
+ * Revocations arrive on auth's revocation stream (revocation-stream.ts), which every deployment
+ * has; a cached "valid" is trusted only while that stream is live and caught up. With REDIS_URL
+ * the Redis channel is followed as well, as a second, independent way for an eviction to arrive
+ * (auth publishes there too); the trust decision rests on the stream alone.
  */
 export function createSessionValidator(options: {
   authUrl: string;
@@ -45,6 +51,9 @@ export function createSessionValidator(options: {
    * calls from auth's per-IP rate limit: all of a gateway's users share its IP.
    */
   callerToken?: () => Promise<string>;
+  /** Longest silence on the revocation stream before it counts as lost (auth's heartbeat is 5 s). */
+  revocationStreamSilenceMs?: number;
+  onRevocationStreamState?: (state: RevocationStreamState) => void;
 }) {
   const positiveCap = options.positiveTtlCapMs ?? 60_000;
   const negativeTtl = options.negativeTtlMs ?? 5_000;
@@ -53,9 +62,17 @@ export function createSessionValidator(options: {
   // Revocations that arrive while a lookup is in flight must win over its (stale) answer.
   const revokedDuringFlight = new Set<string>();
   let subscriber: Redis | undefined;
-  let subscribed = false;
-  /** Without Redis there is no channel to miss (the embedded default); with it, it must be up. */
-  const revocationsHeard = () => !options.redisUrl || subscribed;
+  const stream = createRevocationStreamClient({
+    authUrl: options.authUrl,
+    callerToken: options.callerToken ?? (() => Promise.reject(new Error('the revocation stream needs an internal token'))),
+    logger: options.logger,
+    silenceMs: options.revocationStreamSilenceMs ?? 15_000,
+    onRevoked: (hash) => evict([hash]),
+    onReset: () => cache.clear(),
+    onStateChange: options.onRevocationStreamState,
+  });
+  /** While the stream is down or catching up a revocation could pass unheard. */
+  const revocationsHeard = () => stream.state() === 'live';
   // undici's request API on a keep-alive pool: validation is on the hot path of every cache miss.
   const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
   const timeoutMs = options.timeoutMs ?? 3_000;
@@ -161,35 +178,24 @@ export function createSessionValidator(options: {
     }
   }
 
+  /** Starts following revocations: auth's stream always (in the background), Redis when configured. */
   async function subscribe(): Promise<void> {
-    if (!options.redisUrl) {
-      options.logger.warn('REDIS_URL not set: revocations reach this process only through its own proxy');
-      return;
-    }
+    stream.start();
+    if (!options.redisUrl) return;
     subscriber = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null });
     subscriber.on('message', (_channel: string, message: string) => evict(decodeRevocation(message)));
-    subscriber.on('error', (error: Error) => options.logger.warn({ err: error }, 'revocation subscriber error'));
-    // After a reconnect, revocations published while we were away are lost: start clean.
-    // ioredis resubscribes on reconnect before 'ready'; until then nothing cached is trusted.
-    subscriber.on('ready', () => {
-      cache.clear();
-      subscribed = true;
-    });
-    subscriber.on('close', () => {
-      if (subscribed) options.logger.warn('revocation channel lost: validating every credential with auth until Redis is back');
-      subscribed = false;
-    });
+    subscriber.on('error', (error: Error) => options.logger.warn({ err: error }, 'revocation subscriber error (the stream from auth still evicts)'));
     await subscriber.connect();
     await subscriber.subscribe(SESSION_REVOCATION_CHANNEL);
-    subscribed = true;
   }
 
   return {
     validate,
     evict,
     subscribe,
-    stats: () => ({ size: cache.size, inFlight: inFlight.size, revocationsHeard: revocationsHeard() }),
+    stats: () => ({ size: cache.size, inFlight: inFlight.size, revocationsHeard: revocationsHeard(), revocationStream: stream.state() }),
     close: async () => {
+      await stream.stop();
       await subscriber?.quit().catch(() => undefined);
       await agent.close();
     },

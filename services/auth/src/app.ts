@@ -22,6 +22,7 @@ import { createMagicLinkModule } from './features/magic-link/magic-link.module';
 import { createMfaModule } from './features/mfa/mfa.module';
 import type { SmsProvider } from './features/mfa/sms';
 import { createPasswordsModule } from './features/passwords/passwords.module';
+import { createRevocationStreamModule } from './features/revocation-stream/revocation-stream.module';
 import { createSessionsModule } from './features/sessions/sessions.module';
 
 export interface AuthDependencies extends AuthCoreDependencies {
@@ -42,6 +43,7 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     createMagicLinkModule(core),
     createIdentifierCheckModule(core),
     createSessionsModule(core),
+    createRevocationStreamModule(core, config.revocationStream),
     mfa,
     passwords,
     createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
@@ -67,6 +69,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   // Before every route: cookie-authenticated state changes need a trusted Origin (core/http/csrf.ts).
   app.use(csrfProtection({ trustedOrigins: core.browserOrigins }));
   app.use(mountRoutes(routes, { limits: core.limits, sessions: core.sessions, clock: core.clock, recentSignInSeconds: config.session.recentSignInSeconds }));
+  for (const { internalRoutes } of modules) if (internalRoutes) app.use(internalRoutes);
   for (const { assets } of modules) if (assets) app.use(assets.path, ...assets.handlers);
 
   const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));

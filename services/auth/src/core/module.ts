@@ -20,6 +20,12 @@ export interface ScheduledJob {
 export interface AuthModule {
   name: string;
   routes?: RouteSpec[];
+  /**
+   * Service-to-service endpoints under `/internal` that do not fit a declared route (an event
+   * stream): mounted after the routes, kept out of the public API document, and each guarded
+   * by `requireInternalToken` naming the callers it serves.
+   */
+  internalRoutes?: RequestHandler;
   /** Static files under a path prefix (Swagger UI's assets), mounted after the routes. */
   assets?: { path: string; handlers: RequestHandler[] };
   /** Merged with the other modules' resolvers, type by type, into the auth subgraph. */
