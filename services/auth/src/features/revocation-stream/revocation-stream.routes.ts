@@ -68,9 +68,9 @@ export function revocationStreamRoutes(deps: {
         onRow: (row) => (flowing ? res.write(revokedEvent(row)) : waiting.push(row)),
         onLost: () => res.end(),
       });
-      let ticker: NodeJS.Timeout | undefined;
+      const timers: { ticker?: NodeJS.Timeout } = {};
       res.on('close', () => {
-        clearInterval(ticker);
+        clearInterval(timers.ticker);
         unsubscribe();
       });
 
@@ -92,7 +92,7 @@ export function revocationStreamRoutes(deps: {
       // Heartbeats let the gateway tell a quiet stream from a dead one; a draining server ends it.
       let sinceBeat = 0;
       const tickMs = Math.min(deps.heartbeatMs, 250);
-      ticker = setInterval(() => {
+      timers.ticker = setInterval(() => {
         if (isShuttingDown(req.app)) {
           res.end();
           return;
