@@ -22,6 +22,10 @@ const INTERNAL_ENDPOINTS: { service: string; method: 'GET' | 'POST'; path: strin
   { service: 'organizations', method: 'GET', path: '/internal/users/:id/memberships', callers: ['scim', 'auth'] },
   { service: 'scim', method: 'GET', path: '/internal/stats', callers: ['gateway'] },
   { service: 'auth', method: 'GET', path: '/internal/revocations', callers: ['gateway'] },
+  { service: 'auth', method: 'POST', path: '/internal/provisioning/identities', callers: ['scim'], body: {} },
+  { service: 'auth', method: 'POST', path: '/internal/events', callers: ['scim'], body: {} },
+  { service: 'organizations', method: 'POST', path: '/internal/scim-tokens/verify', callers: ['scim'], body: {} },
+  { service: 'organizations', method: 'POST', path: '/internal/events', callers: ['scim'], body: {} },
   ...['auth', 'users', 'organizations', 'content-feed'].map((service) => ({
     service,
     method: 'POST' as const,

@@ -136,6 +136,23 @@ export function assertCaller(identity: InternalIdentity, callers: readonly Inter
 }
 
 /**
+ * Express middleware behind `requireInternalToken` (which verified the token and set
+ * `req.identity`): 403 unless the caller is one of `callers`.
+ */
+export function allowCallers(callers: readonly InternalCaller[]) {
+  if (callers.length === 0) throw new Error('an internal endpoint must name at least one caller');
+  return function allowNamedCallers(req: { identity?: InternalIdentity }, _res: unknown, next: (error?: unknown) => void): void {
+    if (!req.identity) return next(new UnauthenticatedError('Internal token required', 'internal:token_missing'));
+    try {
+      assertCaller(req.identity, callers);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/**
  * Express middleware: every request on the guarded route needs a verified internal token (401
  * without one) issued by one of the callers the endpoint names (403 for any other caller).
  */

@@ -2,3 +2,4 @@ export { outbox, processedEvents } from './tables';
 export { enqueueEvent, type OutboxEvent, type AnyPgDatabase } from './enqueue';
 export { createOutboxRelay, type OutboxSubscriber, type OutboxRelay } from './relay';
 export { consumeEventOnce } from './inbox';
+export { outboxEventSchema } from './envelope';

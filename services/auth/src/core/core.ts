@@ -67,7 +67,7 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     ttlSeconds: config.session.ttlSeconds,
   });
   const refreshTokens = createRefreshTokenService({ refreshTokens: refreshTokenRows, sessions, audit, clock });
-  const signIn = createSignIn({ openSession: createSessionOpener({ sessions, refreshTokens }), audit });
+  const signIn = createSignIn({ openSession: createSessionOpener({ sessions, refreshTokens }), audit, revokeSession: (token, reason) => sessions.revoke(token, reason) });
   const relay = createOutboxRelay({
     db,
     logger,
@@ -103,6 +103,7 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     refreshTokens,
     completeSignIn: signIn.completeSignIn,
     useMfaGate: signIn.useMfaGate,
+    useSignInGuard: signIn.useSignInGuard,
     mailboxProof: createMailboxProof({ identities, sessions, audit, clock, onSignUp: () => relay.wake() }),
     mailer,
     background,

@@ -1,8 +1,8 @@
 import type { GraphQLResolverMap } from '@malet/graphql-server';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Router } from 'express';
 import type { RouteSpec } from './http/route';
 import type { MailboxProvenHook } from './identities/mailbox-proof';
-import type { MfaGate } from './sign-in/sign-in-gate';
+import type { MfaGate, SignInGuard } from './sign-in/sign-in-gate';
 import type { AuthGraphqlContext } from './graphql-context';
 
 /** A task run every `everyMs` while the service is up (sweeps of expired rows). */
@@ -20,16 +20,18 @@ export interface ScheduledJob {
 export interface AuthModule {
   name: string;
   routes?: RouteSpec[];
-  /**
-   * Service-to-service endpoints under `/internal` that do not fit a declared route (an event
-   * stream): mounted after the routes, kept out of the public API document, and each guarded
-   * by `requireInternalToken` naming the callers it serves.
-   */
-  internalRoutes?: RequestHandler;
   /** Static files under a path prefix (Swagger UI's assets), mounted after the routes. */
   assets?: { path: string; handlers: RequestHandler[] };
   /** Merged with the other modules' resolvers, type by type, into the auth subgraph. */
   resolvers?: GraphQLResolverMap<AuthGraphqlContext>;
+  /**
+   * Endpoints for other services only (`/internal/...`): mounted behind the internal-token
+   * check, never documented in the public OpenAPI document. Each route names the callers it
+   * serves (`allowCallers(['scim'])` from @malet/internal-auth); any other caller gets 403.
+   */
+  internalRoutes?: Router;
+  /** Asked by `completeSignIn` whether an account may sign in at all (the provisioning feature). */
+  signInGuard?: SignInGuard;
   /** The second-factor check `completeSignIn` runs after every first factor (the MFA feature). */
   mfaGate?: MfaGate;
   /** Its part in retiring an unproven holder's access when the mailbox owner proves the address. */

@@ -1,2 +1,5 @@
-/** The transactional outbox's table (packages/outbox), created by auth's migrations like its own tables. */
-export { outbox } from '@malet/outbox';
+/**
+ * The transactional outbox's table (packages/outbox), and the inbox that makes consumed events
+ * idempotent, created by auth's migrations like its own tables.
+ */
+export { outbox, processedEvents } from '@malet/outbox';

@@ -7,7 +7,8 @@ CREATE TABLE "session_revocations" (
 );
 --> statement-breakpoint
 CREATE INDEX "session_revocations_tx_idx" ON "session_revocations" USING btree ("tx");--> statement-breakpoint
-CREATE INDEX "session_revocations_revoked_at_idx" ON "session_revocations" USING btree ("revoked_at");--> statement-breakpoint
+CREATE INDEX "session_revocations_revoked_at_idx" ON "session_revocations" USING btree ("revoked_at");
+--> statement-breakpoint
 -- Written by hand below this line (drizzle-kit does not model triggers): every way a session
 -- token stops working is recorded in the transaction that ends it, whatever code path ran the
 -- statement, and announced on commit. NOTIFY is transactional: a rolled-back revocation is
