@@ -46,7 +46,7 @@ function internalPathsInSources(): { service: string; path: string }[] {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) walk(path);
         else if (/\.ts$/.test(entry.name) && !/\.(spec|test)\.ts$/.test(entry.name)) {
-          for (const match of readFileSync(path, 'utf8').matchAll(/['"`](\/internal\/[^'"`]+)['"`]/g)) found.push({ service, path: match[1]! });
+          for (const match of readFileSync(path, 'utf8').matchAll(/['"`](\/internal\/[a-z0-9/:_-]+)['"`]/g)) found.push({ service, path: match[1]! });
         }
       }
     };
