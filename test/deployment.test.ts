@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import dockerignore from '@balena/dockerignore';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
@@ -10,6 +11,7 @@ import { organizationsEnvSchema } from '../services/organizations/src/config';
 import { contentFeedEnvSchema } from '../services/content-feed/src/config';
 import { scimEnvSchema } from '../services/scim/src/config';
 import { gatewayEnvSchema } from '../gateway/src/config';
+import { parseTrustedProxies } from '../gateway/src/http/client-address';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -171,3 +173,79 @@ describe('infra/k8s manifests against the Kubernetes schemas', () => {
     }
   });
 });
+
+describe('the image build context and the Dockerfile', () => {
+  // Docker's own matching rules (Go filepath.Match with **, last matching rule wins, ! re-includes).
+  const context = dockerignore({ ignorecase: false }).add(
+    readFileSync(join(root, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#')),
+  );
+
+  it.each([
+    '.env',
+    '.env.local',
+    '.env.production',
+    '.env.example.bak',
+    'services/auth/.env',
+    'gateway/.env.test',
+    'packages/config/nested/.env.staging',
+    'secrets/tls.key',
+    'deploy/tls.pem',
+    '.data/postgres/PG_VERSION',
+    'node_modules/pg/package.json',
+    'gateway/node_modules/undici/index.js',
+    'gateway/dist/main.js',
+    '.git/HEAD',
+  ])('keeps %s out of the build context', (path) => expect(context.ignores(path)).toBe(true));
+
+  it.each(['.env.example', 'package.json', 'pnpm-lock.yaml', 'services/auth/src/main.ts', 'services/auth/drizzle/0000_init.sql', 'gateway/supergraph.graphql'])(
+    'keeps %s in the build context',
+    (path) => expect(context.ignores(path)).toBe(false),
+  );
+
+  it('copies only named manifests and workspace folders, never the whole context, and none of them can carry an .env file', () => {
+    const copies = readFileSync(join(root, 'Dockerfile'), 'utf8')
+      .split('\n')
+      .filter((line) => /^(COPY|ADD)\s/i.test(line) && !line.includes('--from='))
+      .flatMap((line) => line.trim().split(/\s+/).slice(1, -1));
+    expect(copies).not.toContain('.');
+    expect(copies.every((source) => !source.includes('*'))).toBe(true);
+    expect(copies).toEqual(['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', 'tsconfig.base.json', 'tsup.config.ts', 'turbo.json', 'packages', 'services', 'gateway']);
+    // The folders copied whole: an .env file anywhere inside them stays out of the context.
+    for (const folder of copies.filter((source) => !source.includes('.'))) {
+      for (const secret of ['.env', '.env.local', 'a/.env', 'a/b/.env.production']) expect(context.ignores(`${folder}/${secret}`), `${folder}/${secret}`).toBe(true);
+    }
+  });
+});
+
+describe('what the deployment files publish', () => {
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, { ports?: string[]; profiles?: string[]; environment?: Record<string, string> }>;
+  };
+
+  it('publishes the mail catcher only in the local profile, on loopback; nothing but the gateway otherwise', () => {
+    expect(compose.services.mail!.profiles).toEqual(['local']);
+    expect(compose.services.mail!.ports).toEqual(['127.0.0.1:1080:1080']);
+    const published = Object.entries(compose.services)
+      .filter(([, service]) => service.ports?.length && !service.profiles?.includes('local'))
+      .map(([name]) => name);
+    expect(published).toEqual(['gateway']);
+  });
+
+  it('takes auth\'s SMTP_URL from the environment (required), never a built-in catcher address', () => {
+    expect(compose.services.auth!.environment!.SMTP_URL).toMatch(/^\$\{SMTP_URL:\?/);
+  });
+
+  it('sets TRUST_PROXY in explicit forms only: a CIDR list for auth, what the gateway\'s parser accepts for the gateway', () => {
+    const k8sEnv = (name: string) =>
+      (parseAllDocuments(readFileSync(join(root, 'infra/k8s', `${name}.yaml`), 'utf8')).map((doc) => doc.toJS()).find((doc) => doc.kind === 'Deployment').spec.template.spec
+        .containers[0].env as { name: string; value?: string }[]).find((entry) => entry.name === 'TRUST_PROXY')?.value;
+    const cidrList = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2})(,\s*\d{1,3}(\.\d{1,3}){3}\/\d{1,2})*$/;
+    expect(compose.services.auth!.environment!.TRUST_PROXY).toMatch(cidrList);
+    expect(k8sEnv('auth')).toMatch(cidrList);
+    for (const value of [k8sEnv('gateway'), compose.services.gateway!.environment?.TRUST_PROXY ?? 'none']) expect(() => parseTrustedProxies(value!)).not.toThrow();
+  });
+});
+

@@ -22,8 +22,8 @@ const channel = async () =>
   ((await (await fetch(`${suite.gatewayUrl}/admin/metrics`)).json()) as { cache: { auth: { revocations: string } } }).cache.auth.revocations;
 const me = async (token: string) => (await suite.graphql('{ me { id } }', { token })).errors?.[0]?.extensions?.code ?? 'ok';
 
-describe('the credential cache while the revocation channel is down', () => {
-  it('trusts no cached session while it cannot hear revocations, so a logout still ends it; trusts again after a grace period', async () => {
+describe('the credential cache while the Redis revocation channel is down', () => {
+  it('reports the Redis channel lost while Redis is down, a logout still ends a cached session meanwhile, and the channel is live again after a grace period', async () => {
     const { token } = await suite.devToken('user@example.com');
     expect(await me(token)).toBe('ok');
     expect(await channel()).toBe('live');

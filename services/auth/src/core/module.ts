@@ -26,7 +26,8 @@ export interface AuthModule {
   resolvers?: GraphQLResolverMap<AuthGraphqlContext>;
   /**
    * Endpoints for other services only (`/internal/...`): mounted behind the internal-token
-   * check, never documented in the public OpenAPI document.
+   * check, never documented in the public OpenAPI document. Each route names the callers it
+   * serves (`allowCallers(['scim'])` from @malet/internal-auth); any other caller gets 403.
    */
   internalRoutes?: Router;
   /** Asked by `completeSignIn` whether an account may sign in at all (the provisioning feature). */

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { UnauthenticatedError } from '@malet/errors';
 import { validate } from '@malet/http-server';
-import { requireInternalToken, type InternalTokenVerifier } from '@malet/internal-auth';
+import { INTERNAL_CALLERS, allowCallers, requireInternalToken, type InternalTokenVerifier } from '@malet/internal-auth';
 import { consumeEventOnce, outboxEventSchema } from '@malet/outbox';
 import type { OrganizationsDb } from '../data/db';
 import type { OrganizationRepository } from '../data/organization.repository';
@@ -21,7 +21,7 @@ const groupUpdated = z.object({
 });
 const groupDeleted = z.object({ organization_id: z.uuid(), group_id: z.uuid(), sequence });
 
-/** Endpoints for other services only: every request needs a verified internal token. */
+/** Endpoints for other services only: every request needs a verified internal token, and each route names its callers. */
 export function internalRoutes(deps: {
   db: OrganizationsDb;
   organizations: OrganizationRepository;
@@ -30,15 +30,15 @@ export function internalRoutes(deps: {
   verifyInternalToken: InternalTokenVerifier;
 }): Router {
   const router = Router();
-  router.use('/internal', requireInternalToken(deps.verifyInternalToken));
+  router.use('/internal', requireInternalToken(deps.verifyInternalToken, { callers: INTERNAL_CALLERS }));
 
-  router.get('/internal/users/:id/memberships', async function listMemberships(req, res) {
+  router.get('/internal/users/:id/memberships', allowCallers(['scim', 'auth']), async function listMemberships(req, res) {
     const rows = await deps.organizations.membershipsOfUser(req.params.id!);
     res.json({ memberships: rows.map((row) => ({ organization_id: row.organizationId, role: row.role, active: row.active })) });
   });
 
   /** The SCIM service asks which organization a bearer token acts for (tokens are stored here, hashed). */
-  router.post('/internal/scim-tokens/verify', async function verifyScimToken(req, res) {
+  router.post('/internal/scim-tokens/verify', allowCallers(['scim']), async function verifyScimToken(req, res) {
     const { token } = validate(z.object({ token: z.string().min(1).max(200) }), req.body);
     const tenant = await deps.scimTokens.verify(token);
     if (!tenant) throw new UnauthenticatedError('Unknown or revoked SCIM token', 'scim_token:invalid');
@@ -46,7 +46,7 @@ export function internalRoutes(deps: {
   });
 
   /** SCIM's provisioning events (at least once, in any order: sequences decide). */
-  router.post('/internal/events', async function receiveEvent(req, res) {
+  router.post('/internal/events', allowCallers(['scim']), async function receiveEvent(req, res) {
     const event = validate(outboxEventSchema, req.body);
     const apply = applierFor(event.topic, event.payload, deps.provisioning);
     if (!apply) {
