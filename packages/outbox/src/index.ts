@@ -3,3 +3,4 @@ export { enqueueEvent, type OutboxEvent, type AnyPgDatabase } from './enqueue';
 export { createOutboxRelay, type OutboxSubscriber, type OutboxRelay } from './relay';
 export { consumeEventOnce } from './inbox';
 export { outboxEventSchema } from './envelope';
+export { createPollingWorker, retryDelayMs } from './polling-worker';

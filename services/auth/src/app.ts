@@ -4,7 +4,7 @@ import gql from 'graphql-tag';
 import { serviceRoot } from '@malet/config';
 import { createSubgraphServer, subgraphMiddleware } from '@malet/graphql-server';
 import { createHttpApp, finishHttpApp } from '@malet/http-server';
-import { requireInternalToken } from '@malet/internal-auth';
+import { INTERNAL_CALLERS, requireInternalToken } from '@malet/internal-auth';
 import type { AuthConfig } from './config';
 import { createAuthCore, type AuthCore, type AuthCoreDependencies } from './core/core';
 import { createIdentityLoader, type AuthGraphqlContext } from './core/graphql-context';
@@ -23,6 +23,7 @@ import { createMagicLinkModule } from './features/magic-link/magic-link.module';
 import { createMfaModule } from './features/mfa/mfa.module';
 import type { SmsProvider } from './features/mfa/sms';
 import { createPasswordsModule } from './features/passwords/passwords.module';
+import { createRevocationStreamModule } from './features/revocation-stream/revocation-stream.module';
 import { createProvisioningModule } from './features/provisioning/provisioning.module';
 import { createSamlModule } from './features/saml/saml.module';
 import { createSessionsModule } from './features/sessions/sessions.module';
@@ -45,6 +46,7 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     createMagicLinkModule(core),
     createIdentifierCheckModule(core),
     createSessionsModule(core),
+    createRevocationStreamModule(core, config.revocationStream),
     mfa,
     passwords,
     createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
@@ -75,7 +77,8 @@ export async function createAuthApp(deps: AuthDependencies) {
   app.use(csrfProtection({ trustedOrigins: core.browserOrigins, crossSitePostPaths: modules.flatMap((module) => module.crossSitePostPaths ?? []) }));
   app.use(mountRoutes(routes, { limits: core.limits, sessions: core.sessions, clock: core.clock, recentSignInSeconds: config.session.recentSignInSeconds }));
   for (const { assets } of modules) if (assets) app.use(assets.path, ...assets.handlers);
-  app.use('/internal', requireInternalToken(core.verifyInternalToken));
+  // Any process holding a valid internal token gets this far; each route names the callers it serves.
+  app.use('/internal', requireInternalToken(core.verifyInternalToken, { callers: INTERNAL_CALLERS }));
   for (const { internalRoutes } of modules) if (internalRoutes) app.use(internalRoutes);
 
   const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));

@@ -63,9 +63,11 @@ export async function startOrganizationsTestInstance(env: Record<string, string>
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     },
-    /** A GET from another service (auth reading a SAML connection). */
-    async internalGet(path: string, options: { token?: boolean } = {}) {
-      const response = await fetch(`${server.url}${path}`, { headers: options.token === false ? {} : { [INTERNAL_TOKEN_HEADER]: await signAs(null) } });
+    /** A GET from another service (by default auth, reading a SAML connection); `caller: null` sends no token. */
+    async internalGet(path: string, options: { caller?: 'auth' | 'gateway' | null } = {}) {
+      const caller = options.caller === undefined ? 'auth' : options.caller;
+      const token = caller && (await createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: caller })({ userId: null, email: null, sessionId: null, orgId: null, roles: [], amr: [] }));
+      const response = await fetch(`${server.url}${path}`, { headers: token ? { [INTERNAL_TOKEN_HEADER]: token } : {} });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     },
     /** An organization owned by `owner`. */

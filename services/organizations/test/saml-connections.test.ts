@@ -71,7 +71,9 @@ describe('SAML connections (organizations subgraph)', () => {
     const internal = await orgs.internalGet(`/internal/organizations/${id}/saml-connection`);
     expect(internal.status).toBe(200);
     expect(internal.body).toMatchObject({ organization_id: id, idp_entity_id: 'https://idp.acme.test/entity', certificates: [body(cert.pem)], allow_idp_initiated: true, verified_domains: [] });
-    expect((await orgs.internalGet(`/internal/organizations/${id}/saml-connection`, { token: false })).status).toBe(401);
+    expect((await orgs.internalGet(`/internal/organizations/${id}/saml-connection`, { caller: null })).status).toBe(401);
+    // Only auth reads connections (certificates and domains are no business of the gateway's).
+    expect((await orgs.internalGet(`/internal/organizations/${id}/saml-connection`, { caller: 'gateway' })).status).toBe(403);
   });
 
   it('refuses metadata with a DTD, without an HTTP-Redirect SSO endpoint, or that is not metadata; and a bad certificate or URL by hand', async () => {

@@ -57,9 +57,9 @@ export async function createScimApp(deps: { config: ScimConfig; logger: Logger; 
     next(new ScimError(404, undefined, 'No such SCIM endpoint'));
   });
   app.use('/scim/v2', scim, writeScimError(config.production));
-  // Internal: provisioning state counts, for operators and other services.
+  // Internal: provisioning state counts for operators, read through the gateway's signed token.
   const verifyInternalToken = createInternalTokenVerifier({ secret: config.internalTokenSecret });
-  app.get('/internal/stats', requireInternalToken(verifyInternalToken), async function showStats(_req, res) {
+  app.get('/internal/stats', requireInternalToken(verifyInternalToken, { callers: ['gateway'] }), async function showStats(_req, res) {
     res.json(await core.resources.countByType());
   });
   finishHttpApp(app);

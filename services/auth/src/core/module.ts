@@ -27,7 +27,8 @@ export interface AuthModule {
   resolvers?: GraphQLResolverMap<AuthGraphqlContext>;
   /**
    * Endpoints for other services only (`/internal/...`): mounted behind the internal-token
-   * check, never documented in the public OpenAPI document.
+   * check, never documented in the public OpenAPI document. Each route names the callers it
+   * serves (`allowCallers(['scim'])` from @malet/internal-auth); any other caller gets 403.
    */
   internalRoutes?: Router;
   /** Other services' event endpoints that should receive some of the module's outbox topics. */

@@ -52,8 +52,9 @@ export function createResolvers(deps: {
     },
     Mutation: {
       createOrganization: (_: unknown, args: { name: string; slug: string }, context: Ctx) => deps.service.create(viewer(context), args),
-      inviteMember: (_: unknown, args: { organizationId: string; email: string; role: string }, context: Ctx) => {
-        const role = toRole(args.role);
+      inviteMember: (_: unknown, args: { organizationId: string; email: string; role: string | null }, context: Ctx) => {
+        // `role` may be sent as an explicit null, which GraphQL passes instead of the default.
+        const role = toRole(args.role ?? 'MEMBER');
         if (role === 'owner') throw new ForbiddenError('Invite as admin or member; promote to owner once joined', 'organization:forbidden');
         return deps.invitations.invite(viewer(context), { organizationId: args.organizationId, email: args.email, role });
       },

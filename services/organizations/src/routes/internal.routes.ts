@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { NotFoundError, UnauthenticatedError } from '@malet/errors';
 import { validate } from '@malet/http-server';
-import { requireInternalToken, type InternalTokenVerifier } from '@malet/internal-auth';
+import { INTERNAL_CALLERS, allowCallers, requireInternalToken, type InternalTokenVerifier } from '@malet/internal-auth';
 import { consumeEventOnce, outboxEventSchema } from '@malet/outbox';
 import type { OrganizationsDb } from '../data/db';
 import type { DomainRepository } from '../data/domain.repository';
@@ -25,7 +25,7 @@ const groupDeleted = z.object({ organization_id: z.uuid(), group_id: z.uuid(), s
 const samlSignIn = z.object({ organization_id: z.uuid(), user_id: z.uuid() });
 const domainName = z.string().trim().toLowerCase().min(1).max(253);
 
-/** Endpoints for other services only: every request needs a verified internal token. */
+/** Endpoints for other services only: every request needs a verified internal token, and each route names its callers. */
 export function internalRoutes(deps: {
   db: OrganizationsDb;
   organizations: OrganizationRepository;
@@ -36,15 +36,15 @@ export function internalRoutes(deps: {
   verifyInternalToken: InternalTokenVerifier;
 }): Router {
   const router = Router();
-  router.use('/internal', requireInternalToken(deps.verifyInternalToken));
+  router.use('/internal', requireInternalToken(deps.verifyInternalToken, { callers: INTERNAL_CALLERS }));
 
-  router.get('/internal/users/:id/memberships', async function listMemberships(req, res) {
+  router.get('/internal/users/:id/memberships', allowCallers(['scim', 'auth']), async function listMemberships(req, res) {
     const rows = await deps.organizations.membershipsOfUser(req.params.id!);
     res.json({ memberships: rows.map((row) => ({ organization_id: row.organizationId, role: row.role, active: row.active })) });
   });
 
   /** The SCIM service asks which organization a bearer token acts for (tokens are stored here, hashed). */
-  router.post('/internal/scim-tokens/verify', async function verifyScimToken(req, res) {
+  router.post('/internal/scim-tokens/verify', allowCallers(['scim']), async function verifyScimToken(req, res) {
     const { token } = validate(z.object({ token: z.string().min(1).max(200) }), req.body);
     const tenant = await deps.scimTokens.verify(token);
     if (!tenant) throw new UnauthenticatedError('Unknown or revoked SCIM token', 'scim_token:invalid');
@@ -55,7 +55,7 @@ export function internalRoutes(deps: {
    * Auth reads an organization's SAML connection to check an assertion posted to that
    * organization's ACS, with the verified domains whose accounts the IdP may claim.
    */
-  router.get('/internal/organizations/:id/saml-connection', async function readSamlConnection(req, res) {
+  router.get('/internal/organizations/:id/saml-connection', allowCallers(['auth']), async function readSamlConnection(req, res) {
     const organizationId = req.params.id!;
     const connection = await deps.samlConnections.findByOrganization(organizationId);
     if (!connection) throw new NotFoundError('This organization has no SAML connection', 'saml_connection:not_found');
@@ -72,7 +72,7 @@ export function internalRoutes(deps: {
   });
 
   /** Home-realm discovery: the organization that verified this email domain and signs in with SAML. */
-  router.get('/internal/saml-connections/by-domain/:domain', async function discoverSamlConnection(req, res) {
+  router.get('/internal/saml-connections/by-domain/:domain', allowCallers(['auth']), async function discoverSamlConnection(req, res) {
     const domain = validate(domainName, req.params.domain);
     const organizationId = await deps.samlConnections.findOrganizationForDomain(domain);
     if (!organizationId) throw new NotFoundError('No SAML connection for that domain', 'saml_connection:not_found');
@@ -80,7 +80,7 @@ export function internalRoutes(deps: {
   });
 
   /** SCIM's provisioning events (at least once, in any order: sequences decide) and auth's SAML sign-ins. */
-  router.post('/internal/events', async function receiveEvent(req, res) {
+  router.post('/internal/events', allowCallers(['scim', 'auth']), async function receiveEvent(req, res) {
     const event = validate(outboxEventSchema, req.body);
     const apply = applierFor(event.topic, event.payload, deps.provisioning);
     if (!apply) {

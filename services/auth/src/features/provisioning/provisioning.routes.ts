@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { validate } from '@malet/http-server';
+import { allowCallers } from '@malet/internal-auth';
 import { consumeEventOnce, outboxEventSchema, type AnyPgDatabase } from '@malet/outbox';
 import { emailField, normalizeEmail } from '../../core/identities/email';
 import type { ProvisioningService } from './provisioning.service';
@@ -21,7 +22,7 @@ const TOPICS = new Set(['scim.user.provisioned', 'scim.user.deactivated', 'scim.
 export function provisioningRoutes(deps: { db: AnyPgDatabase; provisioning: ProvisioningService }): Router {
   const router = Router();
 
-  router.post('/internal/provisioning/identities', async function provisionIdentity(req, res) {
+  router.post('/internal/provisioning/identities', allowCallers(['scim']), async function provisionIdentity(req, res) {
     const input = validate(identityRequest, req.body);
     const identity = await deps.provisioning.provisionIdentity({
       email: normalizeEmail(input.email),
@@ -31,7 +32,7 @@ export function provisioningRoutes(deps: { db: AnyPgDatabase; provisioning: Prov
     res.json({ user_id: identity.userId, created: identity.created });
   });
 
-  router.post('/internal/events', async function receiveEvent(req, res) {
+  router.post('/internal/events', allowCallers(['scim']), async function receiveEvent(req, res) {
     const event = validate(outboxEventSchema, req.body);
     if (!TOPICS.has(event.topic)) {
       // Unknown topics are acknowledged so the producer's outbox does not retry them forever.
