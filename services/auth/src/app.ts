@@ -21,6 +21,7 @@ import { createIdentifierCheckModule } from './features/identifier-check/identif
 import { createMagicLinkModule } from './features/magic-link/magic-link.module';
 import { createMfaModule } from './features/mfa/mfa.module';
 import type { SmsProvider } from './features/mfa/sms';
+import { createPasskeysModule } from './features/passkeys/passkeys.module';
 import { createPasswordsModule } from './features/passwords/passwords.module';
 import { createSessionsModule } from './features/sessions/sessions.module';
 
@@ -44,6 +45,7 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     createSessionsModule(core),
     mfa,
     passwords,
+    createPasskeysModule(core, config.passkeys),
     createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
   ];
@@ -59,6 +61,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   for (const module of modules) {
     if (module.mfaGate) core.useMfaGate(module.mfaGate);
     if (module.onMailboxProven) core.mailboxProof.onProven(module.onMailboxProven);
+    if (module.signInMethods) core.signInMethods.use(module.signInMethods);
   }
   const routes = modules.flatMap((module) => module.routes ?? []);
 

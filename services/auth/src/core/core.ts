@@ -14,6 +14,7 @@ import type { AuthDb } from './db';
 import { createSignInResponder } from './http/sign-in-response';
 import { createIdentityRepository } from './identities/identity.repository';
 import { createMailboxProof } from './identities/mailbox-proof';
+import { createSignInMethods } from './identities/sign-in-methods';
 import { createChallengeRepository } from './login-challenges/login-challenge.repository';
 import { createSmtpMailer, type Mailer, type OutgoingMail } from './mail/mailer';
 import { createSignInMailer } from './mail/sign-in-mail';
@@ -103,6 +104,8 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     refreshTokens,
     completeSignIn: signIn.completeSignIn,
     useMfaGate: signIn.useMfaGate,
+    /** Every way a user can sign in; features add theirs (`AuthModule.signInMethods`). */
+    signInMethods: createSignInMethods({ identities }),
     mailboxProof: createMailboxProof({ identities, sessions, audit, clock, onSignUp: () => relay.wake() }),
     mailer,
     background,
