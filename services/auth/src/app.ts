@@ -17,6 +17,7 @@ import { createAccountModule } from './features/account/account.module';
 import { createDevTokenModule } from './features/dev-token/dev-token.module';
 import { createDocsModule } from './features/docs/docs.module';
 import { createEmailOtpModule } from './features/email-otp/email-otp.module';
+import { createHostedPagesModule } from './features/hosted-pages/hosted-pages.module';
 import { createIdentifierCheckModule } from './features/identifier-check/identifier-check.module';
 import { createMagicLinkModule } from './features/magic-link/magic-link.module';
 import { createMfaModule } from './features/mfa/mfa.module';
@@ -49,6 +50,7 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
   ];
+  modules.push(createHostedPagesModule(core, () => modules.flatMap((module) => module.signInProviders ?? [])));
   modules.push(createDocsModule(core, () => modules.flatMap((module) => module.routes ?? [])));
   return { modules, mfa: mfa.service };
 }
