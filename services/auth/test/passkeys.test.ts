@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
+import { loadAuthConfig } from '../src/config';
 import {
   bearer,
   createSoftwareAuthenticator,
@@ -424,6 +425,41 @@ describe('the passkey list', () => {
     expect(await auth.rows(sql`select id from passkey_credentials where user_id = ${user.id}`)).toEqual([]);
     expect((await signInWithPasskey(api, authenticator)).body).toMatchObject({ code: 'passkey:unknown_credential' });
     expect(await auditOf(user.id, 'account.ownership_proven')).toEqual([{ outcome: 'success', details: expect.objectContaining({ passkeysRemoved: 1 }) }]);
+  });
+});
+
+describe('passkey configuration and cross-site requests', () => {
+  it('accepts only origins on the RP ID or its subdomains (PUBLIC_URL included)', () => {
+    const env = { PASSKEY_RP_ID: 'example.com', PUBLIC_URL: 'https://auth.example.com' };
+    expect(loadAuthConfig({ ...env, PASSKEY_ORIGINS: 'https://app.example.com,https://example.com' }).passkeys).toMatchObject({
+      rpId: 'example.com',
+      origins: ['https://auth.example.com', 'https://app.example.com', 'https://example.com'],
+    });
+    expect(() => loadAuthConfig({ ...env, PASSKEY_ORIGINS: 'https://app.example.org' })).toThrow(/PASSKEY_ORIGINS/);
+    expect(() => loadAuthConfig({ ...env, PASSKEY_ORIGINS: 'https://notexample.com' })).toThrow(/PASSKEY_ORIGINS/);
+    expect(() => loadAuthConfig({ PASSKEY_RP_ID: 'example.com', PASSKEY_ORIGINS: 'https://app.example.com', PUBLIC_URL: 'https://auth.example.net' })).toThrow(/PASSKEY_ORIGINS/);
+  });
+
+  it("refuses the account page's cookie-carrying writes from another origin, and takes them from the page's own", async () => {
+    const { headers, passkey } = await userWithPasskey('pk-cookie-csrf@example.com');
+    const cookie = { cookie: `session_token=${headers.authorization.slice('Bearer '.length)}` };
+    const foreign = { ...cookie, origin: 'http://evil.example' };
+    expect((await api.post('/auth/passkey/register/start', undefined, foreign)).body).toMatchObject({ status: 403, code: 'csrf:origin_not_trusted' });
+    expect((await api.patch(`/auth/passkeys/${passkey.id}`, { name: 'pwned' }, foreign)).body).toMatchObject({ status: 403, code: 'csrf:origin_not_trusted' });
+    expect((await api.del(`/auth/passkeys/${passkey.id}`, foreign)).body).toMatchObject({ status: 403, code: 'csrf:origin_not_trusted' });
+    expect((await api.get<{ passkeys: { name: string }[] }>('/auth/passkeys', headers)).body.passkeys).toEqual([expect.objectContaining({ name: passkey.name })]);
+    expect((await api.patch(`/auth/passkeys/${passkey.id}`, { name: 'mine' }, { ...cookie, origin: ORIGIN })).status).toBe(200);
+  });
+
+  it('cannot be driven by a cross-site HTML form: a form-encoded assertion is refused before anything is spent', async () => {
+    const { authenticator } = await userWithPasskey('pk-form-csrf@example.com');
+    const { publicKey } = await startPasskeySignIn(api);
+    const assertion = authenticator.assert(publicKey);
+    const form = new URLSearchParams({ id: assertion.id, rawId: assertion.rawId, type: 'public-key', response: JSON.stringify(assertion.response) }).toString();
+    const answer = await api.post('/auth/passkey/login/finish', form, { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(answer.body).toMatchObject({ status: 400, code: 'request:invalid' });
+    // The challenge was not spent: the real client can still use it.
+    expect((await api.post('/auth/passkey/login/finish', assertion)).status).toBe(200);
   });
 });
 
