@@ -8,6 +8,8 @@ let browser: Browser;
 /** The gateway as browsers reach it: the hosted pages and /graphql on one origin. */
 let origin: string;
 const shots = screenshotsOnFailure();
+/** How long a page may take to show what a test waits for: a hang guard on a shared machine, not a time limit. */
+const PAGE_SETTLES = { timeout: 30_000 };
 
 beforeAll(async () => {
   const port = await freePort();
@@ -35,11 +37,11 @@ describe('passkeys through the gateway (Chromium, CDP virtual authenticator)', (
     await page.goto(`${origin}/auth/ui/account`);
     await page.fill('#passkey-name', 'Through the gateway');
     await page.click('#add-passkey');
-    await expect.poll(() => page.textContent('#passkey-list')).toContain('Through the gateway');
+    await expect.poll(() => page.textContent('#passkey-list'), PAGE_SETTLES).toContain('Through the gateway');
 
     // Signing out lands on the sign-in page, whose passkey autofill signs back in.
     await page.click('#sign-out');
-    await expect.poll(() => requests.finishes.length).toBe(1);
+    await expect.poll(() => requests.finishes.length, PAGE_SETTLES).toBe(1);
     await page.waitForURL(`${origin}/auth/ui/account`);
     const cookie = (await context.cookies(origin)).find((c) => c.name === 'session_token')!;
     expect(cookie.value).not.toBe(token);

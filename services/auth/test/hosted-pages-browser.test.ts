@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { freePort, launchChromium, type Browser, type BrowserContext } from '@malet/testing';
@@ -13,6 +11,7 @@ import {
   listenForPageProblems,
   recordPasskeyRequests,
   screenshotsOnFailure,
+  startLandingApp,
   tabTo,
 } from './support/browser-pages';
 
@@ -20,14 +19,15 @@ let auth: AuthHarness;
 let browser: Browser;
 let origin: string;
 /** A web app on the return_to allow-list: a page that says where it is. */
-let app: Server;
+let app: Awaited<ReturnType<typeof startLandingApp>>;
 let appOrigin: string;
 const shots = screenshotsOnFailure();
+/** How long a page may take to show what a test waits for: a hang guard on a shared machine, not a time limit. */
+const PAGE_SETTLES = { timeout: 30_000 };
 
 beforeAll(async () => {
-  app = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<h1>app at ${req.url}</h1>`));
-  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-  appOrigin = `http://localhost:${(app.address() as AddressInfo).port}`;
+  app = await startLandingApp();
+  appOrigin = app.origin;
   // The browser sees auth at http://localhost:PORT (a secure context and the RP ID `localhost`).
   const port = await freePort();
   origin = `http://localhost:${port}`;
@@ -37,7 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await auth?.stop();
-  await new Promise((resolve) => app?.close(resolve));
+  await app?.close();
 });
 
 /** A fresh browser profile and a page in it, photographed if the test fails. */
@@ -79,7 +79,7 @@ describe('passkeys in the hosted pages (Chromium, CDP virtual authenticator)', (
     await page.goto(`${origin}/auth/ui/account`);
     await page.fill('#passkey-name', 'Virtual key');
     await page.click('#add-passkey');
-    await expect.poll(() => page.textContent('#status')).toBe('Passkey added.');
+    await expect.poll(() => page.textContent('#status'), PAGE_SETTLES).toBe('Passkey added.');
     expect(await page.textContent('#passkey-list')).toContain('Virtual key');
     const [credential] = await first.credentials();
     expect(credential).toMatchObject({ isResidentCredential: true, rpId: 'localhost' });
@@ -102,7 +102,7 @@ describe('passkeys in the hosted pages (Chromium, CDP virtual authenticator)', (
     // Autofill: the sign-in page's conditional request, answered from the email field's suggestions.
     const finished = requests.finishes.length;
     await page.click('#sign-out');
-    await expect.poll(() => requests.finishes.length).toBe(finished + 1);
+    await expect.poll(() => requests.finishes.length, PAGE_SETTLES).toBe(finished + 1);
     await page.waitForURL(`${origin}/auth/ui/account`);
     expect(requests.lastFinishMediation()).toBe('conditional');
     expect(await signedInEmail(context)).toBe('browser.passkey@example.com');
@@ -117,13 +117,13 @@ describe('passkeys in the hosted pages (Chromium, CDP virtual authenticator)', (
     await signInBrowser(context, 'browser.clone@example.com');
     await page.goto(`${origin}/auth/ui/account`);
     await page.click('#add-passkey');
-    await expect.poll(() => page.textContent('#status')).toBe('Passkey added.');
+    await expect.poll(() => page.textContent('#status'), PAGE_SETTLES).toBe('Passkey added.');
     // Signing out lands on the sign-in page, whose autofill signs straight back in: twice.
     for (let i = 1; i <= 2; i += 1) {
       await page.click('#sign-out');
-      await expect.poll(() => requests.finishes.length).toBe(i);
+      await expect.poll(() => requests.finishes.length, PAGE_SETTLES).toBe(i);
       await page.waitForURL(`${origin}/auth/ui/account`);
-      await expect.poll(() => signedInEmail(context)).toBe('browser.clone@example.com');
+      await expect.poll(() => signedInEmail(context), PAGE_SETTLES).toBe('browser.clone@example.com');
     }
     const [credential] = await original.credentials();
     // One use to register, two to sign in.
@@ -135,7 +135,7 @@ describe('passkeys in the hosted pages (Chromium, CDP virtual authenticator)', (
     await clone.cdp.send('WebAuthn.addCredential', { authenticatorId: clone.authenticatorId, credential: { ...credential!, signCount: 0 } });
     await page.click('#sign-out');
     await page.waitForURL(`${origin}/auth/ui/sign-in`);
-    await expect.poll(() => page.textContent('#error')).toBe('This passkey was refused because it may have been copied. Use another way to sign in.');
+    await expect.poll(() => page.textContent('#error'), PAGE_SETTLES).toBe('This passkey was refused because it may have been copied. Use another way to sign in.');
     expect(page.url()).toBe(`${origin}/auth/ui/sign-in`);
     expect(await signedInEmail(context)).toBeUndefined();
     const user = await auth.identities.findByEmail('browser.clone@example.com');
@@ -155,17 +155,17 @@ describe('signing in through the pages', () => {
     await tabTo(page, 'email');
     await page.keyboard.type(email);
     await page.keyboard.press('Enter');
-    await expect.poll(() => focusedId(page)).toBe('methods-heading');
+    await expect.poll(() => focusedId(page), PAGE_SETTLES).toBe('methods-heading');
     const before = auth.mail.messages.length;
     await tabTo(page, 'send-code');
     await page.keyboard.press('Enter');
-    await expect.poll(() => focusedId(page)).toBe('code');
+    await expect.poll(() => focusedId(page), PAGE_SETTLES).toBe('code');
     const message = await auth.mail.waitForMail(email, (m) => auth.mail.messages.indexOf(m) >= before && /sign-in code/.test(m.subject));
     const code = /\b(\d{6})\b/.exec(message.text)![1]!;
 
     await page.keyboard.type(wrongCodeFor(code));
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.textContent('#error')).toBe('That code is not right. Check the email and try again.');
+    await expect.poll(() => page.textContent('#error'), PAGE_SETTLES).toBe('That code is not right. Check the email and try again.');
     expect(await page.getAttribute('#error', 'role')).toBe('alert');
     expect(await page.getAttribute('#code', 'aria-invalid')).toBe('true');
     expect(await page.textContent('#code-error')).toBe('That code is not right. Check the email and try again.');
@@ -187,7 +187,7 @@ describe('signing in through the pages', () => {
     await page.click('#identify-form button[type=submit]');
     const before = auth.mail.messages.length;
     await page.click('#send-link');
-    await expect.poll(() => page.textContent('#status')).toContain('We emailed a sign-in link');
+    await expect.poll(() => page.textContent('#status'), PAGE_SETTLES).toContain('We emailed a sign-in link');
     const message = await auth.mail.waitForMail(email, (m) => auth.mail.messages.indexOf(m) >= before && /sign-in link/.test(m.subject));
     const link = /(https?:\/\/\S+\/auth\/magic-link\/callback\?token=\S+)/.exec(message.text)![1]!;
     await page.goto(link);
@@ -216,7 +216,7 @@ describe('signing in through the pages', () => {
     await page.fill('#email', email);
     await page.fill('#password', 'violet-harbour-kettle-93');
     await page.click('#sign-up-form button[type=submit]');
-    await expect.poll(() => page.textContent('#done-message')).toContain(email);
+    await expect.poll(() => page.textContent('#done-message'), PAGE_SETTLES).toContain(email);
     const login = await auth.api.post<{ session_token: string }>('/auth/login', { email, password: 'violet-harbour-kettle-93' });
     const { app: totp } = await enrollTotp(auth.api, { authorization: `Bearer ${login.body.session_token}` }, auth.clock);
 
@@ -247,19 +247,19 @@ describe('the account page', () => {
     await signInBrowser(context, email);
     const other = await issueDevToken(auth, email);
     await page.goto(`${origin}/auth/ui/account`);
-    await expect.poll(() => page.locator('#session-list li').count()).toBe(2);
+    await expect.poll(() => page.locator('#session-list li').count(), PAGE_SETTLES).toBe(2);
 
     await page.click('#totp-start');
-    await expect.poll(() => page.getAttribute('#totp-qr', 'src')).toMatch(/^data:image\/png;base64,/);
+    await expect.poll(() => page.getAttribute('#totp-qr', 'src'), PAGE_SETTLES).toMatch(/^data:image\/png;base64,/);
     const secret = (await page.textContent('#totp-secret'))!;
     const app = authenticatorFrom(`otpauth://totp/Malet:${email}?secret=${secret}&issuer=Malet`, auth.clock);
     await page.fill('#totp-code', app.code());
     await page.click('#totp-confirm-form button[type=submit]');
-    await expect.poll(() => page.locator('#backup-code-list li').count()).toBe(10);
+    await expect.poll(() => page.locator('#backup-code-list li').count(), PAGE_SETTLES).toBe(10);
     expect(await page.textContent('#mfa-summary')).toBe('On: authenticator app, backup codes.');
 
     await page.click('#session-list button');
-    await expect.poll(() => page.locator('#session-list li').count()).toBe(1);
+    await expect.poll(() => page.locator('#session-list li').count(), PAGE_SETTLES).toBe(1);
     expect((await auth.api.get('/me', { authorization: `Bearer ${other}` })).status).toBe(401);
     await context.close();
   });
@@ -289,7 +289,7 @@ describe('every page', () => {
     await check(page, 'mfa');
     await signInBrowser(context, `${testName.replace(/\W+/g, '-')}@example.com`);
     await page.goto(`${origin}/auth/ui/account`);
-    await expect.poll(() => page.locator('#session-list li').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('#session-list li').count(), PAGE_SETTLES).toBeGreaterThan(0);
     await check(page, 'account');
     expect(problems).toEqual([]);
     await context.close();

@@ -1,4 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { afterEach, expect, onTestFailed } from 'vitest';
@@ -158,5 +160,18 @@ export async function recordPasskeyRequests(page: Page) {
     finishes,
     /** The mediation of the start whose challenge the last finish answered. */
     lastFinishMediation: () => starts.find((start) => start.challenge === finishes.at(-1))?.mediation,
+  };
+}
+
+/**
+ * A web app for return_to tests: a page that only says where it is (`<h1>app at /path</h1>`),
+ * reached by browsers at `origin` (http://localhost:PORT).
+ */
+export async function startLandingApp() {
+  const server = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<h1>app at ${req.url}</h1>`));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://localhost:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

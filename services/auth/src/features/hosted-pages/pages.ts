@@ -19,6 +19,23 @@ ${input.hint ? html`<p class="hint" id="${input.id}-hint">${input.hint}</p>` : '
 }
 const digits = html` inputmode="numeric" maxlength="6"`;
 
+/**
+ * A page from its text file, its script and its body: the title and language come from the
+ * text, the script gets the page's client text and return_to, and the body starts with the
+ * heading and the two live regions.
+ */
+function pageOf(t: { title: string; heading: string; client: object }, script: string, data: { returnTo?: string | null }, body: Markup): PageSpec {
+  return {
+    lang: sharedText.lang,
+    title: t.title,
+    script,
+    data: { text: t.client, ...data },
+    main: html`<h1>${t.heading}</h1>
+${liveRegions}
+${body}`,
+  };
+}
+
 /** Appends the page's allow-listed return_to to an internal link. */
 const withReturnTo = (path: string, returnTo: string | null) => (returnTo ? `${path}?return_to=${encodeURIComponent(returnTo)}` : path);
 
@@ -30,14 +47,11 @@ export function signInPage(state: { returnTo: string | null; providers: readonly
     url.searchParams.set('return_to', state.returnTo);
     return url.origin === 'http://relative.invalid' ? `${url.pathname}${url.search}` : url.toString();
   };
-  return {
-    lang: sharedText.lang,
-    title: t.title,
-    script: 'sign-in.js',
-    data: { text: t.client, returnTo: state.returnTo },
-    main: html`<h1>${t.heading}</h1>
-${liveRegions}
-<section id="passkey-section" aria-labelledby="passkey-heading" hidden>
+  return pageOf(
+    t,
+    'sign-in.js',
+    { returnTo: state.returnTo },
+    html`<section id="passkey-section" aria-labelledby="passkey-heading" hidden>
 <h2 id="passkey-heading">${t.passkeyHeading}</h2>
 <button type="button" id="passkey-button">${t.passkeyButton}</button>
 </section>
@@ -75,19 +89,16 @@ ${
     : ''
 }
 <p>${t.noAccount} <a href="${withReturnTo('/auth/ui/sign-up', state.returnTo)}">${t.signUpLink}</a></p>`,
-  };
+  );
 }
 
 export function signUpPage(state: { returnTo: string | null }): PageSpec {
   const t = signUpText;
-  return {
-    lang: sharedText.lang,
-    title: t.title,
-    script: 'sign-up.js',
-    data: { text: t.client, returnTo: state.returnTo },
-    main: html`<h1>${t.heading}</h1>
-${liveRegions}
-<form id="sign-up-form" novalidate>
+  return pageOf(
+    t,
+    'sign-up.js',
+    { returnTo: state.returnTo },
+    html`<form id="sign-up-form" novalidate>
 ${field({ id: 'email', label: t.emailLabel, type: 'email', autocomplete: 'email' })}
 ${field({ id: 'name', label: t.nameLabel, autocomplete: 'name' })}
 ${field({ id: 'password', label: t.passwordLabel, type: 'password', autocomplete: 'new-password', hint: t.passwordHint })}
@@ -99,19 +110,16 @@ ${field({ id: 'password', label: t.passwordLabel, type: 'password', autocomplete
 </section>
 <p>${t.passwordless}</p>
 <p>${t.haveAccount} <a href="${withReturnTo('/auth/ui/sign-in', state.returnTo)}">${t.signInLink}</a></p>`,
-  };
+  );
 }
 
 export function mfaPage(state: { returnTo: string | null }): PageSpec {
   const t = mfaText;
-  return {
-    lang: sharedText.lang,
-    title: t.title,
-    script: 'mfa.js',
-    data: { text: t.client, returnTo: state.returnTo },
-    main: html`<h1>${t.heading}</h1>
-${liveRegions}
-<p id="expired" hidden>${t.expired} <a href="${withReturnTo('/auth/ui/sign-in', state.returnTo)}">${t.signInAgain}</a></p>
+  return pageOf(
+    t,
+    'mfa.js',
+    { returnTo: state.returnTo },
+    html`<p id="expired" hidden>${t.expired} <a href="${withReturnTo('/auth/ui/sign-in', state.returnTo)}">${t.signInAgain}</a></p>
 <p id="intro" hidden>${t.intro}</p>
 <form id="totp-form" novalidate aria-labelledby="totp-heading" hidden>
 <h2 id="totp-heading">${t.totpHeading}</h2>
@@ -131,19 +139,16 @@ ${field({ id: 'sms-code', label: t.smsLabel, autocomplete: 'one-time-code', extr
 ${field({ id: 'backup-code', label: t.backupLabel, autocomplete: 'off' })}
 <button type="submit">${t.backupButton}</button>
 </form>`,
-  };
+  );
 }
 
 export function accountPage(state: { email: string }): PageSpec {
   const t = accountText;
-  return {
-    lang: sharedText.lang,
-    title: t.title,
-    script: 'account.js',
-    data: { text: t.client },
-    main: html`<h1>${t.heading}</h1>
-${liveRegions}
-<p id="reauthenticate" hidden><a href="/auth/ui/sign-in">${t.reauthenticate}</a></p>
+  return pageOf(
+    t,
+    'account.js',
+    {},
+    html`<p id="reauthenticate" hidden><a href="/auth/ui/sign-in">${t.reauthenticate}</a></p>
 <section aria-labelledby="profile-heading">
 <h2 id="profile-heading" class="visually-hidden">${t.signedInAs}</h2>
 <p>${t.signedInAs} <strong id="account-email">${state.email}</strong></p>
@@ -198,5 +203,5 @@ ${field({ id: 'sms-code', label: t.smsCodeLabel, autocomplete: 'one-time-code', 
 <h2 id="linked-heading">${t.linkedHeading}</h2>
 <p id="linked-none">${t.linkedNone}</p>
 </section>`,
-  };
+  );
 }

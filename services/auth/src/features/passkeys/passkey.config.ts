@@ -1,23 +1,8 @@
 import { z } from 'zod';
+import { originList } from '../../core/core.config';
 
 /** A host name the browser would accept as an RP ID: letters, digits, dots and dashes, no port. */
 const rpIdPattern = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
-
-/** Comma-separated http(s) origins, reduced to `scheme://host[:port]`. */
-const origins = z
-  .string()
-  .default('http://localhost:30000')
-  .refine(
-    (value) => value.split(',').every((item) => !item.trim() || /^https?:\/\/[^/\s?#]+\/?$/.test(item.trim())),
-    'must be comma-separated http(s) origins (scheme://host[:port])',
-  )
-  .transform((value) =>
-    value
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean)
-      .map((item) => new URL(item).origin),
-  );
 
 /** Passkeys (WebAuthn): who the relying party is, where ceremonies may happen, what they demand. */
 export const passkeyEnvShape = {
@@ -29,7 +14,7 @@ export const passkeyEnvShape = {
    * Origins (comma-separated) whose pages may run a ceremony, besides auth's own PUBLIC_URL: the
    * gateway, which serves the hosted pages on the same origin as `/graphql`.
    */
-  PASSKEY_ORIGINS: origins,
+  PASSKEY_ORIGINS: originList('http://localhost:30000'),
   /**
    * `required`: an assertion without user verification (PIN, biometrics) is refused. `preferred`:
    * it is accepted as a first factor and passes the MFA gate like a password.

@@ -150,21 +150,27 @@ byId('totp-start').addEventListener('click', async (event) => {
   });
 });
 
-byId('totp-confirm-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  clearErrors();
-  const field = byId('totp-code');
-  const code = sixDigits(field);
-  if (!code) return;
-  await busy(event.target, async () => {
-    const answer = await api('POST', '/auth/mfa/totp/confirm', { code });
-    if (!answer.ok) return fail(answer, field);
-    byId('totp-enroll').hidden = true;
-    await loadMfa();
-    announce(text.totpOn);
-    showBackupCodes(answer.body.backup_codes);
+/** Confirming a pending factor with its code: it turns on, and the first one brings the backup codes. */
+function confirmFactorWith(formId, fieldId, path, turnedOn) {
+  const form = byId(formId);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors();
+    const field = byId(fieldId);
+    const code = sixDigits(field);
+    if (!code) return;
+    await busy(form, async () => {
+      const answer = await api('POST', path, { code });
+      if (!answer.ok) return fail(answer, field);
+      form.hidden = true;
+      await loadMfa();
+      announce(turnedOn);
+      showBackupCodes(answer.body.backup_codes);
+    });
   });
-});
+}
+confirmFactorWith('totp-confirm-form', 'totp-code', '/auth/mfa/totp/confirm', text.totpOn);
+confirmFactorWith('sms-confirm-form', 'sms-code', '/auth/mfa/sms/confirm', text.smsOn);
 
 byId('sms-start-form').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -177,22 +183,6 @@ byId('sms-start-form').addEventListener('submit', async (event) => {
     if (!answer.ok) return fail(answer, field);
     announce(format(text.smsSent, { phone: answer.body.phone }));
     reveal(byId('sms-confirm-form'), byId('sms-code'));
-  });
-});
-
-byId('sms-confirm-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  clearErrors();
-  const field = byId('sms-code');
-  const code = sixDigits(field);
-  if (!code) return;
-  await busy(event.target, async () => {
-    const answer = await api('POST', '/auth/mfa/sms/confirm', { code });
-    if (!answer.ok) return fail(answer, field);
-    byId('sms-confirm-form').hidden = true;
-    await loadMfa();
-    announce(text.smsOn);
-    showBackupCodes(answer.body.backup_codes);
   });
 });
 
