@@ -311,7 +311,9 @@ export function createPasskeyService(deps: {
     },
     /** Passkeys that exist when a mailbox is first proven were added by its unproven holder: they go. */
     async retireUnprovenPasskeys(userId: string): Promise<Record<string, unknown>> {
-      return { passkeysRemoved: await passkeys.deleteAllForUser(userId) };
+      const removed = await passkeys.deleteAllForUser(userId);
+      // The audit row names what went; an account without passkeys adds nothing to it.
+      return removed ? { passkeysRemoved: removed } : {};
     },
     /** Challenges that ended over a day ago. */
     purgeChallenges: () => passkeys.purgeChallenges(new Date(clock.now().getTime() - 86_400_000)),
