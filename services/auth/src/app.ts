@@ -4,6 +4,7 @@ import gql from 'graphql-tag';
 import { serviceRoot } from '@malet/config';
 import { createSubgraphServer, subgraphMiddleware } from '@malet/graphql-server';
 import { createHttpApp, finishHttpApp } from '@malet/http-server';
+import { INTERNAL_CALLERS, requireInternalToken } from '@malet/internal-auth';
 import type { AuthConfig } from './config';
 import { createAuthCore, type AuthCore, type AuthCoreDependencies } from './core/core';
 import { createIdentityLoader, type AuthGraphqlContext } from './core/graphql-context';
@@ -24,6 +25,8 @@ import { createMfaModule } from './features/mfa/mfa.module';
 import type { SmsProvider } from './features/mfa/sms';
 import { createPasskeysModule } from './features/passkeys/passkeys.module';
 import { createPasswordsModule } from './features/passwords/passwords.module';
+import { createRevocationStreamModule } from './features/revocation-stream/revocation-stream.module';
+import { createProvisioningModule } from './features/provisioning/provisioning.module';
 import { createSessionsModule } from './features/sessions/sessions.module';
 
 export interface AuthDependencies extends AuthCoreDependencies {
@@ -44,10 +47,12 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     createMagicLinkModule(core),
     createIdentifierCheckModule(core),
     createSessionsModule(core),
+    createRevocationStreamModule(core, config.revocationStream),
     mfa,
     passwords,
     createPasskeysModule(core, config.passkeys),
     createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
+    createProvisioningModule(core),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
   ];
   modules.push(createHostedPagesModule(core, () => modules.flatMap((module) => module.signInProviders ?? [])));
@@ -62,6 +67,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   const { modules, mfa } = createAuthModules(core, deps);
   for (const module of modules) {
     if (module.mfaGate) core.useMfaGate(module.mfaGate);
+    if (module.signInGuard) core.useSignInGuard(module.signInGuard);
     if (module.onMailboxProven) core.mailboxProof.onProven(module.onMailboxProven);
     if (module.signInMethods) core.signInMethods.use(module.signInMethods);
   }
@@ -73,6 +79,9 @@ export async function createAuthApp(deps: AuthDependencies) {
   app.use(csrfProtection({ trustedOrigins: core.browserOrigins }));
   app.use(mountRoutes(routes, { limits: core.limits, sessions: core.sessions, clock: core.clock, recentSignInSeconds: config.session.recentSignInSeconds }));
   for (const { assets } of modules) if (assets) app.use(assets.path, ...assets.handlers);
+  // Any process holding a valid internal token gets this far; each route names the callers it serves.
+  app.use('/internal', requireInternalToken(core.verifyInternalToken, { callers: INTERNAL_CALLERS }));
+  for (const { internalRoutes } of modules) if (internalRoutes) app.use(internalRoutes);
 
   const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));
   const resolvers = mergeResolvers<AuthGraphqlContext>([identityResolvers, ...modules.flatMap((module) => (module.resolvers ? [module.resolvers] : []))]);

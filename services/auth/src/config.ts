@@ -4,10 +4,11 @@ import { devConfigFrom, devEnvShape, refineDevEnv } from './features/dev-token/d
 import { mfaConfigFrom, mfaEnvShape, refineMfaEnv } from './features/mfa/mfa.config';
 import { passkeyConfigFrom, passkeyEnvShape, refinePasskeyEnv } from './features/passkeys/passkey.config';
 import { passwordConfigFrom, passwordEnvShape } from './features/passwords/password.config';
+import { revocationStreamConfigFrom, revocationStreamEnvShape } from './features/revocation-stream/revocation-stream.config';
 
 /** Auth's whole environment: core's variables and each feature's own, parsed once at start-up. */
 export const authEnvSchema = z
-  .object({ ...coreEnvShape, ...devEnvShape, ...passwordEnvShape, ...mfaEnvShape, ...passkeyEnvShape })
+  .object({ ...coreEnvShape, ...devEnvShape, ...passwordEnvShape, ...mfaEnvShape, ...passkeyEnvShape, ...revocationStreamEnvShape })
   .superRefine((value, ctx) => {
     refineCoreEnv(value, ctx);
     refineDevEnv(value, ctx);
@@ -19,5 +20,12 @@ export type AuthConfig = ReturnType<typeof loadAuthConfig>;
 
 export function loadAuthConfig(env: Record<string, string | undefined> = process.env) {
   const raw = loadConfig(authEnvSchema, env);
-  return { ...coreConfigFrom(raw), dev: devConfigFrom(raw), passwords: passwordConfigFrom(raw), mfa: mfaConfigFrom(raw), passkeys: passkeyConfigFrom(raw) };
+  return {
+    ...coreConfigFrom(raw),
+    dev: devConfigFrom(raw),
+    passwords: passwordConfigFrom(raw),
+    mfa: mfaConfigFrom(raw),
+    passkeys: passkeyConfigFrom(raw),
+    revocationStream: revocationStreamConfigFrom(raw),
+  };
 }

@@ -156,7 +156,7 @@ describe('signing in through the pages', () => {
     await page.keyboard.type(email);
     await page.keyboard.press('Enter');
     await expect.poll(() => focusedId(page), PAGE_SETTLES).toBe('methods-heading');
-    const before = auth.mail.messages.length;
+    const before = await auth.mailCount();
     await tabTo(page, 'send-code');
     await page.keyboard.press('Enter');
     await expect.poll(() => focusedId(page), PAGE_SETTLES).toBe('code');
@@ -185,7 +185,7 @@ describe('signing in through the pages', () => {
     await page.goto(`${origin}/auth/ui/sign-in?return_to=${encodeURIComponent(`${appOrigin}/welcome`)}`);
     await page.fill('#email', email);
     await page.click('#identify-form button[type=submit]');
-    const before = auth.mail.messages.length;
+    const before = await auth.mailCount();
     await page.click('#send-link');
     await expect.poll(() => page.textContent('#status'), PAGE_SETTLES).toContain('We emailed a sign-in link');
     const message = await auth.mail.waitForMail(email, (m) => auth.mail.messages.indexOf(m) >= before && /sign-in link/.test(m.subject));
