@@ -18,10 +18,12 @@ import { createAccountModule } from './features/account/account.module';
 import { createDevTokenModule } from './features/dev-token/dev-token.module';
 import { createDocsModule } from './features/docs/docs.module';
 import { createEmailOtpModule } from './features/email-otp/email-otp.module';
+import { createHostedPagesModule } from './features/hosted-pages/hosted-pages.module';
 import { createIdentifierCheckModule } from './features/identifier-check/identifier-check.module';
 import { createMagicLinkModule } from './features/magic-link/magic-link.module';
 import { createMfaModule } from './features/mfa/mfa.module';
 import type { SmsProvider } from './features/mfa/sms';
+import { createPasskeysModule } from './features/passkeys/passkeys.module';
 import { createPasswordsModule } from './features/passwords/passwords.module';
 import { createRevocationStreamModule } from './features/revocation-stream/revocation-stream.module';
 import { createProvisioningModule } from './features/provisioning/provisioning.module';
@@ -49,11 +51,13 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     createRevocationStreamModule(core, config.revocationStream),
     mfa,
     passwords,
+    createPasskeysModule(core, config.passkeys),
     createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
     createProvisioningModule(core),
     createSamlModule(core, config.saml),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
   ];
+  modules.push(createHostedPagesModule(core, () => modules.flatMap((module) => module.signInProviders ?? [])));
   modules.push(createDocsModule(core, () => modules.flatMap((module) => module.routes ?? [])));
   return { modules, mfa: mfa.service };
 }
@@ -68,6 +72,7 @@ export async function createAuthApp(deps: AuthDependencies) {
     if (module.signInGuard) core.useSignInGuard(module.signInGuard);
     if (module.onMailboxProven) core.mailboxProof.onProven(module.onMailboxProven);
     for (const subscriber of module.eventSubscribers ?? []) core.addEventSubscriber(subscriber);
+    if (module.signInMethods) core.signInMethods.use(module.signInMethods);
   }
   const routes = modules.flatMap((module) => module.routes ?? []);
 

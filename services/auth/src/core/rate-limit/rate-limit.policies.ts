@@ -116,6 +116,12 @@ export const RATE_LIMIT_POLICIES = {
       { rule: { name: 'signin:account', points: 10, durationSeconds: 600 }, key: bodyEmailKey },
     ],
   },
+  /**
+   * Starting a passkey ceremony (`/auth/passkey/login/start`): it stores a short-lived challenge,
+   * and the sign-in page asks for one on every load (passkey autofill), so it is looser than
+   * sign-in but bounded per IP.
+   */
+  passkeyChallenge: { checks: [perIp('passkey-challenge', 30, 60)] },
   /** Creating an account: `/auth/register`. */
   signUp: { checks: [perIp('signup', 3, 10)] },
   /**
