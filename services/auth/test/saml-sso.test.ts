@@ -448,6 +448,24 @@ describe('SP metadata, login start and discovery', () => {
     expect(await unknown.json()).toMatchObject({ code: 'saml:no_connection_for_email' });
   });
 
+  it('the hosted sign-in page offers "sign in with your company": work email, then the organization\'s IdP, return_to kept', async () => {
+    const org = await organizationWithSaml(idp);
+    const signInPage = await (await fetch(authUrl(`/auth/ui/sign-in?return_to=${encodeURIComponent('http://localhost:3000/app')}`))).text();
+    expect(signInPage).toContain('id="provider-saml" href="/auth/saml/company?return_to=http%3A%2F%2Flocalhost%3A3000%2Fapp"');
+    const companyPage = await (await fetch(authUrl('/auth/saml/company?return_to=http%3A%2F%2Flocalhost%3A3000%2Fapp'))).text();
+    expect(companyPage).toContain('action="/auth/saml/company/continue"');
+    expect(companyPage).toContain('name="return_to" value="http://localhost:3000/app"');
+
+    const next = await fetch(authUrl(`/auth/saml/company/continue?email=${encodeURIComponent(`ada@${org.domain}`)}&return_to=${encodeURIComponent('http://localhost:3000/app')}`), { redirect: 'manual' });
+    expect(next.status).toBe(302);
+    expect(next.headers.get('location')).toBe(`/auth/saml/${org.id}/login?return_to=${encodeURIComponent('http://localhost:3000/app')}`);
+    const toIdp = await fetch(authUrl(next.headers.get('location')!), { redirect: 'manual' });
+    expect(toIdp.headers.get('location')!.startsWith(`${idp.ssoUrl}?SAMLRequest=`)).toBe(true);
+
+    expect((await fetch(authUrl(`/auth/saml/company/continue?email=${encodeURIComponent('ada@unclaimed.test')}`), { redirect: 'manual' })).status).toBe(404);
+    expect((await fetch(authUrl(`/auth/saml/company/continue?email=${encodeURIComponent(`ada@${org.domain}`)}&return_to=${encodeURIComponent('https://evil.example/')}`), { redirect: 'manual' })).status).toBe(400);
+  });
+
   it('a deleted connection stops signing in', async () => {
     const org = await organizationWithSaml(idp);
     const { SAMLResponse } = await responseFromIdp(org, newUser(org));

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { AuthCore } from '../../core/core';
 import { coreErrors } from '../../core/errors/core.errors';
 import { sendBrowserSignIn } from '../../core/http/browser-sign-in';
+import { escapeHtml, sendPage } from '../../core/http/html-page';
+import { isAllowedReturnTo } from '../../core/http/return-to';
 import { defineRoute } from '../../core/http/route';
 import { emailField } from '../../core/identities/email';
 import { samlErrors } from './saml.errors';
@@ -13,6 +15,10 @@ const acsBody = z.object({ SAMLResponse: z.string().min(1).max(100_000).regex(/^
 const loginQuery = z.object({ return_to: z.string().max(2048).optional().meta({ example: 'http://localhost:3000/dashboard' }) });
 const discoverQuery = z.object({ email: emailField });
 const discoverResponse = z.object({ organization_id: z.uuid(), login_url: z.string() });
+const companyQuery = z.object({ email: emailField, return_to: z.string().max(2048).optional() });
+
+/** The hosted sign-in page's "sign in with your company" button leads here. */
+export const COMPANY_SIGN_IN_PATH = '/auth/saml/company';
 
 export function samlRoutes(core: Pick<AuthCore, 'config'>, saml: SamlService) {
   return [
@@ -83,6 +89,64 @@ export function samlRoutes(core: Pick<AuthCore, 'config'>, saml: SamlService) {
       async handle({ params, body, res, meta }) {
         const outcome = await saml.consume({ organizationId: params.org_id, samlResponse: body.SAMLResponse.replace(/\s+/g, ''), relayState: body.RelayState, meta });
         sendBrowserSignIn(res, outcome, core.config);
+      },
+    }),
+    /**
+     * "Sign in with your company" for browsers (the hosted sign-in page's button): a page asking
+     * for the work email, whose GET form goes to the next route. No state changes, so no CSRF.
+     */
+    defineRoute({
+      method: 'get',
+      path: COMPANY_SIGN_IN_PATH,
+      summary: 'Sign in with your company: a page asking for the work email (home-realm discovery)',
+      tags: ['SAML SSO'],
+      access: 'public',
+      limit: 'staticPage',
+      query: loginQuery,
+      validatesOwnInput: true,
+      responses: { 200: { description: 'HTML page with a form to /auth/saml/company/continue' } },
+      handle({ req, res }) {
+        const returnTo = loginQuery.safeParse(req.query).data?.return_to;
+        const allowed = returnTo !== undefined && isAllowedReturnTo(returnTo, core.config.returnToAllowlist) ? returnTo : null;
+        sendPage(res, 200, {
+          title: 'Sign in with your company',
+          paragraphs: ["Enter your work email: you continue at your organization's identity provider."],
+          extra: `<form method="get" action="${COMPANY_SIGN_IN_PATH}/continue">
+<label>Work email <input type="email" name="email" autocomplete="email" required></label>
+${allowed ? `<input type="hidden" name="return_to" value="${escapeHtml(allowed)}">` : ''}
+<button type="submit">Continue</button>
+</form>`,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `${COMPANY_SIGN_IN_PATH}/continue`,
+      summary: "The company page's form: redirects (302) to the SP-initiated login of the organization that verified the email's domain",
+      tags: ['SAML SSO'],
+      access: 'public',
+      limit: 'identifierCheck',
+      query: companyQuery,
+      validatesOwnInput: true,
+      responses: {
+        302: { description: 'To /auth/saml/:org_id/login, carrying return_to' },
+        400: { description: 'HTML page: not an email address, or a return_to outside the allow-list' },
+        404: { description: 'HTML page: no organization signs in with SAML for that domain' },
+      },
+      async handle({ req, res }) {
+        const parsed = companyQuery.safeParse(req.query);
+        const returnTo = parsed.data?.return_to;
+        if (!parsed.success || (returnTo !== undefined && !isAllowedReturnTo(returnTo, core.config.returnToAllowlist))) {
+          sendPage(res, 400, { title: 'Check the address', paragraphs: ['Enter your full work email address.'] });
+          return;
+        }
+        const found = await saml.findLogin(parsed.data.email);
+        if (!found) {
+          sendPage(res, 404, { title: 'No single sign-on for this address', paragraphs: ["Your organization has not set up single sign-on for this email's domain. Sign in another way."] });
+          return;
+        }
+        const login = `/auth/saml/${found.organization_id}/login${returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : ''}`;
+        res.redirect(302, login);
       },
     }),
     defineRoute({

@@ -156,6 +156,12 @@ export function createSamlService(deps: {
     return shape;
   }
 
+  async function findLogin(email: string): Promise<{ organization_id: string; login_url: string } | null> {
+    const domain = normalizeEmail(email).split('@')[1] ?? '';
+    const organizationId = await deps.connections.findOrganizationForDomain(domain);
+    return organizationId ? { organization_id: organizationId, login_url: urlsFor(organizationId).loginUrl } : null;
+  }
+
   return {
     urlsFor,
 
@@ -181,11 +187,12 @@ export function createSamlService(deps: {
 
     /** Home-realm discovery: the login URL of the organization that verified the email's domain. */
     async discover(email: string): Promise<{ organization_id: string; login_url: string }> {
-      const domain = normalizeEmail(email).split('@')[1] ?? '';
-      const organizationId = await deps.connections.findOrganizationForDomain(domain);
-      if (!organizationId) throw samlErrors.noConnectionForEmail();
-      return { organization_id: organizationId, login_url: urlsFor(organizationId).loginUrl };
+      const found = await findLogin(email);
+      if (!found) throw samlErrors.noConnectionForEmail();
+      return found;
     },
+
+    findLogin,
 
     /** The ACS: a posted response, checked in full, becomes a sign-in through core's one completion path. */
     async consume(input: { organizationId: string; samlResponse: string; relayState?: string | undefined; meta: RequestMeta }): Promise<{ result: SignInResult; returnTo: string | null }> {
