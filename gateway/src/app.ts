@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createHttpApp, finishHttpApp, jsonBody } from '@malet/http-server';
@@ -32,8 +33,8 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
   const { server: graphql, circuitStates } = await createGatewayServer({
     logger,
     metrics,
-    subgraphUrls: config.services,
-    supergraphSdl: deps.supergraphSdl,
+    subgraphUrls: config.supergraph.subgraphUrls,
+    supergraphSdl: deps.supergraphSdl ?? readFileSync(config.supergraph.path, 'utf8'),
     subgraphTimeoutMs: config.subgraphs.timeoutMs,
     circuit: config.subgraphs.circuit,
   });

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { serviceRoot } from '@malet/config';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -18,8 +15,6 @@ export interface GatewayContext {
   internalToken: string;
   requestId: string;
 }
-
-export const supergraphPath = join(serviceRoot(import.meta.url), 'supergraph.graphql');
 
 /**
  * Attaches the internal token and request id to every subgraph call, times it, and runs it
@@ -79,8 +74,9 @@ function responsePrefix(path: readonly (string | number)[] | undefined): (string
 export async function createGatewayServer(options: {
   logger: Logger;
   metrics: GatewayMetrics;
+  /** Full GraphQL endpoint URLs by subgraph name, overriding the supergraph's (see config.ts). */
   subgraphUrls: Record<string, string>;
-  supergraphSdl?: string;
+  supergraphSdl: string;
   /** Deadline of one subgraph request, connect to last byte. */
   subgraphTimeoutMs: number;
   circuit: CircuitSettings;
@@ -88,13 +84,12 @@ export async function createGatewayServer(options: {
   const fetcher = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs });
   const circuits = new Map<string, SubgraphCircuit>();
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl ?? readFileSync(supergraphPath, 'utf8'),
+    supergraphSdl: options.supergraphSdl,
     buildService: ({ name, url }) => {
-      const base = options.subgraphUrls[name];
       const circuit = createSubgraphCircuit(name, options.circuit, (state) => options.metrics.setCircuitState(name, state));
       options.metrics.setCircuitState(name, circuit.state());
       circuits.set(name, circuit);
-      return new IdentityForwardingDataSource({ name, url: base ? `${base}/graphql` : url! }, options.metrics, circuit, fetcher);
+      return new IdentityForwardingDataSource({ name, url: options.subgraphUrls[name] ?? url! }, options.metrics, circuit, fetcher);
     },
     queryPlannerConfig: {
       cache: createCountingPlanCache((result) => options.metrics.queryPlanCacheLookups.inc({ result })),
@@ -108,6 +103,11 @@ export async function createGatewayServer(options: {
     plugins: [graphqlMetricsPlugin(options.metrics), ApolloServerPluginInlineTraceDisabled()],
   });
   await server.start();
+  const unknown = Object.keys(options.subgraphUrls).filter((name) => !circuits.has(name));
+  if (unknown.length > 0) {
+    await server.stop();
+    throw new Error(`SUBGRAPH_URLS names ${unknown.join(', ')}, which the supergraph does not have (it has ${[...circuits.keys()].join(', ')})`);
+  }
   return {
     server,
     /** Each subgraph's circuit state, for the admin metrics. */
