@@ -8,7 +8,9 @@
  *
  * Cheap on purpose: the benchmark measures gateways, so the subgraphs must not set the pace. A
  * request body seen before is answered from memory (the answer depends on the body alone); only
- * a new body is executed. Each subgraph counts the requests it receives.
+ * a new body is executed. Each subgraph counts the requests it receives; `GET /__counts` on any
+ * of them reads the counts of all four and `DELETE /__counts` resets them (for a harness in
+ * another process).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -99,11 +101,25 @@ export async function startMockSubgraphs(options: { host?: string; ports?: Parti
   let executed = 0;
   const servers: Server[] = [];
   const urls = {} as Record<SubgraphName, string>;
+  const reset = () => {
+    for (const name of SUBGRAPH_NAMES) requests[name] = 0;
+    executed = 0;
+  };
   for (const name of SUBGRAPH_NAMES) {
     const schema = schemaOf(name);
     // Bounded: a gateway that batches differently from request to request cannot exhaust memory.
     const answers = new Map<string, Promise<{ status: number; text: string }>>();
     const server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === '/__counts') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ requests, executed }));
+        return;
+      }
+      if (req.method === 'DELETE' && req.url === '/__counts') {
+        reset();
+        res.writeHead(204).end();
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
@@ -130,10 +146,7 @@ export async function startMockSubgraphs(options: { host?: string; ports?: Parti
   return {
     urls,
     counts: () => ({ requests: { ...requests }, executed }),
-    reset: () => {
-      for (const name of SUBGRAPH_NAMES) requests[name] = 0;
-      executed = 0;
-    },
+    reset,
     close: async () => {
       for (const server of servers) server.closeAllConnections();
       await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));

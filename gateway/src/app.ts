@@ -34,6 +34,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     logger,
     metrics,
     subgraphUrls: config.supergraph.subgraphUrls,
+    requiredSubgraphs: config.supergraph.required,
     supergraphSdl: deps.supergraphSdl ?? readFileSync(config.supergraph.path, 'utf8'),
     subgraphTimeoutMs: config.subgraphs.timeoutMs,
     circuit: config.subgraphs.circuit,

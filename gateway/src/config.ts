@@ -92,6 +92,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
         ),
         ...raw.SUBGRAPH_URLS,
       } as Record<string, string>,
+      /** Subgraphs SUBGRAPH_URLS names: each must be in the supergraph (a typo stops the gateway). */
+      required: Object.keys(raw.SUBGRAPH_URLS ?? {}),
     },
     sessionCache: {
       positiveTtlCapMs: raw.SESSION_CACHE_TTL_MS,

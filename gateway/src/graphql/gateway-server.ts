@@ -76,6 +76,8 @@ export async function createGatewayServer(options: {
   metrics: GatewayMetrics;
   /** Full GraphQL endpoint URLs by subgraph name, overriding the supergraph's (see config.ts). */
   subgraphUrls: Record<string, string>;
+  /** Subgraph names the supergraph must have (those the operator named explicitly). */
+  requiredSubgraphs?: string[];
   supergraphSdl: string;
   /** Deadline of one subgraph request, connect to last byte. */
   subgraphTimeoutMs: number;
@@ -103,7 +105,7 @@ export async function createGatewayServer(options: {
     plugins: [graphqlMetricsPlugin(options.metrics), ApolloServerPluginInlineTraceDisabled()],
   });
   await server.start();
-  const unknown = Object.keys(options.subgraphUrls).filter((name) => !circuits.has(name));
+  const unknown = (options.requiredSubgraphs ?? []).filter((name) => !circuits.has(name));
   if (unknown.length > 0) {
     await server.stop();
     throw new Error(`SUBGRAPH_URLS names ${unknown.join(', ')}, which the supergraph does not have (it has ${[...circuits.keys()].join(', ')})`);
