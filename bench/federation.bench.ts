@@ -19,7 +19,8 @@
  *
  * BENCH_SECONDS (10) per row, BENCH_FEDERATION_ROUNDS (1): rows are repeated in rounds and each
  * row's best round is kept. BENCH_FEDERATION_ONLY=substring runs the matching rows only;
- * BENCH_FEDERATION_CONNECTIONS (50) for exploring on a busy machine.
+ * BENCH_FEDERATION_CONNECTIONS (50) for exploring on a busy machine; BENCH_FEDERATION_CPU_PROF=<dir>
+ * profiles our gateway (`--cpu-prof`).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -217,7 +218,7 @@ export async function run(): Promise<BenchSection> {
     await waitForReadyUrl(`${authUrl}/ready`, auth);
     const devToken = (await (
       await fetch(`${authUrl}/auth/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'user@example.com' }) })
-    ).json()) as { token: string; user: { id: string } };
+    ).json()) as { session_token: string; user: { id: string } };
 
     // Sessions stored as auth stores them (the hash only), for the pool and the one-per-request rows.
     const uniqueCount = Math.max(20_000, Math.ceil(seconds * 1_500 * rounds));
@@ -234,6 +235,9 @@ export async function run(): Promise<BenchSection> {
     }
     await db.end();
 
+    // BENCH_FEDERATION_CPU_PROF=<dir>: our gateway writes a V8 CPU profile there when it stops.
+    const profileDir = process.env.BENCH_FEDERATION_CPU_PROF;
+    const profileArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
     let peerCounter = 0;
     const peerToken: Credentials = () => `bench-${(peerCounter += 1)}`;
     let poolIndex = 0;
@@ -247,7 +251,7 @@ export async function run(): Promise<BenchSection> {
           name,
           cores: GATEWAY_CORE,
           command: node,
-          args: ['--import', 'tsx', 'gateway/src/main.ts'],
+          args: [...profileArgs, '--import', 'tsx', 'gateway/src/main.ts'],
           cwd: root,
           env: {
             NODE_ENV: 'production',
@@ -297,7 +301,8 @@ export async function run(): Promise<BenchSection> {
             }),
         }),
       ),
-      ours('Malet gateway, one session (cache warm)', () => devToken.token),
+      ours('Malet gateway, one session (cache warm)', () => devToken.session_token),
+      ours('Malet gateway, one session, entity batching off (lever)', () => devToken.session_token, { SUBGRAPH_ENTITY_BATCHING: 'false' }),
       ours('Malet gateway, pool of 1,000 sessions', () => pool[(poolIndex += 1) % pool.length]!),
       ours('Malet gateway, a new session per request (validated at auth)', () => {
         if (uniqueIndex >= unique.length) throw new Error('new-session pool exhausted: raise uniqueCount');

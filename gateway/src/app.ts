@@ -38,6 +38,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     supergraphSdl: deps.supergraphSdl ?? readFileSync(config.supergraph.path, 'utf8'),
     subgraphTimeoutMs: config.subgraphs.timeoutMs,
     circuit: config.subgraphs.circuit,
+    entityBatching: config.subgraphs.entityBatching,
   });
 
   const app = createHttpApp({

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { baseConfig, baseEnvShape, httpUrl, loadConfig, port, refuseDevSecretsInProduction, serviceRoot, z } from '@malet/config';
+import { baseConfig, baseEnvShape, flag, httpUrl, loadConfig, port, refuseDevSecretsInProduction, serviceRoot, z } from '@malet/config';
 import { GATEWAY, SERVICES, SUBGRAPH_SERVICES, devUrl, type ServiceName, type ServiceUrlEnv } from '@malet/service-registry';
 
 /** The supergraph `pnpm compose` writes from the suite's own subgraphs, served unless SUPERGRAPH_PATH names another. */
@@ -66,6 +66,8 @@ export const gatewayEnvSchema = z
     SUBGRAPH_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1_000).default(5),
     /** How long an open circuit waits before one trial request. */
     SUBGRAPH_CIRCUIT_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    /** Entity fetches one request starts together go to each subgraph as one request (see subgraph-batcher.ts). */
+    SUBGRAPH_ENTITY_BATCHING: flag(true),
     /** Longest silence from a proxied service (auth, scim, feeds) before the client gets 504. */
     PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
   })
@@ -105,6 +107,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     proxyTimeoutMs: raw.PROXY_TIMEOUT_MS,
     subgraphs: {
       timeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
+      entityBatching: raw.SUBGRAPH_ENTITY_BATCHING,
       circuit: { failureThreshold: raw.SUBGRAPH_CIRCUIT_FAILURES, resetMs: raw.SUBGRAPH_CIRCUIT_RESET_MS },
     },
   };
