@@ -270,7 +270,7 @@ export async function run(): Promise<BenchSection> {
           },
         }),
     });
-    const specs: GatewaySpec[] = [
+    const candidates: GatewaySpec[] = [
       {
         name: 'Apollo Gateway + Apollo Server (stock)',
         path: '/',
@@ -308,7 +308,8 @@ export async function run(): Promise<BenchSection> {
         if (uniqueIndex >= unique.length) throw new Error('new-session pool exhausted: raise uniqueCount');
         return unique[(uniqueIndex += 1) - 1]!;
       }),
-    ].filter((spec) => !only || spec.name.includes(only));
+    ];
+    const specs = candidates.filter((spec) => !only || spec.name.includes(only));
 
     const best = new Map<string, Measured>();
     for (let round = 0; round < rounds; round += 1) {
