@@ -242,14 +242,14 @@ export async function run(): Promise<BenchSection> {
     const peerToken: Credentials = () => `bench-${(peerCounter += 1)}`;
     let poolIndex = 0;
     let uniqueIndex = 0;
-    const ours = (name: string, credentials: Credentials, env: Record<string, string> = {}): GatewaySpec => ({
+    const ours = (name: string, credentials: Credentials, env: Record<string, string> = {}, cores = GATEWAY_CORE): GatewaySpec => ({
       name,
       path: '/graphql',
       credentials,
       start: (port) =>
         startPinned({
           name,
-          cores: GATEWAY_CORE,
+          cores,
           command: node,
           args: [...profileArgs, '--import', 'tsx', 'gateway/src/main.ts'],
           cwd: root,
@@ -308,6 +308,10 @@ export async function run(): Promise<BenchSection> {
         if (uniqueIndex >= unique.length) throw new Error('new-session pool exhausted: raise uniqueCount');
         return unique[(uniqueIndex += 1) - 1]!;
       }),
+      // All cores: not pinned, sharing the machine with the load generator and the mocks.
+      ...[1, 2].map((workers) =>
+        ours(`Malet gateway, GATEWAY_WORKERS=${workers} on both cores, pool of 1,000 sessions`, () => pool[(poolIndex += 1) % pool.length]!, { GATEWAY_WORKERS: String(workers) }, '0,1'),
+      ),
     ];
     const specs = candidates.filter((spec) => !only || spec.name.includes(only));
 
@@ -326,8 +330,15 @@ export async function run(): Promise<BenchSection> {
       for (const spec of specs) best.get(spec.name)!.row.extra!['× stock Apollo'] = Number((best.get(spec.name)!.perCoreSecond / stock).toFixed(2));
     }
     const ratios = stock
-      ? specs.slice(1).map((spec) => ({ name: `${spec.name} / stock Apollo, per gateway core-second`, value: best.get(spec.name)!.perCoreSecond / stock }))
+      ? specs
+          .slice(1)
+          .filter((spec) => !spec.name.includes('GATEWAY_WORKERS'))
+          .map((spec) => ({ name: `${spec.name} / stock Apollo, per gateway core-second`, value: best.get(spec.name)!.perCoreSecond / stock }))
       : [];
+    const [oneWorker, twoWorkers] = [1, 2].map((workers) => specs.find((spec) => spec.name.includes(`GATEWAY_WORKERS=${workers}`)));
+    if (oneWorker && twoWorkers) {
+      ratios.push({ name: 'GATEWAY_WORKERS=2 / GATEWAY_WORKERS=1, requests per second (wall clock)', value: best.get(twoWorkers.name)!.row.rps / best.get(oneWorker.name)!.row.rps });
+    }
     return {
       title: `Federation benchmark workload (TestQuery, 87.6 KB answer): each gateway on one core, ${CONNECTIONS} connections`,
       rows,
@@ -335,6 +346,7 @@ export async function run(): Promise<BenchSection> {
       notes: [
         `rows: req/s is wall clock; "req per gateway core-s" is answers / the gateway's CPU seconds (pinned to core ${GATEWAY_CORE}); load generator, mock subgraphs, auth and PostgreSQL share core ${LOAD_CORE}`,
         'every answer compared with expected-response.json after JSON normalisation; a wrong one fails the run',
+        'GATEWAY_WORKERS rows are not pinned: the workers share both cores with everything else, so compare their req/s with each other only',
         'peers get a distinct Authorization header per request; ours: one session, a pool of 1,000 sessions, or a new session per request, as the row says',
         `${seconds} s per row after a 3 s warm-up, best of ${rounds} round(s); peak MB is the gateway's VmHWM over its whole life`,
         `load average (1 min) before the run ${loadBefore.toFixed(2)}, after ${loadAverage().toFixed(2)} (2 cores)`,

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { baseConfig, baseEnvShape, flag, httpUrl, loadConfig, port, refuseDevSecretsInProduction, serviceRoot, z } from '@malet/config';
 import { GATEWAY, SERVICES, SUBGRAPH_SERVICES, devUrl, type ServiceName, type ServiceUrlEnv } from '@malet/service-registry';
@@ -66,6 +67,8 @@ export const gatewayEnvSchema = z
     SUBGRAPH_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1_000).default(5),
     /** How long an open circuit waits before one trial request. */
     SUBGRAPH_CIRCUIT_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    /** Gateway processes sharing the port, one per core with `auto` (see gateway-workers.ts). */
+    GATEWAY_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
     /** Entity fetches one request starts together go to each subgraph as one request (see subgraph-batcher.ts). */
     SUBGRAPH_ENTITY_BATCHING: flag(true),
     /** Longest silence from a proxied service (auth, scim, feeds) before the client gets 504. */
@@ -104,6 +107,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     },
     admin: { token: raw.ADMIN_TOKEN, port: raw.ADMIN_PORT, host: raw.ADMIN_HOST },
     graphqlBodyLimit: raw.GRAPHQL_BODY_LIMIT,
+    workers: raw.GATEWAY_WORKERS === 'auto' ? availableParallelism() : raw.GATEWAY_WORKERS,
     proxyTimeoutMs: raw.PROXY_TIMEOUT_MS,
     subgraphs: {
       timeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
