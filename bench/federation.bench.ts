@@ -242,7 +242,7 @@ export async function run(): Promise<BenchSection> {
     const peerToken: Credentials = () => `bench-${(peerCounter += 1)}`;
     let poolIndex = 0;
     let uniqueIndex = 0;
-    const ours = (name: string, credentials: Credentials, env: Record<string, string> = {}, cores = GATEWAY_CORE): GatewaySpec => ({
+    const ours = (name: string, credentials: Credentials, env: Record<string, string> = {}, cores = GATEWAY_CORE, nodeArgs: string[] = []): GatewaySpec => ({
       name,
       path: '/graphql',
       credentials,
@@ -251,7 +251,7 @@ export async function run(): Promise<BenchSection> {
           name,
           cores,
           command: node,
-          args: [...profileArgs, '--import', 'tsx', 'gateway/src/main.ts'],
+          args: [...profileArgs, ...nodeArgs, '--import', 'tsx', 'gateway/src/main.ts'],
           cwd: root,
           env: {
             NODE_ENV: 'production',
@@ -303,6 +303,7 @@ export async function run(): Promise<BenchSection> {
       ),
       ours('Malet gateway, one session (cache warm)', () => devToken.session_token),
       ours('Malet gateway, one session, entity batching off (lever)', () => devToken.session_token, { SUBGRAPH_ENTITY_BATCHING: 'false' }),
+      ours('Malet gateway, one session, young generation 64 MB (lever)', () => devToken.session_token, {}, GATEWAY_CORE, ['--max-semi-space-size=64']),
       ours('Malet gateway, pool of 1,000 sessions', () => pool[(poolIndex += 1) % pool.length]!),
       ours('Malet gateway, a new session per request (validated at auth)', () => {
         if (uniqueIndex >= unique.length) throw new Error('new-session pool exhausted: raise uniqueCount');
