@@ -30,7 +30,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { hashToken } from '@malet/session-client';
 import { createTestDatabase, freePort, startTestPostgres } from '@malet/testing';
-import { coreTimes, cpuSeconds, loadAverage, peakMemoryMb, pinSelf, startPinned, type PinnedProcess } from './federation/processes';
+import { coreTimes, cpuSeconds, loadAverage, peakMemoryMb, pinSelf, startEntryPinned, startPinned, waitForUrl, type PinnedProcess } from './federation/processes';
 import type { BenchRow, BenchSection } from './lib';
 
 const root = resolve(import.meta.dirname, '..');
@@ -86,6 +86,8 @@ async function load(url: string, credentials: Credentials, seconds: number) {
     method: 'POST',
     connections: CONNECTIONS,
     duration: seconds,
+    // A busy machine can hold an answer for seconds; only one that never comes is a failure.
+    timeout: 60,
     headers: { 'content-type': 'application/json' },
     body: QUERY,
     requests: [
@@ -181,15 +183,15 @@ export async function run(): Promise<BenchSection> {
   const scratch = mkdtempSync(join(tmpdir(), 'malet-federation-'));
   const started: PinnedProcess[] = [];
   const node = process.execPath;
-  const onLoadCore = (name: string, args: string[], env: Record<string, string> = {}) => {
-    const child = startPinned({ name, cores: String(LOAD_CORE), command: node, args, cwd: root, env });
+  const onLoadCore = (name: string, entry: string, env: Record<string, string> = {}) => {
+    const child = startEntryPinned({ name, cores: String(LOAD_CORE), entry, cwd: root, env });
     started.push(child);
     return child;
   };
   const postgres = await startTestPostgres();
   const database = await createTestDatabase(postgres.adminUrl, 'bench_federation_auth');
   try {
-    const mocks = onLoadCore('mock subgraphs', ['--import', 'tsx', 'bench/federation/mock-subgraphs.main.ts']);
+    const mocks = onLoadCore('mock subgraphs', 'bench/federation/mock-subgraphs.main.ts');
     const urls = JSON.parse((await mocks.waitForLine(/^ready /)).slice('ready '.length)) as Record<string, string>;
     const countsUrl = urls.accounts!.replace(/\/graphql$/, '/__counts');
     // The peers read subgraph URLs from the supergraph: a copy pointing at the mocks. Ours
@@ -202,7 +204,7 @@ export async function run(): Promise<BenchSection> {
     const secret = randomBytes(32).toString('hex');
     const authPort = await freePort();
     const authUrl = `http://127.0.0.1:${authPort}`;
-    const auth = onLoadCore('auth', ['--import', 'tsx', 'services/auth/src/main.ts'], {
+    const auth = onLoadCore('auth', 'services/auth/src/main.ts', {
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
       HOST: '127.0.0.1',
@@ -215,7 +217,7 @@ export async function run(): Promise<BenchSection> {
       // No users service here: auth's outbox retries in the background, off the measured path.
       USERS_URL: 'http://127.0.0.1:9',
     });
-    await waitForReadyUrl(`${authUrl}/ready`, auth);
+    await waitForUrl(`${authUrl}/ready`, auth);
     const devToken = (await (
       await fetch(`${authUrl}/auth/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'user@example.com' }) })
     ).json()) as { session_token: string; user: { id: string } };
@@ -247,11 +249,11 @@ export async function run(): Promise<BenchSection> {
       path: '/graphql',
       credentials,
       start: (port) =>
-        startPinned({
+        startEntryPinned({
           name,
           cores,
-          command: node,
-          args: [...profileArgs, ...nodeArgs, '--import', 'tsx', 'gateway/src/main.ts'],
+          entry: 'gateway/src/main.ts',
+          nodeArgs: [...profileArgs, ...nodeArgs],
           cwd: root,
           env: {
             NODE_ENV: 'production',
@@ -276,11 +278,11 @@ export async function run(): Promise<BenchSection> {
         path: '/',
         credentials: peerToken,
         start: (port) =>
-          startPinned({
+          startEntryPinned({
             name: 'apollo',
             cores: GATEWAY_CORE,
-            command: node,
-            args: ['--import', 'tsx', 'bench/federation/peers/apollo-gateway.ts', peerSupergraphPath],
+            entry: 'bench/federation/peers/apollo-gateway.ts',
+            entryArgs: [peerSupergraphPath],
             cwd: root,
             env: { NODE_ENV: 'production', PORT: String(port) },
           }),
@@ -360,18 +362,4 @@ export async function run(): Promise<BenchSection> {
     await postgres.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
-}
-
-async function waitForReadyUrl(url: string, owner: PinnedProcess) {
-  const started = Date.now();
-  while (Date.now() - started < 60_000) {
-    if (owner.child.exitCode !== null) break;
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
-  }
-  throw new Error(`${owner.name} did not become ready\n${owner.output()}`);
 }

@@ -16,7 +16,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { seedBulkContent } from '@malet/content-feed/bulk-content-seed';
 import { createTestDatabase, freePort, startTestPostgres } from '@malet/testing';
-import { cpuSeconds, loadAverage, pinSelf, startPinned, type PinnedProcess } from './federation/processes';
+import { cpuSeconds, loadAverage, pinSelf, startEntryPinned, waitForUrl, type PinnedProcess } from './federation/processes';
 import type { BenchRow, BenchSection } from './lib';
 
 const root = resolve(import.meta.dirname, '..');
@@ -24,20 +24,6 @@ const root = resolve(import.meta.dirname, '..');
 /** The n-th bench session token: well-formed (`sess_` and 43 base64url characters), reproducible in SQL. */
 const tokenOf = (n: number) => `sess_${String(n).padStart(43, '0')}`;
 const SQL_TOKEN = `'sess_' || lpad(n::text, 43, '0')`;
-
-async function waitReady(url: string, owner: PinnedProcess) {
-  const started = Date.now();
-  while (Date.now() - started < 60_000) {
-    if (owner.child.exitCode !== null) break;
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((done) => setTimeout(done, 200));
-  }
-  throw new Error(`${owner.name} did not become ready\n${owner.output()}`);
-}
 
 async function sessionChecks(options: { name: string; authUrl: string; auth: PinnedProcess; stored: number; seconds: number }): Promise<BenchRow> {
   let sent = 0;
@@ -94,11 +80,10 @@ export async function run(): Promise<BenchSection> {
   const notes: string[] = [];
   try {
     const authUrl = `http://127.0.0.1:${await freePort()}`;
-    const auth = startPinned({
+    const auth = startEntryPinned({
       name: 'auth',
       cores: '0',
-      command: process.execPath,
-      args: ['--import', 'tsx', 'services/auth/src/main.ts'],
+      entry: 'services/auth/src/main.ts',
       cwd: root,
       env: {
         NODE_ENV: 'test',
@@ -114,7 +99,7 @@ export async function run(): Promise<BenchSection> {
       },
     });
     started.push(auth);
-    await waitReady(`${authUrl}/ready`, auth);
+    await waitForUrl(`${authUrl}/ready`, auth);
     const { user } = (await (
       await fetch(`${authUrl}/auth/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'user@example.com' }) })
     ).json()) as { user: { id: string } };
@@ -145,16 +130,15 @@ export async function run(): Promise<BenchSection> {
     await db.end();
 
     const feedUrl = `http://127.0.0.1:${await freePort()}`;
-    const feed = startPinned({
+    const feed = startEntryPinned({
       name: 'content-feed',
       cores: '0',
-      command: process.execPath,
-      args: ['--import', 'tsx', 'services/content-feed/src/main.ts'],
+      entry: 'services/content-feed/src/main.ts',
       cwd: root,
       env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: new URL(feedUrl).port, DATABASE_URL: feedDb.url },
     });
     started.push(feed);
-    await waitReady(`${feedUrl}/ready`, feed);
+    await waitForUrl(`${feedUrl}/ready`, feed);
     const pool = new pg.Pool({ connectionString: feedDb.url, max: 2 });
     const perPost: { posts: number; msPerPost: number }[] = [];
     let seeded = 0;

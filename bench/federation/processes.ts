@@ -74,6 +74,34 @@ export function startPinned(options: { name: string; cores: string; command: str
   };
 }
 
+/** A TypeScript entry point of the repository (`node --import tsx`), pinned to `cores`. */
+export function startEntryPinned(options: {
+  name: string;
+  cores: string;
+  entry: string;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  nodeArgs?: string[];
+  entryArgs?: string[];
+}): PinnedProcess {
+  return startPinned({ ...options, command: process.execPath, args: [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry, ...(options.entryArgs ?? [])] });
+}
+
+/** Waits until `url` answers 2xx; fails with the process's output if it exits or never does. */
+export async function waitForUrl(url: string, owner: PinnedProcess, timeoutMs = 60_000): Promise<void> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (owner.child.exitCode !== null) break;
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
+  throw new Error(`${owner.name} did not become ready at ${url}\n${owner.output()}`);
+}
+
 /** Pins this process (every thread) to `cores`; returns a function that restores the old mask. */
 export function pinSelf(cores: string): () => void {
   const before = execFileSync('taskset', ['-p', String(process.pid)]).toString().trim().split(/\s+/).pop()!;
