@@ -101,6 +101,8 @@ export async function createGatewayServer(options: {
   circuit: CircuitSettings;
   /** Merge the entity fetches a request starts together into one request per subgraph. */
   entityBatching: boolean;
+  /** Apollo's own parser stops at this many tokens too (operation-limits.ts checks first). */
+  maxTokens: number;
 }) {
   const fetcher = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs });
   const circuits = new Map<string, SubgraphCircuit>();
@@ -121,6 +123,7 @@ export async function createGatewayServer(options: {
   });
   const server = new ApolloServer<GatewayContext>({
     gateway,
+    parseOptions: { maxTokens: options.maxTokens },
     formatError: formatGraphQLError(options.logger, { passThroughCodes: [SUBGRAPH_UNAVAILABLE, 'PAYLOAD_TOO_LARGE'] }),
     includeStacktraceInErrorResponses: false,
     plugins: [graphqlMetricsPlugin(options.metrics), ApolloServerPluginInlineTraceDisabled()],

@@ -4,11 +4,13 @@ import gql from 'graphql-tag';
 import { serviceRoot } from '@malet/config';
 import { createSubgraphServer, subgraphMiddleware } from '@malet/graphql-server';
 import { createHttpApp, finishHttpApp } from '@malet/http-server';
+import { INTERNAL_CALLERS, requireInternalToken } from '@malet/internal-auth';
 import type { AuthConfig } from './config';
 import { createAuthCore, type AuthCore, type AuthCoreDependencies } from './core/core';
 import { createIdentityLoader, type AuthGraphqlContext } from './core/graphql-context';
 import { csrfProtection } from './core/http/csrf';
 import { mountRoutes } from './core/http/route';
+import { scheduleJobs } from './core/jobs';
 import { identityResolvers } from './core/identities/identity.resolvers';
 import { mergeResolvers } from './core/merge-resolvers';
 import type { AuthModule } from './core/module';
@@ -21,6 +23,8 @@ import { createMagicLinkModule } from './features/magic-link/magic-link.module';
 import { createMfaModule } from './features/mfa/mfa.module';
 import type { SmsProvider } from './features/mfa/sms';
 import { createPasswordsModule } from './features/passwords/passwords.module';
+import { createRevocationStreamModule } from './features/revocation-stream/revocation-stream.module';
+import { createProvisioningModule } from './features/provisioning/provisioning.module';
 import { createSessionsModule } from './features/sessions/sessions.module';
 
 export interface AuthDependencies extends AuthCoreDependencies {
@@ -41,9 +45,11 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     createMagicLinkModule(core),
     createIdentifierCheckModule(core),
     createSessionsModule(core),
+    createRevocationStreamModule(core, config.revocationStream),
     mfa,
     passwords,
     createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
+    createProvisioningModule(core),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
   ];
   modules.push(createDocsModule(core, () => modules.flatMap((module) => module.routes ?? [])));
@@ -57,6 +63,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   const { modules, mfa } = createAuthModules(core, deps);
   for (const module of modules) {
     if (module.mfaGate) core.useMfaGate(module.mfaGate);
+    if (module.signInGuard) core.useSignInGuard(module.signInGuard);
     if (module.onMailboxProven) core.mailboxProof.onProven(module.onMailboxProven);
   }
   const routes = modules.flatMap((module) => module.routes ?? []);
@@ -67,6 +74,9 @@ export async function createAuthApp(deps: AuthDependencies) {
   app.use(csrfProtection({ trustedOrigins: core.browserOrigins }));
   app.use(mountRoutes(routes, { limits: core.limits, sessions: core.sessions, clock: core.clock, recentSignInSeconds: config.session.recentSignInSeconds }));
   for (const { assets } of modules) if (assets) app.use(assets.path, ...assets.handlers);
+  // Any process holding a valid internal token gets this far; each route names the callers it serves.
+  app.use('/internal', requireInternalToken(core.verifyInternalToken, { callers: INTERNAL_CALLERS }));
+  for (const { internalRoutes } of modules) if (internalRoutes) app.use(internalRoutes);
 
   const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));
   const resolvers = mergeResolvers<AuthGraphqlContext>([identityResolvers, ...modules.flatMap((module) => (module.resolvers ? [module.resolvers] : []))]);
@@ -74,13 +84,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   app.post('/graphql', subgraphMiddleware(graphql, core.verifyInternalToken, (base) => ({ ...base, identities: createIdentityLoader(core.identities) })));
   finishHttpApp(app);
 
-  const timers = [...core.jobs, ...modules.flatMap((module) => module.jobs ?? [])].map((job) => {
-    const timer = setInterval(() => {
-      job.run().catch((error: unknown) => logger.warn({ err: error, job: job.name }, 'scheduled job failed'));
-    }, job.everyMs);
-    timer.unref();
-    return timer;
-  });
+  const stopJobs = scheduleJobs([...core.jobs, ...modules.flatMap((module) => module.jobs ?? [])], logger);
 
   return {
     app,
@@ -100,7 +104,7 @@ export async function createAuthApp(deps: AuthDependencies) {
       core.relay.wake();
     },
     async close() {
-      for (const timer of timers) clearInterval(timer);
+      stopJobs();
       for (const module of modules) await module.close?.();
       await graphql.stop();
       await core.close();

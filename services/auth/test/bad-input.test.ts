@@ -1,34 +1,24 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
-import { seedDevIdentities } from '../src/features/dev-token/dev-seed';
-import { startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
+import { describe, expect, it } from 'vitest';
+import { startAuthForFile } from './support';
 
-let smtp: SmtpCatcher;
-let auth: AuthTestInstance;
+const { auth, api } = startAuthForFile({ seed: ['user@example.com'] });
 
-beforeAll(async () => {
-  smtp = await startSmtpCatcher();
-  auth = await startAuthTestInstance({ env: { SMTP_URL: smtp.url } });
-  await seedDevIdentities(auth.identities, { emails: ['user@example.com'], adminEmails: [] });
-});
-afterAll(async () => {
-  await auth?.stop();
-  await smtp?.stop();
-});
-
-/** Row counts of everything a passwordless request could write. */
+/**
+ * Row counts of everything a passwordless request could write, and the mails caught, once auth's
+ * background work (where mail goes out) has settled: absence proved on the real signal.
+ */
 async function footprint() {
-  const result = await auth.db.execute(sql`
+  await auth.background.settled();
+  const [counts] = await auth.rows(sql`
     select (select count(*)::int from login_challenges) as challenges,
            (select count(*)::int from identities) as identities,
            (select count(*)::int from sessions) as sessions,
            (select count(*)::int from outbox) as outbox`);
-  return { ...result.rows[0], mails: smtp.messages.length };
+  return { ...counts, mails: (await auth.mailCount()) };
 }
 
-const post = (path: string, body: string, contentType = 'application/json') =>
-  fetch(`${auth.url}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+const post = (path: string, body: string, contentType = 'application/json') => api.post(path, body, { 'content-type': contentType });
 
 /** Email spellings that must be refused: not one of them may reach the database or a mailbox. */
 const hostileEmails: unknown[] = [
@@ -68,7 +58,7 @@ describe('bad input: 4xx with a code, never a 500, and nothing stored or sent', 
     const before = await footprint();
     const response = await post(path, body);
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { code: string }).code).toMatch(/^request:/);
+    expect((response.body as { code: string }).code).toMatch(/^request:/);
     expect(await footprint()).toEqual(before);
   });
 
@@ -81,13 +71,12 @@ describe('bad input: 4xx with a code, never a 500, and nothing stored or sent', 
     for (const email of hostileEmails) {
       const response = await post(path, JSON.stringify(bodyFor(email)));
       expect(response.status, JSON.stringify(email)).toBe(400);
-      const body = (await response.json()) as { code: string; fields: string[]; details: string };
+      const body = response.body as { code: string; fields: string[]; details: string };
       expect(body.code).toBe('request:invalid');
       expect(body.fields).toContain('email');
       // Paths, never values: the input is not echoed back.
       if (typeof email === 'string' && email.length > 3) expect(body.details).not.toContain(email);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await footprint()).toEqual(before);
   });
 
@@ -111,7 +100,7 @@ describe('bad input: 4xx with a code, never a 500, and nothing stored or sent', 
     for (const [path, body, type] of cases) {
       const response = await post(path, body, type);
       expect(response.status, `${path} ${body.slice(0, 60)}`).toBe(400);
-      expect(((await response.json()) as { code: string }).code).toMatch(/^request:/);
+      expect((response.body as { code: string }).code).toMatch(/^request:/);
     }
     expect(await footprint()).toEqual(before);
   });
@@ -122,7 +111,7 @@ describe('bad input: 4xx with a code, never a 500, and nothing stored or sent', 
     for (const code of codes) {
       const response = await post('/auth/email/login/finish', JSON.stringify({ email: 'user@example.com', code }));
       expect(response.status, JSON.stringify(code)).toBe(400);
-      expect(await response.json()).toMatchObject({ code: 'request:invalid', fields: ['code'] });
+      expect(response.body).toMatchObject({ code: 'request:invalid', fields: ['code'] });
     }
     expect(await footprint()).toEqual(before);
   });
@@ -133,7 +122,7 @@ describe('bad input: 4xx with a code, never a 500, and nothing stored or sent', 
     for (const path of ['/auth/email/login/start', '/auth/magic-link/start', '/auth/email/login/finish']) {
       const response = await post(path, huge);
       expect(response.status).toBe(413);
-      expect(await response.json()).toMatchObject({ status: 413, code: 'request:too_large' });
+      expect(response.body).toMatchObject({ status: 413, code: 'request:too_large' });
     }
     expect(await footprint()).toEqual(before);
   });
@@ -155,24 +144,24 @@ describe('bad input: 4xx with a code, never a 500, and nothing stored or sent', 
       '/auth/phone/check?phone=%2B1&phone=%2B2',
     ];
     for (const query of queries) {
-      const response = await fetch(`${auth.url}${query}`);
+      const response = await api.get(query);
       expect(response.status, query).toBe(400);
-      expect(await response.json()).toMatchObject({ status: 400, code: 'request:invalid' });
+      expect(response.body).toMatchObject({ status: 400, code: 'request:invalid' });
     }
-    const page = await fetch(`${auth.url}/auth/magic-link/callback?token=a&token=b`);
+    const page = await api.get('/auth/magic-link/callback?token=a&token=b');
     expect(page.status).toBe(400);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
   });
 
   it('answers the existence checks for well-formed input, including a phone typed with a bare +', async () => {
-    expect(await (await fetch(`${auth.url}/auth/email/check?email=USER@example.com`)).json()).toEqual({ exists: true });
-    expect(await (await fetch(`${auth.url}/auth/email/check?email=nobody@example.com`)).json()).toEqual({ exists: false });
+    expect((await api.get(`/auth/email/check?email=USER@example.com`)).body).toEqual({ exists: true });
+    expect((await api.get(`/auth/email/check?email=nobody@example.com`)).body).toEqual({ exists: false });
     // `+` in a query string decodes to a space; the endpoint reads it back as the `+` it was.
-    const bare = await fetch(`${auth.url}/auth/phone/check?phone=+14155550123`);
+    const bare = await api.get('/auth/phone/check?phone=+14155550123');
     expect(bare.status).toBe(200);
-    expect(await bare.json()).toEqual({ exists: false });
+    expect(bare.body).toEqual({ exists: false });
     const identity = await auth.identities.findByEmail('user@example.com');
-    await auth.db.execute(sql`update identities set phone = '+14155550123' where id = ${identity!.id}`);
-    expect(await (await fetch(`${auth.url}/auth/phone/check?phone=%2B14155550123`)).json()).toEqual({ exists: true });
+    await auth.rows(sql`update identities set phone = '+14155550123' where id = ${identity!.id}`);
+    expect((await api.get(`/auth/phone/check?phone=%2B14155550123`)).body).toEqual({ exists: true });
   });
 });

@@ -1,11 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, launchChromium, startSmtpCatcher, type Browser, type BrowserContext, type SmtpCatcher } from '@malet/testing';
-import { startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
+import { freePort, launchChromium, type Browser, type BrowserContext } from '@malet/testing';
+import { requestMagicLink, startAuth, type AuthHarness } from './support';
 
-let smtp: SmtpCatcher;
-let auth: AuthTestInstance;
+let auth: AuthHarness;
 let browser: Browser;
 /** The web app a link returns to: a page that only says where it is. */
 let app: Server;
@@ -16,45 +15,34 @@ beforeAll(async () => {
   app = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<h1>app at ${req.url}</h1>`));
   await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
   appOrigin = `http://localhost:${(app.address() as AddressInfo).port}`;
-  smtp = await startSmtpCatcher();
   // PUBLIC_URL is the origin the browser sees, as in production: the emailed link points at it.
   authPort = await freePort();
-  auth = await startAuthTestInstance({
+  auth = await startAuth({
     port: authPort,
-    env: { SMTP_URL: smtp.url, RETURN_TO_ALLOWLIST: appOrigin, PUBLIC_URL: `http://localhost:${authPort}` },
+    env: { RETURN_TO_ALLOWLIST: appOrigin, PUBLIC_URL: `http://localhost:${authPort}` },
   });
   browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await auth?.stop();
-  await smtp?.stop();
   await new Promise((resolve) => app?.close(resolve));
 });
 
 /** Requests a link and reads it out of the email. */
 async function emailedLink(email: string, returnTo: string): Promise<string> {
-  const before = smtp.messages.length;
-  const response = await fetch(`${auth.url}/auth/magic-link/start`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, return_to: returnTo }),
-  });
-  expect(response.status).toBe(200);
-  const mail = await smtp.waitForMail(email, (m) => smtp.messages.indexOf(m) >= before && /sign-in link/.test(m.subject));
-  const link = /(https?:\/\/\S+\/auth\/magic-link\/callback\?token=\S+)/.exec(mail.text)![1]!;
-  expect(new URL(link).origin).toBe(`http://localhost:${authPort}`);
-  return link;
+  const { href, link } = await requestMagicLink(auth.api, auth.mail, email, returnTo);
+  expect(link.origin).toBe(`http://localhost:${authPort}`);
+  return href;
 }
 
 /** Who the session cookie the browser now holds for auth belongs to. */
 async function signedInEmail(context: BrowserContext): Promise<string | undefined> {
   const cookie = (await context.cookies(`http://localhost:${authPort}`)).find((c) => c.name === 'session_token');
   if (!cookie) return undefined;
-  const me = await fetch(`${auth.url}/me`, { headers: { cookie: `session_token=${cookie.value}` } });
-  return ((await me.json()) as { email?: string }).email;
+  const me = await auth.api.get<{ email?: string }>('/me', { cookie: `session_token=${cookie.value}` });
+  return me.body.email;
 }
-
 describe('magic links in real Chromium', () => {
   it('signs in by opening the link: the page posts itself under its CSP, and the browser lands on return_to', async () => {
     const link = await emailedLink('browser.link@example.com', `${appOrigin}/welcome`);

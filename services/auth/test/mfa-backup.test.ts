@@ -1,17 +1,10 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createTestClock, enrollTotp, signedInUser, startAuth, startMfaChallenge, type AuthHarness } from './support';
+import { createTestClock, enrollTotp, signedInUser, startAuthForFile, startMfaChallenge } from './support';
 
 const clock = createTestClock();
-let auth: AuthHarness;
-let api: AuthHarness['api'];
-
-beforeAll(async () => {
-  auth = await startAuth({ clock });
-  api = auth.api;
-});
-afterAll(() => auth?.stop());
+const { auth, api } = startAuthForFile({ clock });
 
 describe('backup codes', () => {
   it('are ten distinct xxxxx-xxxxx codes, stored only as SHA-256 hashes', async () => {

@@ -1,39 +1,25 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
 import { buildOpenApiDocument } from '../src/core/http/openapi';
-import { createTestClock, issueDevToken, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
-import { enrollTotp, firstFactorSucceeded, jsonClient, signedInUser, startMfaChallenge } from './mfa-test-helpers';
+import { createTestClock, enrollTotp, firstFactorSucceeded, issueDevToken, requestCode, signedInUser, startAuth, startAuthForFile, startMfaChallenge, type HttpAnswer } from './support';
 
 const clock = createTestClock();
-let auth: AuthTestInstance;
-let mail: SmtpCatcher;
-let api: ReturnType<typeof jsonClient>;
-
-beforeAll(async () => {
-  mail = await startSmtpCatcher();
-  auth = await startAuthTestInstance({ clock, env: { SMTP_URL: mail.url } });
-  api = jsonClient(auth);
-});
-afterAll(async () => {
-  await auth?.stop();
-  await mail?.stop();
-});
+const { auth, api } = startAuthForFile({ clock });
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 describe('the MFA gate behind completeSignIn', () => {
   it('issues a session straight away for an account without MFA', async () => {
     const { user } = await signedInUser(auth, 'gate-none@example.com');
-    const result = await firstFactorSucceeded(auth, user);
+    const result = await firstFactorSucceeded(auth.completeSignIn, user);
     expect(result.kind).toBe('session');
   });
 
   it('answers a challenge for an enrolled account: mfa_ token, stored hashed, bound to user and first factor', async () => {
     const { user, headers } = await signedInUser(auth, 'gate-enrolled@example.com');
-    const { app } = await enrollTotp(auth, headers, clock);
-    const result = await firstFactorSucceeded(auth, user, 'password');
+    const { app } = await enrollTotp(api, headers, clock);
+    const result = await firstFactorSucceeded(auth.completeSignIn, user, 'password');
     expect(result.kind).toBe('mfa_required');
     if (result.kind !== 'mfa_required') return;
     const { mfaToken, methods } = result.challenge;
@@ -74,21 +60,25 @@ describe('the MFA gate behind completeSignIn', () => {
     ]);
   });
 
-  it('expires challenges after five minutes', async () => {
+  it('expires challenges after five minutes: one answered just before works, one just after does not', async () => {
     const { user, headers } = await signedInUser(auth, 'gate-expiry@example.com');
-    const { app } = await enrollTotp(auth, headers, clock);
-    const challenge = await startMfaChallenge(auth, user);
-    clock.advance(5 * 60_000 + 1);
-    expect((await api.post('/auth/mfa/verify', { mfa_token: challenge.mfaToken, code: app.code() })).body).toMatchObject({
+    const { app } = await enrollTotp(api, headers, clock);
+    const inTime = await startMfaChallenge(auth.completeSignIn, user);
+    const late = await startMfaChallenge(auth.completeSignIn, user);
+    clock.advance(5 * 60_000 - 1);
+    expect((await api.post('/auth/mfa/verify', { mfa_token: inTime.mfaToken, code: app.code() })).status).toBe(200);
+    clock.advance(2);
+    // The next step's code, which a live challenge would accept (the current one was just used).
+    expect((await api.post('/auth/mfa/verify', { mfa_token: late.mfaToken, code: app.code(1) })).body).toMatchObject({
       code: 'mfa:challenge_invalid',
     });
   });
 
   it('50 parallel wrong guesses (TOTP and backup code mixed) get exactly five answers; then the challenge is dead', async () => {
     const { user, headers } = await signedInUser(auth, 'gate-parallel@example.com');
-    const { app, backupCodes } = await enrollTotp(auth, headers, clock);
+    const { app, backupCodes } = await enrollTotp(api, headers, clock);
     clock.advance(30_000);
-    const challenge = await startMfaChallenge(auth, user);
+    const challenge = await startMfaChallenge(auth.completeSignIn, user);
     const wrongTotp = String((Number(app.code()) + 500_000) % 1_000_000).padStart(6, '0');
     const guesses = Array.from({ length: 50 }, (_, i) =>
       i % 2
@@ -114,9 +104,9 @@ describe('the MFA gate behind completeSignIn', () => {
 
   it('the fifth answer may still be right; the sixth never is', async () => {
     const { user, headers } = await signedInUser(auth, 'gate-fifth@example.com');
-    const { app } = await enrollTotp(auth, headers, clock);
+    const { app } = await enrollTotp(api, headers, clock);
     clock.advance(30_000);
-    const challenge = await startMfaChallenge(auth, user);
+    const challenge = await startMfaChallenge(auth.completeSignIn, user);
     const wrong = String((Number(app.code()) + 1) % 1_000_000).padStart(6, '0');
     for (let left = 4; left >= 1; left -= 1) {
       expect((await api.post('/auth/mfa/verify', { mfa_token: challenge.mfaToken, code: wrong })).body).toMatchObject({
@@ -124,20 +114,26 @@ describe('the MFA gate behind completeSignIn', () => {
       });
     }
     expect((await api.post('/auth/mfa/verify', { mfa_token: challenge.mfaToken, code: app.code() })).status).toBe(200);
+
+    // Five wrong answers: the sixth, right as it is, is refused.
+    clock.advance(30_000);
+    const spent = await startMfaChallenge(auth.completeSignIn, user);
+    const wrongNow = String((Number(app.code()) + 1) % 1_000_000).padStart(6, '0');
+    for (let i = 0; i < 5; i += 1) expect((await api.post('/auth/mfa/verify', { mfa_token: spent.mfaToken, code: wrongNow })).status).toBe(401);
+    expect((await api.post('/auth/mfa/verify', { mfa_token: spent.mfaToken, code: app.code() })).body).toMatchObject({ status: 401, code: 'mfa:challenge_invalid' });
+    // The code itself was good: a fresh challenge takes it.
+    const fresh = await startMfaChallenge(auth.completeSignIn, user);
+    expect((await api.post('/auth/mfa/verify', { mfa_token: fresh.mfaToken, code: app.code() })).status).toBe(200);
   });
 });
 
 describe('end to end through email OTP (real SMTP)', () => {
   it('email code → mfa_required → TOTP → session; no session cookie before the second factor', async () => {
     const { user, headers } = await signedInUser(auth, 'e2e-otp@example.com');
-    const { app } = await enrollTotp(auth, headers, clock);
+    const { app } = await enrollTotp(api, headers, clock);
     clock.advance(30_000);
 
-    const before = mail.messages.length;
-    expect((await api.post('/auth/email/login/start', { email: user.email })).status).toBe(200);
-    const message = await mail.waitForMail(user.email, (m) => mail.messages.indexOf(m) >= before);
-    const code = /\b(\d{6})\b/.exec(message.text)?.[1];
-    expect(code).toBeDefined();
+    const code = await requestCode(api, auth.mail, user.email);
 
     const finish = await api.post('/auth/email/login/finish', { email: user.email, code });
     expect(finish.status).toBe(200);
@@ -160,8 +156,8 @@ describe('end to end through password login', () => {
     const email = 'e2e-password@example.com';
     const password = 'Correct-horse-battery-staple-42';
     expect((await api.post('/auth/register', { email, password })).status).toBe(201);
-    const dev = await issueDevToken(auth.url, email);
-    const { backupCodes } = await enrollTotp(auth, { authorization: `Bearer ${dev.body.session_token}` }, clock);
+    const dev = await issueDevToken(auth, email);
+    const { backupCodes } = await enrollTotp(api, { authorization: `Bearer ${dev}` }, clock);
 
     const login = await api.post('/auth/login', { email, password });
     expect(login.status).toBe(200);
@@ -242,11 +238,11 @@ describe('bad input on every MFA endpoint', () => {
 
 describe('rate limits on MFA endpoints', () => {
   it('answer 429 with Retry-After and the error shape', async () => {
-    const limited = await startAuthTestInstance({ env: { RATE_LIMITS_ENABLED: 'true' } });
+    const limited = await startAuth({ env: { RATE_LIMITS_ENABLED: 'true' } });
     try {
-      const client = jsonClient(limited);
+      const client = limited.api;
       const statuses: number[] = [];
-      let last: Awaited<ReturnType<typeof client.post>> | undefined;
+      let last: HttpAnswer | undefined;
       for (let i = 0; i < 6; i += 1) {
         last = await client.post('/auth/mfa/verify', { mfa_token: `mfa_${'C'.repeat(43)}`, code: '123456' });
         statuses.push(last.status);

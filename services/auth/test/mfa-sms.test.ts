@@ -1,31 +1,17 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
 import { loadAuthConfig } from '../src/config';
 import { createTwilioSmsProvider, devSmsAddress } from '../src/features/mfa/sms';
-import { createTestClock, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
-import { authenticatorFrom, jsonClient, signedInUser, startMfaChallenge } from './mfa-test-helpers';
+import { authenticatorFrom, createTestClock, signedInUser, startAuthForFile, startMfaChallenge } from './support';
 
 const clock = createTestClock();
-let auth: AuthTestInstance;
-let mail: SmtpCatcher;
-let api: ReturnType<typeof jsonClient>;
-
-beforeAll(async () => {
-  mail = await startSmtpCatcher();
-  auth = await startAuthTestInstance({ clock, env: { SMTP_URL: mail.url } });
-  api = jsonClient(auth);
-});
-afterAll(async () => {
-  await auth?.stop();
-  await mail?.stop();
-});
+const { auth, api } = startAuthForFile({ clock });
 
 /** Reads the newest SMS to `phone` out of the mail catcher (the dev SMS provider). */
 async function smsCodeFor(phone: string, after: number) {
-  const message = await mail.waitForMail(devSmsAddress(phone), (m) => mail.messages.indexOf(m) >= after);
+  const message = await auth.mail.waitForMail(devSmsAddress(phone), (m) => auth.mail.messages.indexOf(m) >= after);
   expect(message.subject).toBe(`SMS to ${phone}`);
   const code = /\b(\d{6})\b/.exec(message.text)?.[1];
   expect(code).toBeDefined();
@@ -33,7 +19,7 @@ async function smsCodeFor(phone: string, after: number) {
 }
 
 async function enrollSms(headers: Record<string, string>, phone: string) {
-  const before = mail.messages.length;
+  const before = (await auth.mailCount());
   const enroll = await api.post('/auth/mfa/sms/enroll', { phone }, headers);
   expect(enroll.status).toBe(200);
   const confirm = await api.post('/auth/mfa/sms/confirm', { code: await smsCodeFor(phone, before) }, headers);
@@ -52,7 +38,7 @@ describe('SMS enrollment through the dev provider and a real SMTP server', () =>
   it('texts a code (read from the mail catcher), confirms it, stores the phone sealed', async () => {
     const { user, headers } = await signedInUser(auth, 'sms-enroll@example.com');
     const phone = '+15551230001';
-    const before = mail.messages.length;
+    const before = (await auth.mailCount());
     const enroll = await api.post('/auth/mfa/sms/enroll', { phone }, headers);
     expect(enroll.status).toBe(200);
     expect(enroll.body).toEqual({ sms_sent: true, phone: '+*******0001', expires_in: 300 });
@@ -96,7 +82,7 @@ describe('SMS enrollment through the dev provider and a real SMTP server', () =>
   it('counts enrollment guesses atomically: 50 parallel wrong codes, five counted, the code is dead', async () => {
     const { user, headers } = await signedInUser(auth, 'sms-parallel@example.com');
     const phone = '+15551230002';
-    const before = mail.messages.length;
+    const before = (await auth.mailCount());
     await api.post('/auth/mfa/sms/enroll', { phone }, headers);
     const code = await smsCodeFor(phone, before);
     const wrong = code === '999999' ? '999998' : '999999';
@@ -108,14 +94,19 @@ describe('SMS enrollment through the dev provider and a real SMTP server', () =>
     expect((await api.post('/auth/mfa/sms/confirm', { code }, headers)).body).toMatchObject({ code: 'mfa:too_many_attempts' });
   });
 
-  it('expires enrollment codes after five minutes', async () => {
-    const { headers } = await signedInUser(auth, 'sms-expiry@example.com');
-    const phone = '+15551230003';
-    const before = mail.messages.length;
-    await api.post('/auth/mfa/sms/enroll', { phone }, headers);
-    const code = await smsCodeFor(phone, before);
-    clock.advance(5 * 60_000 + 1);
-    expect((await api.post('/auth/mfa/sms/confirm', { code }, headers)).status).toBe(403);
+  it('expires enrollment codes after five minutes: confirmed just before works, just after does not', async () => {
+    const startEnrollment = async (email: string, phone: string) => {
+      const { headers } = await signedInUser(auth, email);
+      const before = (await auth.mailCount());
+      expect((await api.post('/auth/mfa/sms/enroll', { phone }, headers)).status).toBe(200);
+      return { headers, code: await smsCodeFor(phone, before) };
+    };
+    const inTime = await startEnrollment('sms-prompt@example.com', '+15551230006');
+    const late = await startEnrollment('sms-expiry@example.com', '+15551230003');
+    clock.advance(5 * 60_000 - 1);
+    expect((await api.post('/auth/mfa/sms/confirm', { code: inTime.code }, inTime.headers)).status).toBe(200);
+    clock.advance(2);
+    expect((await api.post('/auth/mfa/sms/confirm', { code: late.code }, late.headers)).status).toBe(403);
   });
 });
 
@@ -124,10 +115,10 @@ describe('SMS as the second factor of a sign-in', () => {
     const { user, headers } = await signedInUser(auth, 'sms-login@example.com');
     const phone = '+447700900123';
     await enrollSms(headers, phone);
-    const challenge = await startMfaChallenge(auth, user, 'magic_link');
+    const challenge = await startMfaChallenge(auth.completeSignIn, user, 'magic_link');
     expect(challenge.methods).toEqual(['sms', 'backup_code']);
 
-    const before = mail.messages.length;
+    const before = (await auth.mailCount());
     const send = await api.post('/auth/mfa/verify', { mfa_token: challenge.mfaToken, method: 'sms' });
     expect(send.status).toBe(202);
     expect(send.body).toEqual({ sms_sent: true, phone: '+********0123', expires_in: 300 });
@@ -150,7 +141,7 @@ describe('SMS as the second factor of a sign-in', () => {
   it('sends at most three codes per challenge', async () => {
     const { user, headers } = await signedInUser(auth, 'sms-resend@example.com');
     await enrollSms(headers, '+15551230004');
-    const challenge = await startMfaChallenge(auth, user);
+    const challenge = await startMfaChallenge(auth.completeSignIn, user);
     const statuses: number[] = [];
     for (let i = 0; i < 4; i += 1) {
       statuses.push((await api.post('/auth/mfa/verify', { mfa_token: challenge.mfaToken, method: 'sms' })).status);
@@ -163,7 +154,7 @@ describe('SMS as the second factor of a sign-in', () => {
     const enroll = await api.post('/auth/mfa/totp/enroll', undefined, headers);
     const app = authenticatorFrom(String(enroll.body.otpauth_uri), clock);
     await api.post('/auth/mfa/totp/confirm', { code: app.code() }, headers);
-    const challenge = await startMfaChallenge(auth, user);
+    const challenge = await startMfaChallenge(auth.completeSignIn, user);
     expect((await api.post('/auth/mfa/verify', { mfa_token: challenge.mfaToken, method: 'sms' })).body).toMatchObject({
       status: 400,
       code: 'mfa:method_unavailable',
@@ -174,7 +165,7 @@ describe('SMS as the second factor of a sign-in', () => {
     const { headers } = await signedInUser(auth, 'sms-disable@example.com');
     const phone = '+15551230005';
     await enrollSms(headers, phone);
-    const before = mail.messages.length;
+    const before = (await auth.mailCount());
     const send = await api.post('/auth/mfa/disable', { method: 'sms' }, headers);
     expect(send.status).toBe(202);
     const code = await smsCodeFor(phone, before);

@@ -1,145 +1,109 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Request } from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createInternalTokenSigner, createInternalTokenVerifier } from '@malet/internal-auth';
-import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
-import { seedDevIdentities } from '../src/features/dev-token/dev-seed';
 import { createRateLimiters } from '../src/core/rate-limit/rate-limiter';
-import { createRateLimitGuard } from '../src/core/rate-limit/rate-limit.guard';
-import { clientIpKey } from '../src/core/rate-limit/rate-limit.policies';
-import { issueDevToken, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
+import { createRateLimitGuard, type RateLimitGuard } from '../src/core/rate-limit/rate-limit.guard';
+import { clientIpKey, type RateLimitPolicy, type RateLimitPolicyName } from '../src/core/rate-limit/rate-limit.policies';
+import { startAuth, startAuthForFile, type AuthHarness, type HttpAnswer } from './support';
 
-let smtp: SmtpCatcher;
-let auth: AuthTestInstance;
-const limited = () => ({ RATE_LIMITS_ENABLED: 'true', SMTP_URL: smtp.url });
-
-beforeAll(async () => {
-  smtp = await startSmtpCatcher();
-  auth = await startAuthTestInstance({ env: limited() });
-  await seedDevIdentities(auth.identities, { emails: ['user@example.com'], adminEmails: [] });
-});
-afterAll(async () => {
-  await auth?.stop();
-  await smtp?.stop();
-});
+const limited = { RATE_LIMITS_ENABLED: 'true' };
+const { auth } = startAuthForFile({ env: limited, seed: ['user@example.com'] });
 
 let nextIp = 1;
 /** A distinct client address per test: the loopback hop is a trusted proxy, so X-Forwarded-For counts. */
 const freshIp = () => `198.51.100.${nextIp++}`;
 
-const post = (base: string, path: string, body: unknown, ip: string) =>
-  fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
-    body: JSON.stringify(body),
-  });
-const get = (base: string, path: string, ip: string, headers: Record<string, string> = {}) =>
-  fetch(`${base}${path}`, { headers: { 'x-forwarded-for': ip, ...headers } });
+const post = (instance: AuthHarness, path: string, body: unknown, ip: string) => instance.api.post(path, body, { 'x-forwarded-for': ip });
+const get = (instance: AuthHarness, path: string, ip: string, headers: Record<string, string> = {}) => instance.api.get(path, { 'x-forwarded-for': ip, ...headers });
 
-async function expectThrottled(response: Response) {
+function expectThrottled(response: HttpAnswer) {
   expect(response.status).toBe(429);
   const retryAfter = Number(response.headers.get('retry-after'));
   expect(Number.isInteger(retryAfter)).toBe(true);
   expect(retryAfter).toBeGreaterThanOrEqual(1);
-  expect(await response.json()).toMatchObject({ status: 429, code: 'rate_limit:exceeded' });
+  expect(response.body).toMatchObject({ status: 429, code: 'rate_limit:exceeded' });
   return retryAfter;
 }
 
 describe('rate limits (Redis store)', () => {
   it('sends at most 3 codes a minute to one address, whatever the client; the 4th stores and sends nothing', async () => {
     const email = `limited-${randomUUID()}@example.com`;
-    for (let i = 0; i < 3; i++) expect((await post(auth.url, '/auth/email/login/start', { email }, freshIp())).status).toBe(200);
-    const before = Number((await auth.db.execute(sql`select count(*)::int as n from login_challenges where email = ${email}`)).rows[0]!.n);
-    const mailsBefore = smtp.messages.filter((m) => m.to.includes(email)).length;
-    const retryAfter = await expectThrottled(await post(auth.url, '/auth/email/login/start', { email: email.toUpperCase() }, freshIp()));
+    for (let i = 0; i < 3; i++) expect((await post(auth, '/auth/email/login/start', { email }, freshIp())).status).toBe(200);
+    const before = Number((await auth.rows(sql`select count(*)::int as n from login_challenges where email = ${email}`))[0]!.n);
+    const mailsBefore = (await auth.mailCount());
+    const retryAfter = expectThrottled(await post(auth, '/auth/email/login/start', { email: email.toUpperCase() }, freshIp()));
     expect(retryAfter).toBeLessThanOrEqual(60);
     // The magic-link sender shares the per-address counter: no second channel to mail-bomb with.
-    await expectThrottled(await post(auth.url, '/auth/magic-link/start', { email }, freshIp()));
-    const after = Number((await auth.db.execute(sql`select count(*)::int as n from login_challenges where email = ${email}`)).rows[0]!.n);
+    expectThrottled(await post(auth, '/auth/magic-link/start', { email }, freshIp()));
+    const after = Number((await auth.rows(sql`select count(*)::int as n from login_challenges where email = ${email}`))[0]!.n);
     expect(after).toBe(before);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(smtp.messages.filter((m) => m.to.includes(email)).length).toBe(mailsBefore);
+    await auth.expectNoMail(email, mailsBefore);
   });
 
   it('holds sign-in to 3 per 10 s per IP', async () => {
     const ip = freshIp();
     for (let i = 0; i < 3; i++) {
-      const response = await post(auth.url, '/auth/email/login/finish', { email: `ip-${i}@example.com`, code: '000000' }, ip);
+      const response = await post(auth, '/auth/email/login/finish', { email: `ip-${i}@example.com`, code: '000000' }, ip);
       expect(response.status).toBe(401);
     }
-    const retryAfter = await expectThrottled(await post(auth.url, '/auth/email/login/finish', { email: 'ip-4@example.com', code: '000000' }, ip));
+    const retryAfter = expectThrottled(await post(auth, '/auth/email/login/finish', { email: 'ip-4@example.com', code: '000000' }, ip));
     expect(retryAfter).toBeLessThanOrEqual(10);
     // Magic-link verification is a sign-in too and shares the IP counter.
-    await expectThrottled(await post(auth.url, '/auth/magic-link/verify', { token: `ml_${'a'.repeat(43)}` }, ip));
+    expectThrottled(await post(auth, '/auth/magic-link/verify', { token: `ml_${'a'.repeat(43)}` }, ip));
     // Another client is unaffected.
-    expect((await post(auth.url, '/auth/email/login/finish', { email: 'ip-5@example.com', code: '000000' }, freshIp())).status).toBe(401);
+    expect((await post(auth, '/auth/email/login/finish', { email: 'ip-5@example.com', code: '000000' }, freshIp())).status).toBe(401);
   });
 
   it('holds sign-in to 10 per 10 minutes per account across any number of IPs', async () => {
     const email = `target-${randomUUID()}@example.com`;
     for (let i = 0; i < 10; i++) {
-      expect((await post(auth.url, '/auth/email/login/finish', { email, code: '000000' }, freshIp())).status).toBe(401);
+      expect((await post(auth, '/auth/email/login/finish', { email, code: '000000' }, freshIp())).status).toBe(401);
     }
-    await expectThrottled(await post(auth.url, '/auth/email/login/finish', { email, code: '000000' }, freshIp()));
+    expectThrottled(await post(auth, '/auth/email/login/finish', { email, code: '000000' }, freshIp()));
   });
 
   it('holds the existence checks to 10 a minute per IP, grouping IPv6 clients by /64', async () => {
     const ip = freshIp();
-    for (let i = 0; i < 10; i++) expect((await get(auth.url, '/auth/email/check?email=user@example.com', ip)).status).toBe(200);
-    await expectThrottled(await get(auth.url, '/auth/phone/check?phone=%2B14155550123', ip));
+    for (let i = 0; i < 10; i++) expect((await get(auth, '/auth/email/check?email=user@example.com', ip)).status).toBe(200);
+    expectThrottled(await get(auth, '/auth/phone/check?phone=%2B14155550123', ip));
 
     for (let i = 0; i < 10; i++) {
-      expect((await get(auth.url, `/auth/email/check?email=user@example.com`, `2001:db8:aa:1::${i + 1}`)).status).toBe(200);
+      expect((await get(auth, `/auth/email/check?email=user@example.com`, `2001:db8:aa:1::${i + 1}`)).status).toBe(200);
     }
-    await expectThrottled(await get(auth.url, '/auth/email/check?email=user@example.com', '2001:db8:aa:1:ffff::9'));
-    expect((await get(auth.url, '/auth/email/check?email=user@example.com', '2001:db8:aa:2::1')).status).toBe(200);
+    expectThrottled(await get(auth, '/auth/email/check?email=user@example.com', '2001:db8:aa:1:ffff::9'));
+    expect((await get(auth, '/auth/email/check?email=user@example.com', '2001:db8:aa:2::1')).status).toBe(200);
   });
 
   it('limits the existing dev-token and session endpoints too', async () => {
     const ip = freshIp();
     const statuses: number[] = [];
-    for (let i = 0; i < 31; i++) statuses.push((await post(auth.url, '/auth/dev/token', { email: 'user@example.com' }, ip)).status);
+    for (let i = 0; i < 31; i++) statuses.push((await post(auth, '/auth/dev/token', { email: 'user@example.com' }, ip)).status);
     expect(statuses.slice(0, 30).every((status) => status === 200)).toBe(true);
     expect(statuses[30]).toBe(429);
 
     const sessionIp = freshIp();
-    const results = await Promise.all(Array.from({ length: 101 }, () => get(auth.url, '/me', sessionIp)));
+    const results = await Promise.all(Array.from({ length: 101 }, () => get(auth, '/me', sessionIp)));
     expect(results.filter((r) => r.status === 401)).toHaveLength(100);
     expect(results.filter((r) => r.status === 429)).toHaveLength(1);
-  });
-
-  it('does not throttle the gateway: session validation allows a high rate per IP', async () => {
-    const { body } = await issueDevToken(auth.url, 'user@example.com');
-    const ip = freshIp();
-    const responses = await Promise.all(
-      Array.from({ length: 300 }, (_, i) =>
-        i % 2
-          ? get(auth.url, '/auth/validate', ip, { cookie: `session_token=${body.session_token}` })
-          : fetch(`${auth.url}/validate-token`, {
-              method: 'POST',
-              headers: { authorization: `Bearer ${body.session_token}`, 'x-forwarded-for': ip },
-            }),
-      ),
-    );
-    expect(responses.every((r) => r.status === 200)).toBe(true);
   });
 
   it('shares counters between replicas through Redis', async () => {
     const prefix = `test:shared:${randomUUID()}`;
     const [a, b] = await Promise.all([
-      startAuthTestInstance({ env: { ...limited(), RATE_LIMIT_KEY_PREFIX: prefix } }),
-      startAuthTestInstance({ env: { ...limited(), RATE_LIMIT_KEY_PREFIX: prefix } }),
+      startAuth({ env: { ...limited, RATE_LIMIT_KEY_PREFIX: prefix } }),
+      startAuth({ env: { ...limited, RATE_LIMIT_KEY_PREFIX: prefix } }),
     ]);
     try {
       const ip = freshIp();
-      const check = (instance: AuthTestInstance) => get(instance.url, '/auth/email/check?email=user@example.com', ip);
+      const check = (instance: AuthHarness) => get(instance, '/auth/email/check?email=user@example.com', ip);
       for (let i = 0; i < 5; i++) {
         expect((await check(a)).status).toBe(200);
         expect((await check(b)).status).toBe(200);
       }
-      await expectThrottled(await check(a));
-      await expectThrottled(await check(b));
+      expectThrottled(await check(a));
+      expectThrottled(await check(b));
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
@@ -148,11 +112,11 @@ describe('rate limits (Redis store)', () => {
 
 describe('rate limits (memory store, no Redis)', () => {
   it('enforces the same policies in process memory', async () => {
-    const local = await startAuthTestInstance({ redis: false, env: limited() });
+    const local = await startAuth({ redis: false, env: limited });
     try {
       const email = `memory-${randomUUID()}@example.com`;
-      for (let i = 0; i < 3; i++) expect((await post(local.url, '/auth/email/login/start', { email }, freshIp())).status).toBe(200);
-      await expectThrottled(await post(local.url, '/auth/email/login/start', { email }, freshIp()));
+      for (let i = 0; i < 3; i++) expect((await post(local, '/auth/email/login/start', { email }, freshIp())).status).toBe(200);
+      expectThrottled(await post(local, '/auth/email/login/start', { email }, freshIp()));
     } finally {
       await local.stop();
     }
@@ -163,19 +127,55 @@ describe('the rate-limit guard', () => {
   const secret = 'x'.repeat(40);
   const requestFrom = (ip: string, headers: Record<string, string> = {}) => ({ ip, headers, socket: {} }) as unknown as Request;
 
-  it('exempts callers with a valid internal token where the policy says so, and only them', async () => {
-    const guard = createRateLimitGuard({
-      limiters: createRateLimiters(null),
-      enabled: true,
-      verifyInternalToken: createInternalTokenVerifier({ secret }),
-    });
-    const policy = { checks: [{ rule: { name: 'exempt-test', points: 1, durationSeconds: 60 }, key: clientIpKey }], exemptInternalCallers: true };
-    const internal = await createInternalTokenSigner({ secret, issuer: 'gateway' })();
-    const forged = await createInternalTokenSigner({ secret: 'y'.repeat(40), issuer: 'gateway' })();
+  const ip = '203.0.113.7';
+  const guardWithMemoryCounters = () =>
+    createRateLimitGuard({ limiters: createRateLimiters(null), enabled: true, verifyInternalToken: createInternalTokenVerifier({ secret }) });
+  /** A policy of three requests a minute per IP, with or without the internal-caller exemption. */
+  const threePerMinute = (exemptInternalCallers: boolean): RateLimitPolicy => ({
+    checks: [{ rule: { name: `exempt-test:${randomUUID()}`, points: 3, durationSeconds: 60 }, key: clientIpKey }],
+    exemptInternalCallers,
+  });
+  /** Sends `count` requests from one IP through the guard: 'pass', or the status it was refused with. */
+  async function outcomes(guard: RateLimitGuard, policy: RateLimitPolicy | RateLimitPolicyName, count: number, headers: Record<string, string> = {}) {
+    const results: string[] = [];
+    for (let i = 0; i < count; i++) {
+      results.push(await guard.enforce(policy, requestFrom(ip, headers)).then(() => 'pass', (error: { status?: number }) => String(error.status)));
+    }
+    return results;
+  }
 
-    for (let i = 0; i < 5; i++) await guard.enforce(policy, requestFrom('203.0.113.7', { 'x-internal-token': internal }));
-    await guard.enforce(policy, requestFrom('203.0.113.7'));
-    await expect(guard.enforce(policy, requestFrom('203.0.113.7', { 'x-internal-token': forged }))).rejects.toMatchObject({ status: 429 });
+  it('exempts callers with a valid internal token from a policy that throttles everyone else at its limit', async () => {
+    const guard = guardWithMemoryCounters();
+    const policy = threePerMinute(true);
+    const internal = { 'x-internal-token': await createInternalTokenSigner({ secret, issuer: 'gateway' })() };
+
+    // More requests than the limit with a valid token all pass, and count for nothing...
+    expect(await outcomes(guard, policy, 5, internal)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+    // ...since the same number without it, from the same IP, is throttled at the limit.
+    expect(await outcomes(guard, policy, 5)).toEqual(['pass', 'pass', 'pass', '429', '429']);
+    // With its IP over the limit, the internal caller still passes.
+    expect(await outcomes(guard, policy, 2, internal)).toEqual(['pass', 'pass']);
+  });
+
+  it('exempts nobody for a forged internal token, nor where the policy grants no exemption', async () => {
+    const guard = guardWithMemoryCounters();
+    const forged = { 'x-internal-token': await createInternalTokenSigner({ secret: 'y'.repeat(40), issuer: 'gateway' })() };
+    expect(await outcomes(guard, threePerMinute(true), 4, forged)).toEqual(['pass', 'pass', 'pass', '429']);
+    const internal = { 'x-internal-token': await createInternalTokenSigner({ secret, issuer: 'gateway' })() };
+    expect(await outcomes(guard, threePerMinute(false), 4, internal)).toEqual(['pass', 'pass', 'pass', '429']);
+  });
+
+  it('holds session validation (both routes) to 10,000 requests per IP, from which internal callers are exempt', async () => {
+    const validationRoutes = auth.routes.filter((route) => ['/auth/validate', '/validate-token'].includes(route.path));
+    expect(validationRoutes.map((route) => `${route.method} ${route.path} ${route.limit}`).sort()).toEqual([
+      'get /auth/validate sessionValidation',
+      'post /validate-token sessionValidation',
+    ]);
+    const guard = guardWithMemoryCounters();
+    const internal = { 'x-internal-token': await createInternalTokenSigner({ secret, issuer: 'gateway' })() };
+    const tally = (results: string[]) => results.reduce<Record<string, number>>((counts, result) => ({ ...counts, [result]: (counts[result] ?? 0) + 1 }), {});
+    expect(tally(await outcomes(guard, 'sessionValidation', 10_001))).toEqual({ pass: 10_000, 429: 1 });
+    expect(tally(await outcomes(guard, 'sessionValidation', 10_001, internal))).toEqual({ pass: 10_001 });
   });
 
   it('keys IPv4-mapped IPv6 as IPv4 and IPv6 by /64', () => {

@@ -1,69 +1,45 @@
-import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ANONYMOUS, INTERNAL_TOKEN_HEADER, createInternalTokenSigner } from '@malet/internal-auth';
-import { SESSION_REVOCATION_CHANNEL, decodeRevocation } from '@malet/session-client';
-import { startSmtpCatcher, type SmtpCatcher } from '@malet/testing';
-import { startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
-import { STRONG, bearer, httpClient, login, register, rows } from './password-test-helpers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STRONG, bearer, listenForRevocations, login, registerUser, startAuthForFile, type RevocationListener } from './support';
 
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0';
 const SAFARI_IPHONE =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1';
 
-let smtp: SmtpCatcher;
-let auth: AuthTestInstance;
-let subscriber: Redis;
-const published: string[] = [];
-const http = httpClient(() => auth);
+const { auth, api } = startAuthForFile();
+/** Auth's revocation channel on the run's Redis, where gateways listen (no gateway runs here). */
+let revocations: RevocationListener;
 
 beforeAll(async () => {
-  smtp = await startSmtpCatcher();
-  auth = await startAuthTestInstance({ env: { SMTP_URL: smtp.url } });
-  subscriber = new Redis(inject('redisUrl'));
-  subscriber.on('message', (_channel, message) => published.push(...decodeRevocation(message)));
-  await subscriber.subscribe(SESSION_REVOCATION_CHANNEL);
+  revocations = await listenForRevocations();
 });
-afterAll(async () => {
-  subscriber?.disconnect();
-  await auth?.stop();
-  await smtp?.stop();
-});
+afterAll(() => revocations?.stop());
 
-const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
-
-/** Every gateway process learns of a revocation through Redis: wait (at most 1 s) to see it published. */
-async function expectPublishedWithinOneSecond(token: string) {
-  const deadline = Date.now() + 1_000;
-  while (!published.includes(hashOf(token)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(published).toContain(hashOf(token));
-}
+const register = (email: string) => registerUser(api, auth.mail, email);
 
 async function signInAs(email: string, userAgent: string) {
   const { body } = await login(auth, email, STRONG, { 'user-agent': userAgent });
   return { token: String(body.session_token), userId: String((body.user as { id: string }).id) };
 }
 
-async function graphql(claims: { userId: string; email: string; sessionId: string | null }, query: string, variables: Record<string, unknown> = {}) {
-  const sign = createInternalTokenSigner({ secret: auth.config.internalTokenSecret, issuer: 'gateway' });
-  const response = await fetch(`${auth.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: await sign({ ...ANONYMOUS, ...claims, amr: ['pwd'] }) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as { data?: Record<string, unknown>; errors?: { message: string; extensions: { code: string } }[] };
-}
+/** The subgraph as the gateway calls it, for a viewer signed in with a password. */
+const graphql = (claims: { userId: string | null; email: string | null; sessionId: string | null }, query: string, variables: Record<string, unknown> = {}) =>
+  auth.graphql(query, { ...claims, amr: ['pwd'] }, variables);
 
 describe('session management over REST', () => {
   it('lists my live sessions with device, IP, last seen, and marks the current one', async () => {
     const email = 'list.me@example.com';
-    await register(auth, smtp, email);
+    await register(email);
     const laptop = await signInAs(email, FIREFOX_WINDOWS);
     await signInAs(email, SAFARI_IPHONE);
-    const response = await http.get('/auth/sessions', bearer(laptop.token));
+    // Neither a session that ended nor another user's is listed.
+    const ended = await signInAs(email, SAFARI_IPHONE);
+    expect((await api.post('/auth/logout', undefined, bearer(ended.token))).status).toBe(200);
+    await register('list.someone-else@example.com');
+    await signInAs('list.someone-else@example.com', FIREFOX_WINDOWS);
+    const response = await api.get('/auth/sessions', bearer(laptop.token));
     expect(response.status).toBe(200);
-    const { sessions } = (await response.json()) as { sessions: Record<string, unknown>[] };
+    const { sessions } = response.body as { sessions: Record<string, unknown>[] };
     expect(sessions).toHaveLength(2);
     const current = sessions.find((session) => session.current)!;
     expect(current).toMatchObject({ device: 'Firefox 121 on Windows 10', ip: expect.stringMatching(/127\.0\.0\.1/), user_agent: FIREFOX_WINDOWS });
@@ -71,61 +47,61 @@ describe('session management over REST', () => {
     const phone = sessions.find((session) => !session.current)!;
     expect(String(phone.device)).toMatch(/^Safari 17 on iOS/);
     expect(Object.keys(current).sort()).toEqual(['created_at', 'current', 'device', 'expires_at', 'id', 'ip', 'last_seen_at', 'methods', 'user_agent']);
-    expect((await http.get('/auth/sessions')).status).toBe(401);
+    expect((await api.get('/auth/sessions')).status).toBe(401);
   });
 
-  it('revokes one of my sessions (gateways hear of it within a second), but never another user’s (404)', async () => {
+  it('revokes one of my sessions and publishes its revocation on Redis, but never another user’s (404)', async () => {
     const email = 'revoke.one@example.com';
     const stranger = 'revoke.stranger@example.com';
-    await register(auth, smtp, email);
-    await register(auth, smtp, stranger);
+    await register(email);
+    await register(stranger);
     const mine = await signInAs(email, FIREFOX_WINDOWS);
     const other = await signInAs(email, SAFARI_IPHONE);
     const theirs = await signInAs(stranger, FIREFOX_WINDOWS);
-    const list = (await (await http.get('/auth/sessions', bearer(mine.token))).json()) as { sessions: { id: string; current: boolean }[] };
+    const list = (await api.get<{ sessions: { id: string; current: boolean }[] }>('/auth/sessions', bearer(mine.token))).body;
     const otherId = list.sessions.find((session) => !session.current)!.id;
-    const theirId = ((await (await http.get('/auth/sessions', bearer(theirs.token))).json()) as { sessions: { id: string }[] }).sessions[0]!.id;
+    const theirId = (await api.get<{ sessions: { id: string }[] }>('/auth/sessions', bearer(theirs.token))).body.sessions[0]!.id;
 
-    const forbidden = await http.del(`/auth/sessions/${theirId}`, bearer(mine.token));
+    const forbidden = await api.del(`/auth/sessions/${theirId}`, bearer(mine.token));
     expect(forbidden.status).toBe(404);
-    expect(await forbidden.json()).toMatchObject({ code: 'session:not_found' });
-    expect((await http.get('/me', bearer(theirs.token))).status).toBe(200);
-    expect((await http.del('/auth/sessions/not-a-uuid', bearer(mine.token))).status).toBe(404);
+    expect(forbidden.body).toMatchObject({ code: 'session:not_found' });
+    expect((await api.get('/me', bearer(theirs.token))).status).toBe(200);
+    expect((await api.del('/auth/sessions/not-a-uuid', bearer(mine.token))).status).toBe(404);
 
-    const revoked = await http.del(`/auth/sessions/${otherId}`, bearer(mine.token));
+    const revoked = await api.del(`/auth/sessions/${otherId}`, bearer(mine.token));
     expect(revoked.status).toBe(200);
-    await expectPublishedWithinOneSecond(other.token);
-    expect((await http.get('/me', bearer(other.token))).status).toBe(401);
-    expect((await http.get('/me', bearer(mine.token))).status).toBe(200);
-    expect((await http.del(`/auth/sessions/${otherId}`, bearer(mine.token))).status).toBe(404);
-    const audit = await rows(auth, sql`select details->>'session_id' as id from audit_events where type = 'session.revoked'`);
+    await revocations.published(other.token);
+    expect((await api.get('/me', bearer(other.token))).status).toBe(401);
+    expect((await api.get('/me', bearer(mine.token))).status).toBe(200);
+    expect((await api.del(`/auth/sessions/${otherId}`, bearer(mine.token))).status).toBe(404);
+    const audit = await auth.rows(sql`select details->>'session_id' as id from audit_events where type = 'session.revoked'`);
     expect(audit.map((row) => row.id)).toContain(otherId);
   });
 
-  it('revokes all my other sessions and keeps this one', async () => {
+  it('revokes all my other sessions, publishing each revocation on Redis, and keeps this one', async () => {
     const email = 'revoke.others@example.com';
-    await register(auth, smtp, email);
+    await register(email);
     const keep = await signInAs(email, FIREFOX_WINDOWS);
     const others = [await signInAs(email, SAFARI_IPHONE), await signInAs(email, FIREFOX_WINDOWS)];
-    const response = await http.post('/auth/sessions/revoke-others', undefined, bearer(keep.token));
+    const response = await api.post('/auth/sessions/revoke-others', undefined, bearer(keep.token));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ revoked: 2 });
+    expect(response.body).toEqual({ revoked: 2 });
     for (const other of others) {
-      await expectPublishedWithinOneSecond(other.token);
-      expect((await http.get('/me', bearer(other.token))).status).toBe(401);
+      await revocations.published(other.token);
+      expect((await api.get('/me', bearer(other.token))).status).toBe(401);
     }
-    expect((await http.get('/me', bearer(keep.token))).status).toBe(200);
+    expect((await api.get('/me', bearer(keep.token))).status).toBe(200);
   });
 });
 
 describe('session management over GraphQL (auth subgraph)', () => {
-  it('shows User.sessions to the user themselves only, and revokes through mutations', async () => {
+  it('shows User.sessions to the user themselves only, and revokes through mutations, publishing the revocations on Redis', async () => {
     const email = 'gql.sessions@example.com';
-    await register(auth, smtp, email);
+    await register(email);
     const current = await signInAs(email, FIREFOX_WINDOWS);
     const other = await signInAs(email, SAFARI_IPHONE);
     const third = await signInAs(email, SAFARI_IPHONE);
-    const rest = (await (await http.get('/auth/sessions', bearer(current.token))).json()) as { sessions: { id: string; current: boolean }[] };
+    const rest = (await api.get<{ sessions: { id: string; current: boolean }[] }>('/auth/sessions', bearer(current.token))).body;
     const currentId = rest.sessions.find((session) => session.current)!.id;
     const viewer = { userId: current.userId, email, sessionId: currentId };
 
@@ -151,11 +127,11 @@ describe('session management over GraphQL (auth subgraph)', () => {
     const rest2 = await graphql(viewer, 'mutation { revokeOtherSessions }');
     expect(rest2.data).toEqual({ revokeOtherSessions: 1 });
     for (const token of [other.token, third.token]) {
-      await expectPublishedWithinOneSecond(token);
-      expect((await http.get('/me', bearer(token))).status).toBe(401);
+      await revocations.published(token);
+      expect((await api.get('/me', bearer(token))).status).toBe(401);
     }
-    expect((await http.get('/me', bearer(current.token))).status).toBe(200);
-    const anonymous = await graphql({ userId: null as unknown as string, email: '', sessionId: null }, 'mutation { revokeOtherSessions }');
+    expect((await api.get('/me', bearer(current.token))).status).toBe(200);
+    const anonymous = await graphql({ userId: null, email: '', sessionId: null }, 'mutation { revokeOtherSessions }');
     expect(anonymous.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
   });
 });

@@ -1,44 +1,37 @@
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SESSION_REVOCATION_CHANNEL, decodeRevocation } from '@malet/session-client';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { seedDevIdentities } from '../src/features/dev-token/dev-seed';
-import { createTestClock, issueDevToken, startAuthTestInstance, type AuthTestInstance } from './auth-test-instance';
+import { createTestClock, listenForRevocations, startAuthForFile } from './support';
 
 const clock = createTestClock();
-let auth: AuthTestInstance;
+const { auth, api } = startAuthForFile({ clock, seed: ['user@example.com', 'admin@example.com'] });
 
-beforeAll(async () => {
-  auth = await startAuthTestInstance({ clock });
-  await seedDevIdentities(auth.identities, { emails: ['user@example.com', 'admin@example.com'], adminEmails: ['admin@example.com'] });
-});
-afterAll(() => auth?.stop());
-
-const get = (path: string, headers: Record<string, string> = {}) => fetch(`${auth.url}${path}`, { headers });
-const post = (path: string, headers: Record<string, string> = {}) => fetch(`${auth.url}${path}`, { method: 'POST', headers });
+const get = (path: string, headers: Record<string, string> = {}) => api.get(path, headers);
+const post = (path: string, headers: Record<string, string> = {}) => api.post(path, undefined, headers);
+/** `POST /auth/dev/token` (the endpoint under test here), whatever it answers. */
+const devToken = (email: string) => api.post<Record<string, unknown> & { session_token: string }>('/auth/dev/token', { email });
 
 describe('sessions against real PostgreSQL and Redis', () => {
   it('issues a dev token in the seed shape and stores only its hash', async () => {
-    const { status, body } = await issueDevToken(auth.url, 'user@example.com');
+    const { status, body } = await devToken('user@example.com');
     expect(status).toBe(200);
     expect(body.session_token).toMatch(/^sess_[A-Za-z0-9_-]{43}$/);
     expect(body.expires_in).toBe(86400);
     expect(body.user).toMatchObject({ email: 'user@example.com' });
     expect(Object.keys(body.user as object).sort()).toEqual(['email', 'id', 'username']);
 
-    const rows = await auth.db.execute(sql`select token_hash from sessions`);
-    const stored = rows.rows.map((row) => String(row.token_hash));
+    const rows = await auth.rows(sql`select token_hash from sessions`);
+    const stored = rows.map((row) => String(row.token_hash));
     expect(stored).toContain(createHash('sha256').update(body.session_token).digest('hex'));
-    expect(JSON.stringify(rows.rows)).not.toContain(body.session_token);
+    expect(JSON.stringify(rows)).not.toContain(body.session_token);
   });
 
   it('validates by cookie and by Bearer token, and /me accepts both', async () => {
-    const { body } = await issueDevToken(auth.url, 'user@example.com');
+    const { body } = await devToken('user@example.com');
     const token = body.session_token;
     const byCookie = await get('/auth/validate', { cookie: `session_token=${token}` });
     expect(byCookie.status).toBe(200);
-    const validated = (await byCookie.json()) as Record<string, unknown>;
+    const validated = byCookie.body;
     expect(validated).toMatchObject({ email: 'user@example.com', user_id: (body.user as { id: string }).id });
     expect(Date.parse(String(validated.expires_at))).toBeGreaterThan(Date.now());
 
@@ -49,7 +42,7 @@ describe('sessions against real PostgreSQL and Redis', () => {
     for (const headers of credentials) {
       const me = await get('/me', headers);
       expect(me.status).toBe(200);
-      expect(await me.json()).toMatchObject({ email: 'user@example.com' });
+      expect(me.body).toMatchObject({ email: 'user@example.com' });
     }
   });
 
@@ -62,18 +55,18 @@ describe('sessions against real PostgreSQL and Redis', () => {
     ];
     for (const response of await Promise.all(cases)) {
       expect(response.status).toBe(401);
-      const body = (await response.json()) as Record<string, unknown>;
+      const body = response.body;
       expect(body).toMatchObject({ status: 401 });
       expect(String(body.code)).toMatch(/^auth:/);
     }
   });
 
   it('refreshes a session: new token, full lifetime, old token dead', async () => {
-    const { body } = await issueDevToken(auth.url, 'user@example.com');
+    const { body } = await devToken('user@example.com');
     clock.advance(60 * 60 * 1000);
     const refreshed = await post('/auth/refresh', { cookie: `session_token=${body.session_token}` });
     expect(refreshed.status).toBe(200);
-    const next = (await refreshed.json()) as { session_token: string; expires_in: number };
+    const next = refreshed.body as { session_token: string; expires_in: number };
     expect(next.session_token).not.toBe(body.session_token);
     expect(next.expires_in).toBe(86400);
     const cookie = refreshed.headers.get('set-cookie') ?? '';
@@ -82,49 +75,42 @@ describe('sessions against real PostgreSQL and Redis', () => {
     expect(cookie).toMatch(/SameSite=Lax/i);
 
     expect((await get('/me', { cookie: `session_token=${body.session_token}` })).status).toBe(401);
-    const validated = (await (await post('/validate-token', { authorization: `Bearer ${next.session_token}` })).json()) as {
-      expires_at: string;
-    };
+    const validated = (await post('/validate-token', { authorization: `Bearer ${next.session_token}` })).body as { expires_at: string };
     expect(Date.parse(validated.expires_at)).toBe(clock.now().getTime() + 86400 * 1000);
   });
 
-  it('expires sessions after their lifetime', async () => {
-    const { body } = await issueDevToken(auth.url, 'user@example.com');
+  it('expires sessions after their lifetime: valid just before it ends, not just after', async () => {
+    const { body } = await devToken('user@example.com');
     const headers = { authorization: `Bearer ${body.session_token}` };
     expect((await get('/me', headers)).status).toBe(200);
-    clock.advance(86400 * 1000 + 1);
+    clock.advance(86400 * 1000 - 1);
+    expect((await get('/me', headers)).status).toBe(200);
+    clock.advance(2);
     expect((await get('/me', headers)).status).toBe(401);
   });
 
   it('logs out: the session dies, the cookie is cleared, the revocation is published on Redis', async () => {
-    const subscriber = new Redis(inject('redisUrl'));
-    const messages: string[][] = [];
-    subscriber.on('message', (_channel, message) => messages.push(decodeRevocation(message)));
-    await subscriber.subscribe(SESSION_REVOCATION_CHANNEL);
+    const revocations = await listenForRevocations();
     try {
-      const { body } = await issueDevToken(auth.url, 'user@example.com');
+      const { body } = await devToken('user@example.com');
       const cookie = { cookie: `session_token=${body.session_token}` };
       const logout = await post('/auth/logout', cookie);
       expect(logout.status).toBe(200);
       expect(logout.headers.get('set-cookie')).toMatch(/session_token=;.*Expires=Thu, 01 Jan 1970/);
       expect((await get('/me', cookie)).status).toBe(401);
       expect((await post('/auth/logout', cookie)).status).toBe(401);
-
-      const hash = createHash('sha256').update(body.session_token).digest('hex');
-      const deadline = Date.now() + 5_000;
-      while (!messages.flat().includes(hash) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(messages.flat()).toContain(hash);
+      await revocations.published(body.session_token);
     } finally {
-      subscriber.disconnect();
+      revocations.stop();
     }
   });
 
   it('refuses a dev token for an unknown email without creating anyone', async () => {
-    const before = await auth.db.execute(sql`select count(*)::int as n from identities`);
-    const { status, body } = await issueDevToken(auth.url, 'nobody@example.com');
+    const before = await auth.rows(sql`select count(*)::int as n from identities`);
+    const { status, body } = await devToken('nobody@example.com');
     expect(status).toBe(404);
     expect(body).toMatchObject({ status: 404, code: 'user:not_found' });
-    const after = await auth.db.execute(sql`select count(*)::int as n from identities`);
-    expect(after.rows[0]).toEqual(before.rows[0]);
+    const after = await auth.rows(sql`select count(*)::int as n from identities`);
+    expect(after[0]).toEqual(before[0]);
   });
 });

@@ -6,11 +6,14 @@
 import type { AuthHarness } from './auth-harness';
 
 export { startAuth, type AuthHarness, type AuthHarnessOptions } from './auth-harness';
+export { startAuthForFile } from './auth-for-file';
 export { httpClient, bearer, type HttpAnswer, type HttpClient } from './http-client';
 export { createTestClock, type TestClock } from './clock';
 export { authenticatorFrom, enrollTotp, firstFactorSucceeded, startMfaChallenge } from '../../src/features/mfa/mfa.fixtures';
 export { STRONG, STRONGER, mailAfter, readVerification, registerUser, tokenFromMail } from '../../src/features/passwords/password.fixtures';
 export { requestCode, wrongCodeFor } from '../../src/features/email-otp/email-otp.fixtures';
+export { requestMagicLink } from '../../src/features/magic-link/magic-link.fixtures';
+export { listenForRevocations, type RevocationListener } from './revocations';
 
 /** `POST /auth/dev/token` for an existing identity: its session token. */
 export async function issueDevToken(auth: Pick<AuthHarness, 'api'>, email: string): Promise<string> {
