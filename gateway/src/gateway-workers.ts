@@ -4,8 +4,10 @@ import type { Logger } from '@malet/logging';
 /**
  * `GATEWAY_WORKERS=n` (or `auto`, one per core): the primary process forks n gateway workers
  * that share the listening port (node:cluster), so one gateway uses every core. Each worker is a
- * whole gateway (its own credential cache, plan cache and revocation subscription); a worker that
- * dies is replaced after a second. SIGTERM/SIGINT reach every worker, which drain as a single
+ * whole gateway (its own credential cache, plan cache and revocation subscription, and the
+ * GraphQL limits); the per-client /graphql rate limit is shared through Redis when configured,
+ * and without it counts in each worker, as in any other gateway process. A worker that dies is
+ * replaced after a second. SIGTERM/SIGINT reach every worker, which drain as a single
  * gateway does, and the primary exits when the last one has.
  */
 export function superviseGatewayWorkers(options: { workers: number; logger: Logger }): void {
