@@ -25,6 +25,10 @@ export async function startFaultSuite(options: SuiteOptions & { postgresAdminUrl
         SUBGRAPH_CIRCUIT_FAILURES: '3',
         SUBGRAPH_CIRCUIT_RESET_MS: '500',
         PROXY_TIMEOUT_MS: '10000',
+        // The load plays a trusted proxy in front of many browsers (a made-up X-Forwarded-For per
+        // request): without trusting loopback the gateway replaces that header with 127.0.0.1 and
+        // every sign-up shares one client's register limit at auth.
+        TRUST_PROXY: 'loopback',
         ...env.gateway,
       },
     },
