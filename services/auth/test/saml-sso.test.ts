@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '@malet/database';
 import { startDnsServer, waitFor, xmllint, type DnsServer } from '@malet/testing';
+import { organizationWithVerifiedDomain } from '../../../test/support/organization-setup';
 import { startSuite, type Suite } from '../../../test/support/suite';
 import { systemClock } from '../src/core/clock';
 import { enrollTotp } from './support';
@@ -46,25 +47,15 @@ async function gql<T>(token: string, query: string, variables: Record<string, un
 
 /** An organization made as a customer does (GraphQL through the gateway), with a proven domain and a SAML connection to `idpOf`. */
 async function organizationWithSaml(idpOf: Pick<SamlIdp, 'entityId' | 'ssoUrl' | 'keys'>, options: { allowIdpInitiated?: boolean } = {}): Promise<Org> {
-  const { token } = await suite.devToken('user@example.com');
-  const slug = `org-${randomUUID().slice(0, 8)}`;
-  const domain = `${slug}.test`;
-  const { createOrganization } = await gql<{ createOrganization: { id: string } }>(token, 'mutation($s: String!) { createOrganization(name: "Acme", slug: $s) { id } }', { s: slug });
-  const { addDomain } = await gql<{ addDomain: { id: string; txtRecordName: string; txtRecordValue: string } }>(
-    token,
-    'mutation($o: ID!, $d: String!) { addDomain(organizationId: $o, domain: $d) { id txtRecordName txtRecordValue } }',
-    { o: createOrganization.id, d: domain },
-  );
-  dns.records.set(addDomain.txtRecordName, [addDomain.txtRecordValue]);
-  await gql(token, 'mutation($i: ID!) { verifyDomain(id: $i) { verified } }', { i: addDomain.id });
+  const { organizationId, domain, ownerToken: token } = await organizationWithVerifiedDomain(suite, dns);
   const { configureSamlConnectionManually: connection } = await gql<{ configureSamlConnectionManually: Omit<Org, 'id' | 'domain' | 'ownerToken'> }>(
     token,
     `mutation($o: ID!, $e: String!, $u: String!, $c: String!, $i: Boolean) {
       configureSamlConnectionManually(organizationId: $o, idpEntityId: $e, ssoUrl: $u, certificate: $c, allowIdpInitiated: $i) { spEntityId acsUrl metadataUrl loginUrl }
     }`,
-    { o: createOrganization.id, e: idpOf.entityId, u: idpOf.ssoUrl, c: idpOf.keys.cert, i: options.allowIdpInitiated ?? false },
+    { o: organizationId, e: idpOf.entityId, u: idpOf.ssoUrl, c: idpOf.keys.cert, i: options.allowIdpInitiated ?? false },
   );
-  return { id: createOrganization.id, domain, ownerToken: token, ...connection };
+  return { id: organizationId, domain, ownerToken: token, ...connection };
 }
 
 const authUrl = (path: string) => `${suite.urls.auth}${path}`;
