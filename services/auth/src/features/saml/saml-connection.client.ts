@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { INTERNAL_TOKEN_HEADER, type InternalTokenSigner } from '@malet/internal-auth';
 
-/** An organization's SAML connection as organizations answers it (`/internal/organizations/:id/saml-connection`). */
+/** An organization's SAML connection as organizations answers it (its internal saml-connection read). */
 export interface SamlConnection {
   organizationId: string;
   connectionId: string;
