@@ -4,7 +4,7 @@ import { createSamlConnectionClient } from './saml-connection.client';
 import type { SamlConfig } from './saml.config';
 import { createSamlRepository } from './saml.repository';
 import { samlResolvers } from './saml.resolvers';
-import { COMPANY_SIGN_IN_PATH, samlRoutes } from './saml.routes';
+import { samlRoutes } from './saml.routes';
 import { createSamlService } from './saml.service';
 
 /**
@@ -33,8 +33,6 @@ export function createSamlModule(core: AuthCore, config: SamlConfig): AuthModule
     name: 'saml',
     routes: samlRoutes(core, saml),
     resolvers: samlResolvers(saml),
-    /** The hosted sign-in page's "sign in with your company": work email, then the organization's IdP. */
-    signInProviders: [{ id: 'saml', label: 'Sign in with your company (SSO)', href: COMPANY_SIGN_IN_PATH }],
     eventSubscribers: [{ name: 'organizations', url: `${config.organizationsUrl}/internal/events`, topics: ['saml.user.signed_in'] }],
     /**
      * The ACS receives the identity provider's auto-submitted form from the IdP's origin, so an

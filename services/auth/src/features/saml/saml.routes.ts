@@ -17,7 +17,7 @@ const discoverQuery = z.object({ email: emailField });
 const discoverResponse = z.object({ organization_id: z.uuid(), login_url: z.string() });
 const companyQuery = z.object({ email: emailField, return_to: z.string().max(2048).optional() });
 
-/** The hosted sign-in page's "sign in with your company" button leads here. */
+/** "Sign in with your company" for browsers: a work-email page (not yet linked from the hosted sign-in page). */
 export const COMPANY_SIGN_IN_PATH = '/auth/saml/company';
 
 export function samlRoutes(core: Pick<AuthCore, 'config'>, saml: SamlService) {
