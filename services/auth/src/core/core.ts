@@ -114,7 +114,7 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     loginChallenges,
     users: createUsersClient({ usersUrl: config.usersUrl, signInternalToken, logger }),
     relay,
-    sendSignInResult: createSignInResponder({ ttlSeconds: config.session.ttlSeconds, cookie: config.cookie }),
+    sendSignInResult: createSignInResponder({ cookie: config.cookie }),
     /** Origins whose pages may post to auth: the CSRF allow-list plus auth's own public origin. */
     browserOrigins: [...config.csrf.trustedOrigins, new URL(config.publicUrl).origin],
     jobs,
