@@ -23,6 +23,7 @@ import { createMfaModule } from './features/mfa/mfa.module';
 import type { SmsProvider } from './features/mfa/sms';
 import { createPasswordsModule } from './features/passwords/passwords.module';
 import { createSessionsModule } from './features/sessions/sessions.module';
+import { createSocialModule } from './features/social/social.module';
 
 export interface AuthDependencies extends AuthCoreDependencies {
   config: AuthConfig;
@@ -45,6 +46,7 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     mfa,
     passwords,
     createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
+    createSocialModule(core, config.social),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
   ];
   modules.push(createDocsModule(core, () => modules.flatMap((module) => module.routes ?? [])));
@@ -59,14 +61,18 @@ export async function createAuthApp(deps: AuthDependencies) {
   for (const module of modules) {
     if (module.mfaGate) core.useMfaGate(module.mfaGate);
     if (module.onMailboxProven) core.mailboxProof.onProven(module.onMailboxProven);
+    if (module.signInMethods) core.linkedIdentities.addSignInMethodSource(module.signInMethods);
   }
   const routes = modules.flatMap((module) => module.routes ?? []);
 
   const app = createHttpApp({ service: 'auth', logger, metrics: core.metrics, production: config.production, readiness: deps.ping });
   app.set('trust proxy', config.trustProxy);
-  // Before every route: cookie-authenticated state changes need a trusted Origin (core/http/csrf.ts).
+  const routing = { limits: core.limits, sessions: core.sessions, clock: core.clock, recentSignInSeconds: config.session.recentSignInSeconds };
+  // Callbacks another site posts to by design declare why (`crossSitePost`) and come first.
+  app.use(mountRoutes(routes.filter((route) => route.crossSitePost), routing));
+  // Before every other route: cookie-authenticated state changes need a trusted Origin (core/http/csrf.ts).
   app.use(csrfProtection({ trustedOrigins: core.browserOrigins }));
-  app.use(mountRoutes(routes, { limits: core.limits, sessions: core.sessions, clock: core.clock, recentSignInSeconds: config.session.recentSignInSeconds }));
+  app.use(mountRoutes(routes.filter((route) => !route.crossSitePost), routing));
   for (const { assets } of modules) if (assets) app.use(assets.path, ...assets.handlers);
 
   const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));

@@ -3,19 +3,27 @@ import { coreConfigFrom, coreEnvShape, refineCoreEnv } from './core/core.config'
 import { devConfigFrom, devEnvShape, refineDevEnv } from './features/dev-token/dev-token.config';
 import { mfaConfigFrom, mfaEnvShape, refineMfaEnv } from './features/mfa/mfa.config';
 import { passwordConfigFrom, passwordEnvShape } from './features/passwords/password.config';
+import { refineSocialEnv, socialConfigFrom, socialEnvShape } from './features/social/social.config';
 
 /** Auth's whole environment: core's variables and each feature's own, parsed once at start-up. */
 export const authEnvSchema = z
-  .object({ ...coreEnvShape, ...devEnvShape, ...passwordEnvShape, ...mfaEnvShape })
+  .object({ ...coreEnvShape, ...devEnvShape, ...passwordEnvShape, ...mfaEnvShape, ...socialEnvShape })
   .superRefine((value, ctx) => {
     refineCoreEnv(value, ctx);
     refineDevEnv(value, ctx);
     refineMfaEnv(value, ctx);
+    refineSocialEnv(value, ctx);
   });
 
 export type AuthConfig = ReturnType<typeof loadAuthConfig>;
 
 export function loadAuthConfig(env: Record<string, string | undefined> = process.env) {
   const raw = loadConfig(authEnvSchema, env);
-  return { ...coreConfigFrom(raw), dev: devConfigFrom(raw), passwords: passwordConfigFrom(raw), mfa: mfaConfigFrom(raw) };
+  return {
+    ...coreConfigFrom(raw),
+    dev: devConfigFrom(raw),
+    passwords: passwordConfigFrom(raw),
+    mfa: mfaConfigFrom(raw),
+    social: socialConfigFrom(raw),
+  };
 }

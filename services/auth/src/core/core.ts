@@ -13,6 +13,8 @@ import type { CoreConfig } from './core.config';
 import type { AuthDb } from './db';
 import { createSignInResponder } from './http/sign-in-response';
 import { createIdentityRepository } from './identities/identity.repository';
+import { createLinkedIdentityRepository } from './linked-identities/linked-identity.repository';
+import { createLinkedIdentityService } from './linked-identities/linked-identity.service';
 import { createMailboxProof } from './identities/mailbox-proof';
 import { createChallengeRepository } from './login-challenges/login-challenge.repository';
 import { createSmtpMailer, type Mailer, type OutgoingMail } from './mail/mailer';
@@ -75,6 +77,15 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     pollMs: config.outbox.pollMs,
     subscribers: [{ name: 'users', url: `${config.usersUrl}/internal/events`, topics: ['user.created', 'user.updated'] }],
   });
+  const linkedIdentities = createLinkedIdentityService({
+    links: createLinkedIdentityRepository(db),
+    identities,
+    audit,
+    clock,
+    onSignUp: () => relay.wake(),
+  });
+  const mailboxProof = createMailboxProof({ identities, sessions, audit, clock, onSignUp: () => relay.wake() });
+  mailboxProof.onProven((userId) => linkedIdentities.retireUnprovenLinks(userId));
   const accountTokens = createAccountTokenRepository(db);
   const loginChallenges = createChallengeRepository(db);
 
@@ -103,7 +114,9 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     refreshTokens,
     completeSignIn: signIn.completeSignIn,
     useMfaGate: signIn.useMfaGate,
-    mailboxProof: createMailboxProof({ identities, sessions, audit, clock, onSignUp: () => relay.wake() }),
+    mailboxProof,
+    /** Provider identities and wallet addresses linked to accounts, and the rules that tie them (core/linked-identities). */
+    linkedIdentities,
     mailer,
     background,
     /** Sends without waiting: for answers that must not depend on whether a mail went out (no enumeration by timing). */

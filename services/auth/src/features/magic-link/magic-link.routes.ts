@@ -59,7 +59,7 @@ export function magicLinkRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'brows
       responses: {
         200: { description: 'Sent. The same answer for every address: unknown emails sign up on first verified link.', body: magicLinkStartResponse },
       },
-      errors: [magicLinkErrors.codes.returnToNotAllowed, coreErrors.codes.mailUnavailable],
+      errors: [coreErrors.codes.returnToNotAllowed, coreErrors.codes.mailUnavailable],
       async handle({ body, meta }) {
         const { expiresIn } = await magicLinks.start({ email: normalizeEmail(body.email), returnTo: body.return_to, meta });
         return { success: true, expires_in: expiresIn };

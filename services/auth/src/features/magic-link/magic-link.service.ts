@@ -8,6 +8,7 @@ import type { ChallengeRepository } from '../../core/login-challenges/login-chal
 import type { SendSignInMail } from '../../core/mail/sign-in-mail';
 import type { CompleteSignIn, SignInResult } from '../../core/sign-in/complete-sign-in';
 import { hashToken, looksLikeToken, mintToken } from '../../core/tokens';
+import { coreErrors } from '../../core/errors/core.errors';
 import { magicLinkErrors } from './magic-link.errors';
 
 export const MAGIC_LINK_METHOD = 'magic_link';
@@ -35,7 +36,7 @@ export function createMagicLinkService(deps: {
 
   async function start(input: { email: string; returnTo?: string | undefined; meta: RequestMeta }): Promise<{ expiresIn: number }> {
     if (input.returnTo !== undefined && !isAllowedReturnTo(input.returnTo, deps.returnToAllowlist)) {
-      throw magicLinkErrors.returnToNotAllowed();
+      throw coreErrors.returnToNotAllowed();
     }
     const now = deps.clock.now();
     const token = mintToken('ml');
