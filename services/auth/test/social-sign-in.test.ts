@@ -129,3 +129,77 @@ describe('tampering with the flow is refused', () => {
     }
   });
 });
+
+describe("each provider's particulars", () => {
+  it("Apple: the name in the first sign-in's form post becomes the profile's display name; later sign-ins (no name) reach the same account", async () => {
+    const email = 'ada.apple@example.com';
+    const first = await signInWithProvider(auth.url, 'apple', { loginHint: email, appleUser: { name: { firstName: 'Ada', lastName: 'Lovelace' }, email } });
+    expect(first.response.status).toBe(200);
+    const { body: user } = await me(first.session);
+    expect(await createdEvents(String(user.id))).toEqual([expect.objectContaining({ email, display_name: 'Ada Lovelace' })]);
+
+    const again = await signInWithProvider(auth.url, 'apple', { loginHint: email });
+    expect((await me(again.session)).body).toMatchObject({ id: user.id });
+    expect(await createdEvents(String(user.id))).toHaveLength(1);
+  });
+
+  it("Apple's cross-site form post is let through the Origin check (a session cookie from the same browser does not make it CSRF-refused); other providers' callbacks take no form post", async () => {
+    const step = await authorizeAtProvider(auth.url, 'apple', { loginHint: 'crosssite.apple@example.com' });
+    const existing = (await api.post<{ session_token: string }>('/auth/dev/token', { email: 'user@example.com' })).body.session_token;
+    step.jar.set('session_token', existing);
+    const response = await returnToAuth(auth.url, step, { formPost: true });
+    expect(response.status).toBe(200);
+    expect((await me(step.jar.get('session_token'))).body).toMatchObject({ email: 'crosssite.apple@example.com' });
+
+    // The same cross-site post to a route without the declared exemption is refused by the CSRF check.
+    const csrf = await api.post('/auth/logout', undefined, { cookie: `session_token=${existing}`, origin: 'https://appleid.apple.com' });
+    expect(csrf).toMatchObject({ status: 403, body: { code: 'csrf:origin_not_trusted' } });
+
+    const google = await authorizeAtProvider(auth.url, 'google', { loginHint: 'formpost.google@example.com' });
+    const posted = await returnToAuth(auth.url, google, { formPost: true });
+    expect(await errorOf(posted)).toMatchObject({ status: 400, body: { code: 'oauth:unexpected_form_post' } });
+  });
+
+  it("GitHub: the profile's username is the GitHub login (where free), and only an address GitHub verified counts as verified", async () => {
+    standIn.addUser('github', { email: 'octo.cat@example.com', username: 'octocat', name: 'The Octocat' });
+    const { session } = await signInWithProvider(auth.url, 'github', { loginHint: 'octocat' });
+    const { body: user } = await me(session);
+    expect(user).toMatchObject({ email: 'octo.cat@example.com', email_verified: true });
+    expect(await createdEvents(String(user.id))).toEqual([expect.objectContaining({ preferred_username: 'octocat', display_name: 'The Octocat' })]);
+
+    standIn.addUser('github', { email: 'unverified.octo@example.com', username: 'unverified-octo', emailVerified: false });
+    const unverified = await signInWithProvider(auth.url, 'github', { loginHint: 'unverified-octo' });
+    expect((await me(unverified.session)).body).toMatchObject({ email: 'unverified.octo@example.com', email_verified: false });
+  });
+
+  it('X: a user without a confirmed email gets an account with an undeliverable placeholder address and the X username, and signs in to it again', async () => {
+    standIn.addUser('twitter', { username: 'no_email_on_x', name: 'Nobody' });
+    const first = await signInWithProvider(auth.url, 'twitter', { loginHint: 'no_email_on_x' });
+    const { body: user } = await me(first.session);
+    expect(user).toMatchObject({ email_verified: false });
+    expect(String(user.email)).toMatch(/^twitter\.[0-9a-f]{24}@no-email\.invalid$/);
+    expect(await createdEvents(String(user.id))).toEqual([expect.objectContaining({ preferred_username: 'no_email_on_x' })]);
+    const again = await signInWithProvider(auth.url, 'twitter', { loginHint: 'no_email_on_x' });
+    expect((await me(again.session)).body).toMatchObject({ id: user.id });
+  });
+
+  it('a started sign-in lives 10 minutes: the callback works 1 ms before, and is refused 1 ms after', async () => {
+    const inTime = await authorizeAtProvider(auth.url, 'facebook', { loginHint: 'in.time@example.com' });
+    const late = await authorizeAtProvider(auth.url, 'facebook', { loginHint: 'too.late@example.com' });
+    clock.advance(600_000 - 1);
+    expect((await returnToAuth(auth.url, inTime)).status).toBe(200);
+    clock.advance(2);
+    expect(await errorOf(await returnToAuth(auth.url, late))).toMatchObject({ status: 400, body: { code: 'oauth:invalid_state' } });
+  });
+
+  it('a provider that declines (error=access_denied) ends the flow with 400 oauth:provider_denied; unknown providers are 404', async () => {
+    const step = await authorizeAtProvider(auth.url, 'google', { loginHint: 'declines@example.com' });
+    const state = step.callbackUrl.searchParams.get('state')!;
+    const declined = await returnToAuth(auth.url, { callbackUrl: new URL(`${step.callbackUrl.origin}${step.callbackUrl.pathname}?error=access_denied&state=${state}`), jar: step.jar });
+    expect(await errorOf(declined)).toMatchObject({ status: 400, body: { code: 'oauth:provider_denied' } });
+
+    for (const path of ['/auth/oauth/myspace', '/auth/oauth/myspace/callback?code=x&state=y']) {
+      expect(await api.get(path, undefined, { redirect: 'manual' })).toMatchObject({ status: 404, body: { status: 404, code: 'oauth:unknown_provider' } });
+    }
+  });
+});

@@ -56,10 +56,13 @@ export function createSessionRepository(db: AuthDb) {
       ip: string | null;
       userAgent: string | null;
       kind?: SessionKind;
+      /** The service clock's now: when its holder signed in (`recent` access reads it). */
+      now: Date;
     }): Promise<{ id: string }> {
+      const { now, ...values } = input;
       const [row] = await db
         .insert(sessions)
-        .values({ ...input, userAgent: input.userAgent?.slice(0, 512) ?? null })
+        .values({ ...values, createdAt: now, lastSeenAt: now, userAgent: input.userAgent?.slice(0, 512) ?? null })
         .returning({ id: sessions.id });
       return row!;
     },

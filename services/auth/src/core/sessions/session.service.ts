@@ -40,8 +40,9 @@ export function createSessionService(deps: {
   async function issue(input: { userId: string; amr: string[]; kind?: SessionKind } & SessionMeta): Promise<IssuedSession> {
     const token = mintToken('sess');
     const kind = input.kind ?? 'web';
-    const expiresAt = expiryFrom(clock.now(), kind);
-    const { id } = await sessions.insert({ ...input, kind, tokenHash: hashToken(token), expiresAt });
+    const now = clock.now();
+    const expiresAt = expiryFrom(now, kind);
+    const { id } = await sessions.insert({ ...input, kind, tokenHash: hashToken(token), expiresAt, now });
     return { token, sessionId: id, expiresAt, ttlSeconds: ttlFor(kind) };
   }
 

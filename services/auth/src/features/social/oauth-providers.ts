@@ -114,7 +114,7 @@ export function identityFromOidcClaims(provider: ProviderName, claims: Json): Up
 
 /**
  * The identity in an OAuth 2.0 provider's profile answer. `emails` is GitHub's address list
- * (only a primary address GitHub verified counts). Facebook does not say whether it verified an
+ * (its primary address, verified when GitHub says so). Facebook does not say whether it verified an
  * address, so its emails count as unverified; X's `confirmed_email` is verified by name.
  */
 export function identityFromProfile(provider: ProviderName, body: Json, emails?: unknown): UpstreamIdentity | null {
@@ -134,9 +134,10 @@ export function identityFromProfile(provider: ProviderName, body: Json, emails?:
     case 'github': {
       const subject = idText(body.id);
       if (!subject) return null;
-      const primary = Array.isArray(emails) ? (emails as Json[]).find((entry) => entry.primary === true && entry.verified === true) : undefined;
+      const primary = Array.isArray(emails) ? (emails as Json[]).find((entry) => entry.primary === true) : undefined;
       const email = emailOf(primary?.email) ?? emailOf(body.email);
-      return { provider, subject, email, emailVerified: primary !== undefined && email === emailOf(primary.email), username: text(body.login), displayName: text(body.name) };
+      const emailVerified = primary?.verified === true && email !== null && email === emailOf(primary.email);
+      return { provider, subject, email, emailVerified, username: text(body.login), displayName: text(body.name) };
     }
     default:
       return identityFromOidcClaims(provider, body);

@@ -195,11 +195,11 @@ export function socialRoutes(core: Pick<AuthCore, 'config'>, social: SocialSignI
       access: 'recent',
       limit: 'sensitive',
       params: providerParams,
-      query: startQuery.pick({ return_to: true }),
+      query: startQuery,
       responses: { 302: { description: "Redirect to the provider's authorization page" } },
       errors: [socialErrors.codes.unknownProvider, socialErrors.codes.providerNotConfigured, coreErrors.codes.returnToNotAllowed],
       async handle({ params, query, session, res, meta }) {
-        await redirectToProvider(res, await social.start({ provider: params.provider, returnTo: query.return_to, linkUserId: session.userId, meta }));
+        await redirectToProvider(res, await social.start({ provider: params.provider, returnTo: query.return_to, loginHint: query.login_hint, linkUserId: session.userId, meta }));
       },
     }),
     defineRoute({
