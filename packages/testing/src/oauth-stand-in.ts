@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Request, type Response } from 'express';
-import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import { OAuth2Issuer, OAuth2Service, type MutableResponse, type MutableToken } from 'oauth2-mock-server';
 
 /**
@@ -169,7 +169,10 @@ export async function startOAuthProviderStandIn(options: { port?: number; host?:
     const verifyAccessToken = async (token: string | undefined): Promise<JWTPayload | null> => {
       if (!token || revoked.has(token)) return null;
       try {
-        const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: issuer.keys.toJSON() }), { issuer: issuer.url });
+        // Tests issue tokens on their own (advanced) clock: expiry is judged from the later of now and the issue time.
+        const issuedAt = Number(decodeJwt(token).iat ?? 0) * 1000;
+        const currentDate = new Date(Math.max(Date.now(), issuedAt));
+        const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: issuer.keys.toJSON() }), { issuer: issuer.url, currentDate });
         return payload;
       } catch {
         return null;
@@ -279,14 +282,26 @@ export async function startOAuthProviderStandIn(options: { port?: number; host?:
      */
     async issueTokens(
       provider: StandInProvider,
-      input: { user: StandInUser; clientId: string; nonce?: string; expiresIn?: number; claims?: Record<string, unknown>; signedBy?: 'provider' | 'foreign' },
+      input: {
+        user: StandInUser;
+        clientId: string;
+        nonce?: string;
+        expiresIn?: number;
+        /** When the provider issued them (the test's clock); now by default. */
+        issuedAt?: Date;
+        claims?: Record<string, unknown>;
+        signedBy?: 'provider' | 'foreign';
+      },
     ): Promise<{ accessToken: string; idToken: string }> {
       const { issuer, foreign } = get(provider);
       const signer = input.signedBy === 'foreign' ? foreign : issuer;
+      const expiresIn = input.expiresIn ?? 3600;
+      const iat = Math.floor((input.issuedAt ?? new Date()).getTime() / 1000);
       const build = (extra: Record<string, unknown>) =>
         signer.buildToken({
-          expiresIn: input.expiresIn ?? 3600,
+          expiresIn,
           scopesOrTransform: (_header, payload) => {
+            Object.assign(payload, { iat, nbf: iat - 10, exp: iat + expiresIn });
             Object.assign(payload, claimsOf(provider, input.user), { aud: input.clientId, azp: input.clientId }, extra, input.claims ?? {});
             for (const [name, value] of Object.entries(input.claims ?? {})) if (value === undefined) delete payload[name];
           },
