@@ -17,6 +17,7 @@ import { createAccountModule } from './features/account/account.module';
 import { createDevTokenModule } from './features/dev-token/dev-token.module';
 import { createDocsModule } from './features/docs/docs.module';
 import { createEmailOtpModule } from './features/email-otp/email-otp.module';
+import { createEthereumModule } from './features/ethereum/ethereum.module';
 import { createIdentifierCheckModule } from './features/identifier-check/identifier-check.module';
 import { createMagicLinkModule } from './features/magic-link/magic-link.module';
 import { createMfaModule } from './features/mfa/mfa.module';
@@ -47,6 +48,7 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     passwords,
     createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
     createSocialModule(core, config.social),
+    createEthereumModule(core, config.ethereum),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
   ];
   modules.push(createDocsModule(core, () => modules.flatMap((module) => module.routes ?? [])));

@@ -1,13 +1,14 @@
 import { loadConfig, z } from '@malet/config';
 import { coreConfigFrom, coreEnvShape, refineCoreEnv } from './core/core.config';
 import { devConfigFrom, devEnvShape, refineDevEnv } from './features/dev-token/dev-token.config';
+import { ethereumConfigFrom, ethereumEnvShape } from './features/ethereum/ethereum.config';
 import { mfaConfigFrom, mfaEnvShape, refineMfaEnv } from './features/mfa/mfa.config';
 import { passwordConfigFrom, passwordEnvShape } from './features/passwords/password.config';
 import { refineSocialEnv, socialConfigFrom, socialEnvShape } from './features/social/social.config';
 
 /** Auth's whole environment: core's variables and each feature's own, parsed once at start-up. */
 export const authEnvSchema = z
-  .object({ ...coreEnvShape, ...devEnvShape, ...passwordEnvShape, ...mfaEnvShape, ...socialEnvShape })
+  .object({ ...coreEnvShape, ...devEnvShape, ...passwordEnvShape, ...mfaEnvShape, ...socialEnvShape, ...ethereumEnvShape })
   .superRefine((value, ctx) => {
     refineCoreEnv(value, ctx);
     refineDevEnv(value, ctx);
@@ -25,5 +26,6 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
     passwords: passwordConfigFrom(raw),
     mfa: mfaConfigFrom(raw),
     social: socialConfigFrom(raw),
+    ethereum: ethereumConfigFrom(raw),
   };
 }

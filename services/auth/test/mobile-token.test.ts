@@ -19,7 +19,7 @@ const refresh = (refreshToken: string) => api.post<MobileSession & { code?: stri
 
 let counter = 0;
 /** A user the stand-in provider knows, with a fresh address. */
-const providerUser = (provider: StandInProvider, overrides: Partial<StandInUser> = {}) =>
+const providerUser = (provider: StandInProvider, overrides: { email?: string } = {}) =>
   standIn.addUser(provider, { email: `mobile.${provider}.${(counter += 1)}@example.com`, username: `mobile_${provider}_${counter}`, ...overrides });
 /** Tokens the provider issued to our native app for `user`. */
 const tokensFor = (provider: StandInProvider, user: StandInUser, extra: Parameters<OAuthProviderStandIn['issueTokens']>[1] extends infer T ? Partial<T> : never = {}) =>
