@@ -116,6 +116,13 @@ export const RATE_LIMIT_POLICIES = {
       { rule: { name: 'signin:account', points: 10, durationSeconds: 600 }, key: bodyEmailKey },
     ],
   },
+  /**
+   * Sign-ins whose proof comes from elsewhere: a provider's callback, the mobile token exchange, a
+   * wallet's signature. Nothing here can be guessed (256-bit states, provider-signed tokens,
+   * signatures), so the limit guards the calls each one makes to the provider, and stays loose
+   * enough for many phones behind one carrier address: 20 per 10 s per IP.
+   */
+  providerSignIn: { checks: [perIp('provider-signin', 20, 10)] },
   /** Creating an account: `/auth/register`. */
   signUp: { checks: [perIp('signup', 3, 10)] },
   /**

@@ -74,7 +74,7 @@ export function ethereumRoutes(core: Pick<AuthCore, 'sendSignInResult'>, siwe: E
         "Sign in with a wallet's signature of an EIP-4361 message: domain and URI ours, chain accepted, the nonce issued for this address (single use, unexpired), within the message's validity. The first sign-in of an address creates its account.",
       tags: ['Sign-In with Ethereum'],
       access: 'public',
-      limit: 'signIn',
+      limit: 'providerSignIn',
       body: verifyBody,
       responses: { 200: { description: 'Signed in (session cookie set), or a second factor is due', body: signInResponseBody } },
       errors: verifyErrors,

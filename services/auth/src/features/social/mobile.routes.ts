@@ -59,7 +59,7 @@ export function mobileRoutes(core: Pick<AuthCore, 'refreshTokens' | 'sessions'>,
         "Exchange a provider's token for a mobile session (15 min) and refresh token (30 days). `{provider, access_token}` for google, facebook, github and twitter (checked with the provider's user-info endpoint; Google's audience with its token-info endpoint), or `{provider, id_token, nonce}` for apple and google (signature, issuer, audience, expiry and a single-use nonce).",
       tags: ['Mobile'],
       access: 'public',
-      limit: 'signIn',
+      limit: 'providerSignIn',
       body: mobileTokenBody,
       responses: { 200: { description: 'A mobile session, or a second factor is due', body: z.union([mobileSessionBody, mfaRequiredBody]) } },
       errors: [
