@@ -5,4 +5,4 @@ export { startSmtpCatcher, type SmtpCatcher, type CaughtMail } from './smtp';
 export { startNodeProcess, waitForReady, type ManagedProcess } from './process';
 export { xmllint, xpath, sitemapLocs, expectValidRss, rssParser, SITEMAP_XSD, SITEINDEX_XSD, RFC_822, W3C_DATETIME } from './xml';
 export { launchChromium, type Browser, type BrowserContext } from './browser';
-export { startOAuthProviderStandIn, STAND_IN_PROVIDERS, type OAuthProviderStandIn, type StandInProvider, type StandInUser, type StandInEndpoints } from './oauth-stand-in';
+export { startOAuthProviderStandIn, standInAuthEnv, standInEndpoints, STAND_IN_PROVIDERS, type OAuthProviderStandIn, type StandInProvider, type StandInUser, type StandInEndpoints } from './oauth-stand-in';

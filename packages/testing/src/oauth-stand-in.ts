@@ -50,6 +50,54 @@ export interface StandInEndpoints {
 
 const DEFAULT_USER_EMAIL = 'user@example.com';
 
+/** Where a stand-in is: the origin browsers are sent to, and the one servers call (an IPv4 loopback). */
+export interface StandInOrigins {
+  publicOrigin: string;
+  serverOrigin: string;
+}
+
+/** Each provider's endpoints on a stand-in: its own path, the oauth2-mock-server routes under it. */
+export function standInEndpoints(origins: StandInOrigins, provider: StandInProvider): StandInEndpoints {
+  const browser = `${origins.publicOrigin}/${provider}`;
+  const backend = `${origins.serverOrigin}/${provider}`;
+  return {
+    issuer: browser,
+    authorization: `${browser}/authorize`,
+    token: `${backend}/token`,
+    userinfo: `${backend}/userinfo`,
+    jwks: `${backend}/jwks`,
+    revocation: `${backend}/revoke`,
+    tokeninfo: `${backend}/tokeninfo`,
+    emails: `${backend}/user/emails`,
+  };
+}
+
+/**
+ * Auth's variables that point `providers` at a stand-in (what `pnpm dev` sets for every
+ * provider without credentials): web client `malet-<provider>`, native app client
+ * `malet-<provider>-app`, every endpoint the real provider has.
+ */
+export function standInAuthEnv(origins: StandInOrigins, providers: readonly StandInProvider[] = STAND_IN_PROVIDERS): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const provider of providers) {
+    const prefix = `OAUTH_${provider.toUpperCase()}_`;
+    const endpoints = standInEndpoints(origins, provider);
+    Object.assign(env, {
+      [`${prefix}CLIENT_ID`]: `malet-${provider}`,
+      [`${prefix}CLIENT_SECRET`]: 'stand-in-secret',
+      [`${prefix}MOBILE_CLIENT_IDS`]: `malet-${provider}-app`,
+      [`${prefix}ISSUER`]: endpoints.issuer,
+      [`${prefix}AUTHORIZATION_URL`]: endpoints.authorization,
+      [`${prefix}TOKEN_URL`]: endpoints.token,
+      ...(provider === 'apple' ? {} : { [`${prefix}USERINFO_URL`]: endpoints.userinfo }),
+      ...(provider === 'google' || provider === 'apple' ? { [`${prefix}JWKS_URL`]: endpoints.jwks } : {}),
+      ...(provider === 'google' ? { [`${prefix}TOKENINFO_URL`]: endpoints.tokeninfo } : {}),
+      ...(provider === 'github' ? { [`${prefix}EMAILS_URL`]: endpoints.emails } : {}),
+    });
+  }
+  return env;
+}
+
 /** A stable numeric-looking id per provider and email, like the providers' own. */
 const subjectFor = (provider: string, key: string) => String(parseInt(createHash('sha256').update(`${provider}:${key}`).digest('hex').slice(0, 12), 16));
 
@@ -221,20 +269,8 @@ export async function startOAuthProviderStandIn(options: { port?: number; host?:
 
   const get = (provider: StandInProvider) => providers.get(provider)!;
 
-  function endpointsOf(provider: StandInProvider): StandInEndpoints {
-    const browser = `${publicOrigin}/${provider}`;
-    const backend = `${serverOrigin}/${provider}`;
-    return {
-      issuer: browser,
-      authorization: `${browser}/authorize`,
-      token: `${backend}/token`,
-      userinfo: `${backend}/userinfo`,
-      jwks: `${backend}/jwks`,
-      revocation: `${backend}/revoke`,
-      tokeninfo: `${backend}/tokeninfo`,
-      emails: `${backend}/user/emails`,
-    };
-  }
+  const endpointsOf = (provider: StandInProvider) => standInEndpoints({ publicOrigin, serverOrigin }, provider);
+
 
 
   return {
@@ -244,31 +280,8 @@ export async function startOAuthProviderStandIn(options: { port?: number; host?:
 
     endpointsOf,
 
-    /**
-     * Auth's variables that point `providers` at this stand-in (what `pnpm dev` sets for every
-     * provider without credentials): web client `malet-<provider>`, native app client
-     * `malet-<provider>-app`, every endpoint the provider has.
-     */
-    authEnv(providers: readonly StandInProvider[] = STAND_IN_PROVIDERS): Record<string, string> {
-      const env: Record<string, string> = {};
-      for (const provider of providers) {
-        const prefix = `OAUTH_${provider.toUpperCase()}_`;
-        const endpoints = endpointsOf(provider);
-        Object.assign(env, {
-          [`${prefix}CLIENT_ID`]: `malet-${provider}`,
-          [`${prefix}CLIENT_SECRET`]: 'stand-in-secret',
-          [`${prefix}MOBILE_CLIENT_IDS`]: `malet-${provider}-app`,
-          [`${prefix}ISSUER`]: endpoints.issuer,
-          [`${prefix}AUTHORIZATION_URL`]: endpoints.authorization,
-          [`${prefix}TOKEN_URL`]: endpoints.token,
-          ...(provider === 'apple' ? {} : { [`${prefix}USERINFO_URL`]: endpoints.userinfo }),
-          ...(provider === 'google' || provider === 'apple' ? { [`${prefix}JWKS_URL`]: endpoints.jwks } : {}),
-          ...(provider === 'google' ? { [`${prefix}TOKENINFO_URL`]: endpoints.tokeninfo } : {}),
-          ...(provider === 'github' ? { [`${prefix}EMAILS_URL`]: endpoints.emails } : {}),
-        });
-      }
-      return env;
-    },
+    /** Auth's variables that point `providers` at this stand-in (see `standInAuthEnv`). */
+    authEnv: (providers: readonly StandInProvider[] = STAND_IN_PROVIDERS) => standInAuthEnv({ publicOrigin, serverOrigin }, providers),
 
     addUser,
 
