@@ -63,7 +63,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   for (const module of modules) {
     if (module.mfaGate) core.useMfaGate(module.mfaGate);
     if (module.onMailboxProven) core.mailboxProof.onProven(module.onMailboxProven);
-    if (module.signInMethods) core.linkedIdentities.addSignInMethodSource(module.signInMethods);
+    if (module.signInMethods) core.signInMethods.use(module.signInMethods);
   }
   const routes = modules.flatMap((module) => module.routes ?? []);
 

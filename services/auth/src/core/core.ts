@@ -13,6 +13,7 @@ import type { CoreConfig } from './core.config';
 import type { AuthDb } from './db';
 import { createSignInResponder } from './http/sign-in-response';
 import { createIdentityRepository } from './identities/identity.repository';
+import { createSignInMethods } from './identities/sign-in-methods';
 import { createLinkedIdentityRepository } from './linked-identities/linked-identity.repository';
 import { createLinkedIdentityService } from './linked-identities/linked-identity.service';
 import { createMailboxProof } from './identities/mailbox-proof';
@@ -77,13 +78,10 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     pollMs: config.outbox.pollMs,
     subscribers: [{ name: 'users', url: `${config.usersUrl}/internal/events`, topics: ['user.created', 'user.updated'] }],
   });
-  const linkedIdentities = createLinkedIdentityService({
-    links: createLinkedIdentityRepository(db),
-    identities,
-    audit,
-    clock,
-    onSignUp: () => relay.wake(),
-  });
+  const signInMethods = createSignInMethods({ identities });
+  const links = createLinkedIdentityRepository(db);
+  const linkedIdentities = createLinkedIdentityService({ links, identities, signInMethods, audit, clock, onSignUp: () => relay.wake() });
+  signInMethods.use(async (userId) => (await links.listForUser(userId)).map((link) => ({ kind: link.provider, id: link.subject })));
   const mailboxProof = createMailboxProof({ identities, sessions, audit, clock, onSignUp: () => relay.wake() });
   mailboxProof.onProven((userId) => linkedIdentities.retireUnprovenLinks(userId));
   const accountTokens = createAccountTokenRepository(db);
@@ -117,6 +115,8 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     mailboxProof,
     /** Provider identities and wallet addresses linked to accounts, and the rules that tie them (core/linked-identities). */
     linkedIdentities,
+    /** Every way a user can sign in; features add theirs (`AuthModule.signInMethods`). */
+    signInMethods,
     mailer,
     background,
     /** Sends without waiting: for answers that must not depend on whether a mail went out (no enumeration by timing). */

@@ -2,7 +2,8 @@ import type { GraphQLResolverMap } from '@malet/graphql-server';
 import type { RequestHandler } from 'express';
 import type { RouteSpec } from './http/route';
 import type { MailboxProvenHook } from './identities/mailbox-proof';
-import type { SignInMethodSource } from './linked-identities/linked-identity.service';
+import type { SignInMethodsProvider } from './identities/sign-in-methods';
+import type { SignInProvider } from './sign-in/sign-in-provider';
 import type { MfaGate } from './sign-in/sign-in-gate';
 import type { AuthGraphqlContext } from './graphql-context';
 
@@ -29,11 +30,10 @@ export interface AuthModule {
   mfaGate?: MfaGate;
   /** Its part in retiring an unproven holder's access when the mailbox owner proves the address. */
   onMailboxProven?: MailboxProvenHook;
-  /**
-   * The ways this feature lets an account sign in (`['password']`), so unlinking a provider can
-   * refuse to leave an account with none.
-   */
-  signInMethods?: SignInMethodSource;
+  /** The sign-in methods it holds for a user (a password), so none removes the last one. */
+  signInMethods?: SignInMethodsProvider;
+  /** Buttons for a hosted sign-in page (a social provider's "Continue with ..."). */
+  signInProviders?: SignInProvider[];
   jobs?: ScheduledJob[];
   /** Runs once the service is about to take traffic (seeding dev users). */
   start?(): Promise<void>;

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { isUuid } from '@malet/database';
 import type { AuthDb, AuthTransaction } from '../db';
 import { identities } from '../identities/identity.tables';
@@ -60,25 +60,20 @@ export function createLinkedIdentityRepository(db: AuthDb) {
     },
 
     /**
-     * Removes the account's link to `provider` when `mayRemove` (given the account's other links,
-     * counted under a lock on the account row) says so. Parallel unlinks of one account are
-     * serialised by that lock, so two of them cannot each leave the other as the last way in.
+     * Removes the account's link to `provider` when `mayRemove` says so, asked while the account
+     * row is locked. Parallel unlinks of one account are serialised by that lock, so two of them
+     * cannot each leave the other as the last way in.
      */
-    async deleteGuarded(
-      userId: string,
-      provider: string,
-      mayRemove: (otherLinks: number) => Promise<boolean>,
-    ): Promise<'removed' | 'not_linked' | 'refused'> {
+    async deleteGuarded(userId: string, provider: string, mayRemove: () => Promise<boolean>): Promise<'removed' | 'not_linked' | 'refused'> {
       if (!isUuid(userId)) return 'not_linked';
       return db.transaction(async (tx) => {
         await tx.select({ id: identities.id }).from(identities).where(eq(identities.id, userId)).for('update');
-        const links = await tx
-          .select({ id: linkedIdentities.id, provider: linkedIdentities.provider })
+        const [target] = await tx
+          .select({ id: linkedIdentities.id })
           .from(linkedIdentities)
-          .where(eq(linkedIdentities.userId, userId));
-        const target = links.find((link) => link.provider === provider);
+          .where(and(eq(linkedIdentities.userId, userId), eq(linkedIdentities.provider, provider)));
         if (!target) return 'not_linked';
-        if (!(await mayRemove(links.length - 1))) return 'refused';
+        if (!(await mayRemove())) return 'refused';
         await tx.delete(linkedIdentities).where(eq(linkedIdentities.id, target.id));
         return 'removed';
       });
@@ -90,10 +85,6 @@ export function createLinkedIdentityRepository(db: AuthDb) {
       return rows.length;
     },
 
-    async countForUser(userId: string): Promise<number> {
-      const [row] = await db.select({ count: sql<number>`count(*)::int` }).from(linkedIdentities).where(eq(linkedIdentities.userId, userId));
-      return row?.count ?? 0;
-    },
   };
 }
 

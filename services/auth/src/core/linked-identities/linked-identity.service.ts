@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log';
 import type { Clock } from '../clock';
 import type { RequestMeta } from '../http/request-meta';
 import type { IdentityRepository, IdentityRow } from '../identities/identity.repository';
+import type { SignInMethods } from '../identities/sign-in-methods';
 import { linkedIdentityErrors } from './linked-identity.errors';
 import type { LinkedIdentityRepository, LinkedIdentityRow } from './linked-identity.repository';
 import { isPlaceholderEmail, placeholderEmail } from './placeholder-email';
@@ -26,9 +27,6 @@ export type AccountResolution =
   /** An account has that email, but the emails are not verified on both sides: the user proves the account first. */
   | { kind: 'link_required'; accountId: string };
 
-/** A feature's answer to "which other ways can this account sign in?" (`['password']`). */
-export type SignInMethodSource = (userId: string) => Promise<string[]>;
-
 /**
  * The rules that tie upstream identities to accounts, for every feature that signs in with one
  * (browser OAuth, the mobile token exchange, Sign-In with Ethereum). docs/architecture.md
@@ -49,13 +47,13 @@ export type SignInMethodSource = (userId: string) => Promise<string[]>;
 export function createLinkedIdentityService(deps: {
   links: LinkedIdentityRepository;
   identities: Pick<IdentityRepository, 'findById' | 'findByEmail' | 'createWithEvent'>;
+  /** Every way in (core's verified email and links, features' passwords...), for the unlink guard. */
+  signInMethods: Pick<SignInMethods, 'list'>;
   audit: AuditLog;
   clock: Clock;
   /** Wakes the outbox relay after a sign-up, so the profile follows promptly. */
   onSignUp: () => void;
 }) {
-  const methodSources: SignInMethodSource[] = [];
-
   const auditLink = (type: string, userId: string, upstream: Pick<UpstreamIdentity, 'provider'>, meta: RequestMeta | null, details: Record<string, unknown>) =>
     deps.audit.record({ type, outcome: 'success', userId, method: upstream.provider, ...(meta ?? {}), details: { provider: upstream.provider, ...details } });
 
@@ -141,18 +139,12 @@ export function createLinkedIdentityService(deps: {
     return inserted;
   }
 
-  /** The ways besides linked identities that an account can sign in with. */
-  async function otherSignInMethods(userId: string): Promise<string[]> {
-    const methods: string[] = [];
-    const account = await deps.identities.findById(userId);
-    if (account?.emailVerifiedAt && !isPlaceholderEmail(account.email)) methods.push('email');
-    for (const source of methodSources) methods.push(...(await source(userId)));
-    return methods;
-  }
-
   /** Rule 5. */
   async function unlink(userId: string, provider: string, meta: RequestMeta): Promise<void> {
-    const outcome = await deps.links.deleteGuarded(userId, provider, async (otherLinks) => otherLinks > 0 || (await otherSignInMethods(userId)).length > 0);
+    // Read under the lock on the account: what remains once this link is gone.
+    const outcome = await deps.links.deleteGuarded(userId, provider, async () =>
+      (await deps.signInMethods.list(userId)).some((method) => method.kind !== provider),
+    );
     if (outcome === 'not_linked') throw linkedIdentityErrors.notLinked(provider);
     if (outcome === 'refused') throw linkedIdentityErrors.lastSignInMethod();
     await auditLink('identity.unlinked', userId, { provider }, meta, {});
@@ -163,14 +155,10 @@ export function createLinkedIdentityService(deps: {
     linkToAccount,
     unlink,
     listForUser: (userId: string) => deps.links.listForUser(userId),
-    otherSignInMethods,
     /** Rule 6, as core's mailbox-proof hook. */
-    async retireUnprovenLinks(userId: string): Promise<{ linksRemoved: number }> {
-      return { linksRemoved: await deps.links.deleteAllForUser(userId) };
-    },
-    /** A feature's sign-in methods count when unlinking (the passwords feature adds `password`). */
-    addSignInMethodSource(source: SignInMethodSource): void {
-      methodSources.push(source);
+    async retireUnprovenLinks(userId: string): Promise<{ linksRemoved?: number }> {
+      const removed = await deps.links.deleteAllForUser(userId);
+      return removed > 0 ? { linksRemoved: removed } : {};
     },
   };
 }

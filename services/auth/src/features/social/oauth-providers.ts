@@ -5,6 +5,9 @@ import type { UpstreamIdentity } from '../../core/linked-identities/linked-ident
 export const PROVIDER_NAMES = ['google', 'apple', 'twitter', 'facebook', 'github'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
+/** How the providers name themselves on buttons. */
+export const PROVIDER_LABELS: Record<ProviderName, string> = { google: 'Google', apple: 'Apple', twitter: 'X', facebook: 'Facebook', github: 'GitHub' };
+
 export const isProviderName = (value: string): value is ProviderName => (PROVIDER_NAMES as readonly string[]).includes(value);
 
 /** Each provider's real endpoints; every one can be overridden (social.config.ts). */

@@ -3,6 +3,7 @@ import type { AuthModule } from '../../core/module';
 import { mobileRoutes } from './mobile.routes';
 import { createMobileTokenExchange } from './mobile.service';
 import { createOAuthClient } from './oauth-client';
+import { PROVIDER_LABELS } from './oauth-providers';
 import type { SocialConfig } from './social.config';
 import { createSocialRepository } from './social.repository';
 import { socialRoutes } from './social.routes';
@@ -47,7 +48,7 @@ export function createSocialModule(core: AuthCore, config: SocialConfig) {
         run: () => repository.purgeExpired(new Date(core.clock.now().getTime() - 86_400_000)),
       },
     ],
-    /** The providers on offer, for the sign-in page's buttons. */
-    configuredProviders: social.configuredProviders,
-  } satisfies AuthModule & Record<string, unknown>;
+    /** "Continue with ..." on the hosted sign-in page, for each provider on offer. */
+    signInProviders: config.providers.map(({ name }) => ({ id: name, label: `Continue with ${PROVIDER_LABELS[name]}`, href: `/auth/oauth/${name}` })),
+  } satisfies AuthModule;
 }
