@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOAuthProviderStandIn, type OAuthProviderStandIn, type StandInProvider, type StandInUser } from '@malet/testing';
-import { appClientId, bearer, createTestClock, enrollTotp, signedInUser, startAuthForFile } from './support';
+import { describe, expect, it } from 'vitest';
+import type { OAuthProviderStandIn, StandInProvider, StandInUser } from '@malet/testing';
+import { appClientId, bearer, createTestClock, enrollTotp, signedInUser, startAuthForFile, startProviderStandInForFile } from './support';
 
-let standIn: OAuthProviderStandIn;
-beforeAll(async () => {
-  standIn = await startOAuthProviderStandIn();
-});
-afterAll(() => standIn?.stop());
+const providers = startProviderStandInForFile();
 
 const clock = createTestClock();
-const { auth, api } = startAuthForFile(() => ({ clock, env: standIn.authEnv() }));
+const { auth, api } = startAuthForFile(() => ({ clock, env: providers().authEnv() }));
 
 type MobileSession = { session_token: string; refresh_token: string; expires_in: number; refresh_expires_in: number; user: { id: string; email: string } };
 const exchange = (body: unknown) => api.post<MobileSession & { code?: string }>('/auth/mobile/token', body);
@@ -20,10 +16,10 @@ const refresh = (refreshToken: string) => api.post<MobileSession & { code?: stri
 let counter = 0;
 /** A user the stand-in provider knows, with a fresh address. */
 const providerUser = (provider: StandInProvider, overrides: { email?: string } = {}) =>
-  standIn.addUser(provider, { email: `mobile.${provider}.${(counter += 1)}@example.com`, username: `mobile_${provider}_${counter}`, ...overrides });
+  providers().addUser(provider, { email: `mobile.${provider}.${(counter += 1)}@example.com`, username: `mobile_${provider}_${counter}`, ...overrides });
 /** Tokens the provider issued to our native app for `user`. */
 const tokensFor = (provider: StandInProvider, user: StandInUser, extra: Parameters<OAuthProviderStandIn['issueTokens']>[1] extends infer T ? Partial<T> : never = {}) =>
-  standIn.issueTokens(provider, { user, clientId: appClientId(provider), issuedAt: clock.now(), ...extra });
+  providers().issueTokens(provider, { user, clientId: appClientId(provider), issuedAt: clock.now(), ...extra });
 
 /** Seed 000's exact answer, and what stands behind it. */
 async function expectMobileSession(answer: { status: number; body: unknown; headers: Headers }, email: string) {
@@ -56,7 +52,7 @@ describe('POST /auth/mobile/token with a provider access token (checked at the p
   it('google: a token issued to another app is refused (its token-info audience is not one of ours), though the provider honours it', async () => {
     const user = providerUser('google');
     const { accessToken } = await tokensFor('google', user, { clientId: 'someone-elses-app' });
-    expect((await fetch(standIn.endpointsOf('google').userinfo, { headers: bearer(accessToken) })).status).toBe(200);
+    expect((await fetch(providers().endpointsOf('google').userinfo, { headers: bearer(accessToken) })).status).toBe(200);
     expect(await exchange({ provider: 'google', access_token: accessToken })).toMatchObject({ status: 401, body: { status: 401, code: 'mobile:invalid_provider_token' } });
   });
 
@@ -64,7 +60,7 @@ describe('POST /auth/mobile/token with a provider access token (checked at the p
     const user = providerUser(provider);
     const { accessToken } = await tokensFor(provider, user);
     expect((await exchange({ provider, access_token: accessToken })).status).toBe(200);
-    const revoked = await fetch(standIn.endpointsOf(provider).revocation, {
+    const revoked = await fetch(providers().endpointsOf(provider).revocation, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token: accessToken }).toString(),

@@ -1,15 +1,10 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOAuthProviderStandIn, type OAuthProviderStandIn } from '@malet/testing';
-import { signedInUser, startAuthForFile, type HttpAnswer } from './support';
+import { describe, expect, it } from 'vitest';
+import { signedInUser, startAuthForFile, type HttpAnswer, startProviderStandInForFile } from './support';
 
-let standIn: OAuthProviderStandIn;
-beforeAll(async () => {
-  standIn = await startOAuthProviderStandIn();
-});
-afterAll(() => standIn?.stop());
+const providers = startProviderStandInForFile();
 
-const { auth, api } = startAuthForFile(() => ({ env: standIn.authEnv() }));
+const { auth, api } = startAuthForFile(() => ({ env: providers().authEnv() }));
 
 /** Rows of everything these routes could write, once auth's background work has settled. */
 async function footprint() {

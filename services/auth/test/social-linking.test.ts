@@ -1,16 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOAuthProviderStandIn, type OAuthProviderStandIn } from '@malet/testing';
-import { authorizeAtProvider, bearer, CookieJar, createTestClock, requestCode, returnToAuth, signedInUser, signInWithProvider, startAuthForFile } from './support';
+import { describe, expect, it } from 'vitest';
+import { authorizeAtProvider, bearer, CookieJar, createTestClock, requestCode, returnToAuth, signedInUser, signInWithProvider, startAuthForFile, startProviderStandInForFile } from './support';
 
-let standIn: OAuthProviderStandIn;
-beforeAll(async () => {
-  standIn = await startOAuthProviderStandIn();
-});
-afterAll(() => standIn?.stop());
+const providers = startProviderStandInForFile();
 
 const clock = createTestClock();
-const { auth, api } = startAuthForFile(() => ({ clock, env: standIn.authEnv() }));
+const { auth, api } = startAuthForFile(() => ({ clock, env: providers().authEnv() }));
 
 const LINK_CONFIRM = '/auth/oauth/link/confirm';
 const errorOf = async (response: Response) => ({ status: response.status, body: (await response.json()) as Record<string, unknown> });
@@ -76,10 +71,10 @@ describe('linking proofs: bound to the upstream identity and the account, single
 
   it('links exactly the identity that signed in at the provider: the account gets that subject, and a second identity with the same email gets its own proof', async () => {
     const { headers } = await signedInUser(auth, 'exact.identity@example.com');
-    const first = standIn.addUser('facebook', { email: 'exact.identity@example.com', subject: '1000001' });
+    const first = providers().addUser('facebook', { email: 'exact.identity@example.com', subject: '1000001' });
     const jar = await pendingLink('facebook', 'exact.identity@example.com');
     // Another Facebook user claims the same address: a proof of its own, which cannot take the slot.
-    standIn.addUser('facebook', { email: 'exact.identity@example.com', subject: '1000002' });
+    providers().addUser('facebook', { email: 'exact.identity@example.com', subject: '1000002' });
     const otherJar = await pendingLink('facebook', 'exact.identity@example.com');
     expect((await confirmLink(jar, headers)).status).toBe(200);
     expect(await connections(headers)).toEqual([expect.objectContaining({ provider: 'facebook', subject: first.subject })]);
@@ -103,7 +98,7 @@ describe('linking proofs: bound to the upstream identity and the account, single
 describe('linking a provider while signed in', () => {
   it('the account holder links GitHub from a recent session; GitHub then signs in to that account', async () => {
     const { user, token, headers } = await signedInUser(auth, 'links.github@example.com');
-    standIn.addUser('github', { email: 'someone.else@example.com', username: 'linker-gh' });
+    providers().addUser('github', { email: 'someone.else@example.com', username: 'linker-gh' });
     const step = await authorizeAtProvider(auth.url, 'github', { loginHint: 'linker-gh', path: '/auth/oauth/github/link', headers: bearer(token) });
     const response = await returnToAuth(auth.url, step);
     expect(response.status).toBe(200);
@@ -122,7 +117,7 @@ describe('linking a provider while signed in', () => {
 
   it('refuses an identity that already signs in to another account (409), leaving it where it was', async () => {
     const first = await signedInUser(auth, 'first.owner@example.com');
-    standIn.addUser('github', { email: 'contested@example.com', username: 'contested-gh' });
+    providers().addUser('github', { email: 'contested@example.com', username: 'contested-gh' });
     const linked = await returnToAuth(auth.url, await authorizeAtProvider(auth.url, 'github', { loginHint: 'contested-gh', path: '/auth/oauth/github/link', headers: first.headers }));
     expect(linked.status).toBe(200);
     const second = await signedInUser(auth, 'second.owner@example.com');
@@ -135,13 +130,13 @@ describe('linking a provider while signed in', () => {
 
 describe('unlinking', () => {
   it('is refused when it would leave no way to sign in, and allowed once another remains', async () => {
-    standIn.addUser('twitter', { username: 'only_x' });
+    providers().addUser('twitter', { username: 'only_x' });
     const { session } = await signInWithProvider(auth.url, 'twitter', { loginHint: 'only_x' });
     const headers = bearer(session!);
     expect(await unlink('twitter', headers)).toMatchObject({ status: 409, body: { status: 409, code: 'identity:last_sign_in_method' } });
     expect(await connections(headers)).toHaveLength(1);
 
-    standIn.addUser('github', { email: 'only.x.github@example.com', username: 'only-x-gh' });
+    providers().addUser('github', { email: 'only.x.github@example.com', username: 'only-x-gh' });
     expect((await returnToAuth(auth.url, await authorizeAtProvider(auth.url, 'github', { loginHint: 'only-x-gh', path: '/auth/oauth/github/link', headers }))).status).toBe(200);
     expect(await unlink('twitter', headers)).toMatchObject({ status: 200, body: { success: true } });
     // GitHub is now the last way in.
@@ -156,10 +151,10 @@ describe('unlinking', () => {
   });
 
   it('two parallel unlinks of the last two links: one wins, the other is refused, one link remains', async () => {
-    standIn.addUser('twitter', { username: 'racer_x' });
+    providers().addUser('twitter', { username: 'racer_x' });
     const { session } = await signInWithProvider(auth.url, 'twitter', { loginHint: 'racer_x' });
     const headers = bearer(session!);
-    standIn.addUser('github', { email: 'racer.gh@example.com', username: 'racer-gh' });
+    providers().addUser('github', { email: 'racer.gh@example.com', username: 'racer-gh' });
     await returnToAuth(auth.url, await authorizeAtProvider(auth.url, 'github', { loginHint: 'racer-gh', path: '/auth/oauth/github/link', headers }));
     const answers = await Promise.all([unlink('twitter', headers), unlink('github', headers)]);
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);

@@ -1,20 +1,16 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOAuthProviderStandIn, type OAuthProviderStandIn, type StandInProvider } from '@malet/testing';
-import { authorizeAtProvider, CookieJar, createTestClock, returnToAuth, signInWithProvider, startAuthForFile, webClientId } from './support';
+import { describe, expect, it } from 'vitest';
+import type { StandInProvider } from '@malet/testing';
+import { authorizeAtProvider, CookieJar, createTestClock, returnToAuth, signInWithProvider, startAuthForFile, webClientId, startProviderStandInForFile } from './support';
 
-let standIn: OAuthProviderStandIn;
-beforeAll(async () => {
-  standIn = await startOAuthProviderStandIn();
-});
-afterAll(() => standIn?.stop());
+const providers = startProviderStandInForFile();
 
 const clock = createTestClock();
 const { auth, api } = startAuthForFile(() => ({
   clock,
   seed: ['user@example.com'],
-  env: { ...standIn.authEnv(), RETURN_TO_ALLOWLIST: 'http://localhost:3000,https://app.example.com' },
+  env: { ...providers().authEnv(), RETURN_TO_ALLOWLIST: 'http://localhost:3000,https://app.example.com' },
 }));
 
 const sessionFrom = (jar: CookieJar) => jar.get('session_token');
@@ -37,7 +33,7 @@ describe('browser sign-in with each provider against an independent OAuth/OIDC s
     const email = `${provider}.newcomer@example.com`;
     const step = await authorizeAtProvider(auth.url, provider, { loginHint: email });
     const query = step.authorizeUrl.searchParams;
-    expect(step.authorizeUrl.origin + step.authorizeUrl.pathname).toBe(standIn.endpointsOf(provider).authorization);
+    expect(step.authorizeUrl.origin + step.authorizeUrl.pathname).toBe(providers().endpointsOf(provider).authorization);
     expect(query.get('client_id')).toBe(webClientId(provider));
     expect(query.get('redirect_uri')).toBe(`${auth.config.publicUrl}/auth/oauth/${provider}/callback`);
     expect(query.get('login_hint')).toBe(email);
@@ -114,7 +110,7 @@ describe('tampering with the flow is refused', () => {
   });
 
   it.each(['google', 'apple'] as const)('nonce: %s ID token carrying another nonce than the one sent is refused', async (provider) => {
-    const service = standIn.service(provider);
+    const service = providers().service(provider);
     const tamper = (token: { payload: Record<string, unknown> }) => {
       if ('nonce' in token.payload) token.payload.nonce = 'nonce-of-another-flow';
     };
@@ -161,19 +157,19 @@ describe("each provider's particulars", () => {
   });
 
   it("GitHub: the profile's username is the GitHub login (where free), and only an address GitHub verified counts as verified", async () => {
-    standIn.addUser('github', { email: 'octo.cat@example.com', username: 'octocat', name: 'The Octocat' });
+    providers().addUser('github', { email: 'octo.cat@example.com', username: 'octocat', name: 'The Octocat' });
     const { session } = await signInWithProvider(auth.url, 'github', { loginHint: 'octocat' });
     const { body: user } = await me(session);
     expect(user).toMatchObject({ email: 'octo.cat@example.com', email_verified: true });
     expect(await createdEvents(String(user.id))).toEqual([expect.objectContaining({ preferred_username: 'octocat', display_name: 'The Octocat' })]);
 
-    standIn.addUser('github', { email: 'unverified.octo@example.com', username: 'unverified-octo', emailVerified: false });
+    providers().addUser('github', { email: 'unverified.octo@example.com', username: 'unverified-octo', emailVerified: false });
     const unverified = await signInWithProvider(auth.url, 'github', { loginHint: 'unverified-octo' });
     expect((await me(unverified.session)).body).toMatchObject({ email: 'unverified.octo@example.com', email_verified: false });
   });
 
   it('X: a user without a confirmed email gets an account with an undeliverable placeholder address and the X username, and signs in to it again', async () => {
-    standIn.addUser('twitter', { username: 'no_email_on_x', name: 'Nobody' });
+    providers().addUser('twitter', { username: 'no_email_on_x', name: 'Nobody' });
     const first = await signInWithProvider(auth.url, 'twitter', { loginHint: 'no_email_on_x' });
     const { body: user } = await me(first.session);
     expect(user).toMatchObject({ email_verified: false });

@@ -4,7 +4,7 @@ import { baseConfig, baseEnvShape, flag, httpUrl, port, postgresUrl, refuseDevSe
 const DEV_OTP_HMAC_SECRET = 'dev-only-otp-hmac-secret-change-me-0123456789abcdef';
 
 /** Comma-separated http(s) origins, each reduced to its canonical `scheme://host[:port]` form. */
-const originList = (fallback: string) =>
+export const originList = (fallback: string) =>
   z
     .string()
     .default(fallback)

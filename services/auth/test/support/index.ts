@@ -15,6 +15,7 @@ export { requestCode, wrongCodeFor } from '../../src/features/email-otp/email-ot
 export { requestMagicLink } from '../../src/features/magic-link/magic-link.fixtures';
 export { CookieJar, appClientId, authorizeAtProvider, returnToAuth, signInWithProvider, webClientId } from '../../src/features/social/social.fixtures';
 export { listenForRevocations, type RevocationListener } from './revocations';
+export { startProviderStandInForFile } from './provider-stand-in';
 
 /** `POST /auth/dev/token` for an existing identity: its session token. */
 export async function issueDevToken(auth: Pick<AuthHarness, 'api'>, email: string): Promise<string> {

@@ -1,18 +1,5 @@
 import { z } from 'zod';
-
-/** Comma-separated http(s) origins, reduced to `scheme://host[:port]`. */
-const origins = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((value) => value.split(',').every((item) => !item.trim() || /^https?:\/\/[^/\s?#]+\/?$/.test(item.trim())), 'must be comma-separated http(s) origins')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean)
-        .map((item) => new URL(item).origin),
-    );
+import { originList } from '../../core/core.config';
 
 /** Sign-In with Ethereum (EIP-4361): where the signed message may come from, on which chains. */
 export const ethereumEnvShape = {
@@ -20,7 +7,7 @@ export const ethereumEnvShape = {
    * Origins of the pages that may ask a wallet to sign in: the message's `domain` must be one of
    * their hosts and its `uri` must be on one of them (a phishing site's message names its own).
    */
-  SIWE_ORIGINS: origins('http://localhost:3000,http://localhost:30000,http://localhost:3008'),
+  SIWE_ORIGINS: originList('http://localhost:3000,http://localhost:30000,http://localhost:3008'),
   /** EIP-155 chain ids accepted in messages (comma-separated; 1 is Ethereum mainnet). */
   SIWE_CHAIN_IDS: z
     .string()
