@@ -2,11 +2,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /**
- * Auth's architecture (docs/contributing.md): `core/` imports no feature, a feature imports only
- * core and itself, and a use case (`*.service.ts`) never touches HTTP or the database directly.
- * Imports are relative, so the rules match import strings.
+ * Auth's architecture (docs/contributing.md), which SCIM shares: `core/` imports no feature, a
+ * feature imports only core and itself, and a use case (`*.service.ts`) never touches HTTP or the
+ * database directly. Imports are relative, so the rules match import strings.
  */
-const AUTH = 'services/auth/src';
+const AUTH = 'services/{auth,scim}/src';
 const featureImportsOnlyCoreAndItself = [
   { regex: '^\\.\\./(?!\\.\\./)', message: 'A feature imports only core and itself: another feature is `../<feature>`.' },
   { regex: '^\\.\\./\\.\\./(?!core/|\\.\\./package\\.json$)', message: 'A feature imports only core and itself (not app.ts, config.ts or other top-level modules).' },
@@ -27,6 +27,14 @@ const restrict = (patterns, extra = { paths: [], patterns: [] }) => ({
   'no-restricted-imports': ['error', { paths: extra.paths, patterns: [...patterns, ...extra.patterns] }],
 });
 
+/** The browser APIs the hosted pages' scripts (plain ES modules served to browsers) may use. */
+const hostedPageGlobals = Object.fromEntries(
+  ['window', 'document', 'navigator', 'fetch', 'sessionStorage', 'history', 'atob', 'btoa', 'AbortController', 'PublicKeyCredential', 'CSS', 'URLSearchParams'].map((name) => [
+    name,
+    'readonly',
+  ]),
+);
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.data/**', '**/drizzle/**', 'coverage/**'] },
   js.configs.recommended,
@@ -39,6 +47,7 @@ export default tseslint.config(
     },
   },
   // Later blocks replace the rule for the files they match, so each combination is spelled out.
+  { files: [`${AUTH}/features/hosted-pages/assets/*.js`], languageOptions: { sourceType: 'module', globals: hostedPageGlobals } },
   { files: ['services/*/src/**/*.service.ts'], rules: restrict([], serviceTouchesNoFrameworks) },
   { files: [`${AUTH}/core/**/*.ts`], rules: restrict(coreImportsNoFeature) },
   { files: [`${AUTH}/core/**/*.service.ts`], rules: restrict(coreImportsNoFeature, serviceTouchesNoFrameworks) },

@@ -4,6 +4,7 @@ import gql from 'graphql-tag';
 import { serviceRoot } from '@malet/config';
 import { createSubgraphServer, subgraphMiddleware } from '@malet/graphql-server';
 import { createHttpApp, finishHttpApp } from '@malet/http-server';
+import { INTERNAL_CALLERS, requireInternalToken } from '@malet/internal-auth';
 import type { AuthConfig } from './config';
 import { createAuthCore, type AuthCore, type AuthCoreDependencies } from './core/core';
 import { createIdentityLoader, type AuthGraphqlContext } from './core/graphql-context';
@@ -18,11 +19,15 @@ import { createDevTokenModule } from './features/dev-token/dev-token.module';
 import { createDocsModule } from './features/docs/docs.module';
 import { createEmailOtpModule } from './features/email-otp/email-otp.module';
 import { createEthereumModule } from './features/ethereum/ethereum.module';
+import { createHostedPagesModule } from './features/hosted-pages/hosted-pages.module';
 import { createIdentifierCheckModule } from './features/identifier-check/identifier-check.module';
 import { createMagicLinkModule } from './features/magic-link/magic-link.module';
 import { createMfaModule } from './features/mfa/mfa.module';
 import type { SmsProvider } from './features/mfa/sms';
+import { createPasskeysModule } from './features/passkeys/passkeys.module';
 import { createPasswordsModule } from './features/passwords/passwords.module';
+import { createRevocationStreamModule } from './features/revocation-stream/revocation-stream.module';
+import { createProvisioningModule } from './features/provisioning/provisioning.module';
 import { createSessionsModule } from './features/sessions/sessions.module';
 import { createSocialModule } from './features/social/social.module';
 
@@ -44,13 +49,17 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     createMagicLinkModule(core),
     createIdentifierCheckModule(core),
     createSessionsModule(core),
+    createRevocationStreamModule(core, config.revocationStream),
     mfa,
     passwords,
+    createPasskeysModule(core, config.passkeys),
     createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
+    createProvisioningModule(core),
     createSocialModule(core, config.social),
     createEthereumModule(core, config.ethereum),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
   ];
+  modules.push(createHostedPagesModule(core, () => modules.flatMap((module) => module.signInProviders ?? [])));
   modules.push(createDocsModule(core, () => modules.flatMap((module) => module.routes ?? [])));
   return { modules, mfa: mfa.service };
 }
@@ -62,6 +71,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   const { modules, mfa } = createAuthModules(core, deps);
   for (const module of modules) {
     if (module.mfaGate) core.useMfaGate(module.mfaGate);
+    if (module.signInGuard) core.useSignInGuard(module.signInGuard);
     if (module.onMailboxProven) core.mailboxProof.onProven(module.onMailboxProven);
     if (module.signInMethods) core.signInMethods.use(module.signInMethods);
   }
@@ -76,6 +86,9 @@ export async function createAuthApp(deps: AuthDependencies) {
   app.use(csrfProtection({ trustedOrigins: core.browserOrigins }));
   app.use(mountRoutes(routes.filter((route) => !route.crossSitePost), routing));
   for (const { assets } of modules) if (assets) app.use(assets.path, ...assets.handlers);
+  // Any process holding a valid internal token gets this far; each route names the callers it serves.
+  app.use('/internal', requireInternalToken(core.verifyInternalToken, { callers: INTERNAL_CALLERS }));
+  for (const { internalRoutes } of modules) if (internalRoutes) app.use(internalRoutes);
 
   const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));
   const resolvers = mergeResolvers<AuthGraphqlContext>([identityResolvers, ...modules.flatMap((module) => (module.resolvers ? [module.resolvers] : []))]);

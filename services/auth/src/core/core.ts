@@ -18,7 +18,8 @@ import { createLinkedIdentityRepository } from './linked-identities/linked-ident
 import { createLinkedIdentityService } from './linked-identities/linked-identity.service';
 import { createMailboxProof } from './identities/mailbox-proof';
 import { createChallengeRepository } from './login-challenges/login-challenge.repository';
-import { createSmtpMailer, type Mailer, type OutgoingMail } from './mail/mailer';
+import { createMailRelay, createSmtpSender } from '@malet/mail-outbox';
+import { createQueuedMailer, type Mailer, type OutgoingMail } from './mail/mailer';
 import { createSignInMailer } from './mail/sign-in-mail';
 import type { ScheduledJob } from './module';
 import { createRateLimitGuard } from './rate-limit/rate-limit.guard';
@@ -38,7 +39,7 @@ export interface AuthCoreDependencies {
   redis: Redis | null;
   clock?: Clock;
   metrics?: Metrics;
-  /** Defaults to SMTP at config.mail.smtpUrl. */
+  /** Defaults to the mail queue, relayed to SMTP at config.mail.smtpUrl. */
   mailer?: Mailer;
 }
 
@@ -54,8 +55,10 @@ export function createAuthCore(deps: AuthCoreDependencies) {
   const signInternalToken = createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: 'auth' });
   const verifyInternalToken = createInternalTokenVerifier({ secret: config.internalTokenSecret });
 
-  const smtp = deps.mailer ? null : createSmtpMailer({ ...config.mail, logger });
-  const mailer = deps.mailer ?? smtp!;
+  const smtp = deps.mailer ? null : createSmtpSender(config.mail);
+  const mailRelay = smtp ? createMailRelay({ db, send: smtp, logger }) : null;
+  mailRelay?.start();
+  const mailer = deps.mailer ?? createQueuedMailer({ db, relay: mailRelay! });
   const background = createBackgroundTasks(logger);
   const rateLimiters = createRateLimiters(deps.redis, { keyPrefix: config.rateLimits.keyPrefix });
   const limits = createRateLimitGuard({ limiters: rateLimiters, enabled: config.rateLimits.enabled, verifyInternalToken });
@@ -70,7 +73,7 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     ttlSeconds: config.session.ttlSeconds,
   });
   const refreshTokens = createRefreshTokenService({ refreshTokens: refreshTokenRows, sessions, audit, clock });
-  const signIn = createSignIn({ openSession: createSessionOpener({ sessions, refreshTokens }), audit });
+  const signIn = createSignIn({ openSession: createSessionOpener({ sessions, refreshTokens }), audit, revokeSession: (token, reason) => sessions.revoke(token, reason) });
   const relay = createOutboxRelay({
     db,
     logger,
@@ -112,12 +115,15 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     refreshTokens,
     completeSignIn: signIn.completeSignIn,
     useMfaGate: signIn.useMfaGate,
+    useSignInGuard: signIn.useSignInGuard,
     mailboxProof,
     /** Provider identities and wallet addresses linked to accounts, and the rules that tie them (core/linked-identities). */
     linkedIdentities,
     /** Every way a user can sign in; features add theirs (`AuthModule.signInMethods`). */
     signInMethods,
     mailer,
+    /** Sends queued mail to SMTP (absent when a mailer is injected). */
+    mailRelay,
     background,
     /** Sends without waiting: for answers that must not depend on whether a mail went out (no enumeration by timing). */
     sendMailInBackground: (mail: OutgoingMail) => background.run(`mail: ${mail.subject}`, () => mailer.send(mail)),
@@ -133,6 +139,7 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     jobs,
     async close() {
       await relay.stop();
+      await mailRelay?.stop();
       smtp?.close();
     },
   };

@@ -14,6 +14,7 @@ export { STRONG, STRONGER, mailAfter, readVerification, registerUser, tokenFromM
 export { requestCode, wrongCodeFor } from '../../src/features/email-otp/email-otp.fixtures';
 export { requestMagicLink } from '../../src/features/magic-link/magic-link.fixtures';
 export { CookieJar, appClientId, authorizeAtProvider, returnToAuth, signInWithProvider, webClientId } from '../../src/features/social/social.fixtures';
+export { createSoftwareAuthenticator, registerPasskey, startPasskeySignIn, type SoftwareAuthenticator } from '../../src/features/passkeys/passkey.fixtures';
 export { listenForRevocations, type RevocationListener } from './revocations';
 export { startProviderStandInForFile } from './provider-stand-in';
 

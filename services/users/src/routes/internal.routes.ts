@@ -29,7 +29,7 @@ const userCreated = z.object({
   display_name: z.string().trim().min(1).max(100).optional().catch(undefined),
 });
 
-/** Endpoints for other services only: every request needs a verified internal token. */
+/** Endpoints for auth only: every request needs a verified internal token that auth issued. */
 export function internalRoutes(deps: {
   db: UsersDb;
   profiles: ProfileRepository;
@@ -37,7 +37,8 @@ export function internalRoutes(deps: {
   verifyInternalToken: InternalTokenVerifier;
 }): Router {
   const router = Router();
-  router.use('/internal', requireInternalToken(deps.verifyInternalToken));
+  // Auth delivers its outbox events here and reads usernames for its REST answers; no one else calls.
+  router.use('/internal', requireInternalToken(deps.verifyInternalToken, { callers: ['auth'] }));
 
   router.post('/internal/events', async function receiveEvent(req, res) {
     const event = validate(eventEnvelope, req.body);

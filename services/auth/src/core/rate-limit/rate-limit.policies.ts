@@ -123,6 +123,12 @@ export const RATE_LIMIT_POLICIES = {
    * enough for many phones behind one carrier address: 20 per 10 s per IP.
    */
   providerSignIn: { checks: [perIp('provider-signin', 20, 10)] },
+  /**
+   * Starting a passkey ceremony (`/auth/passkey/login/start`): it stores a short-lived challenge,
+   * and the sign-in page asks for one on every load (passkey autofill), so it is looser than
+   * sign-in but bounded per IP.
+   */
+  passkeyChallenge: { checks: [perIp('passkey-challenge', 30, 60)] },
   /** Creating an account: `/auth/register`. */
   signUp: { checks: [perIp('signup', 3, 10)] },
   /**

@@ -1,6 +1,7 @@
 /**
- * A button on a hosted sign-in page that starts a sign-in somewhere else (a social provider).
- * Modules list theirs in `AuthModule.signInProviders`; a page renders one link per entry.
+ * A button on the hosted sign-in page that starts a sign-in somewhere else (a social provider).
+ * Modules list theirs in `AuthModule.signInProviders`; the page renders one link per entry, in
+ * mounting order, carrying the page's allow-listed `return_to` when it has one.
  */
 export interface SignInProvider {
   /** Stable and unique (`google`), used in element ids and tests. */

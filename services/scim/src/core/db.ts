@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { serviceRoot } from '@malet/config';
 import { createDatabase, type Database } from '@malet/database';
-import * as schema from './schema';
+import * as schema from './resources/resource.tables';
 
 export type ScimDb = Database<typeof schema>;
 
