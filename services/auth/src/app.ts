@@ -18,6 +18,7 @@ import { createAccountModule } from './features/account/account.module';
 import { createDevTokenModule } from './features/dev-token/dev-token.module';
 import { createDocsModule } from './features/docs/docs.module';
 import { createEmailOtpModule } from './features/email-otp/email-otp.module';
+import { createEthereumModule } from './features/ethereum/ethereum.module';
 import { createHostedPagesModule } from './features/hosted-pages/hosted-pages.module';
 import { createIdentifierCheckModule } from './features/identifier-check/identifier-check.module';
 import { createMagicLinkModule } from './features/magic-link/magic-link.module';
@@ -28,6 +29,7 @@ import { createPasswordsModule } from './features/passwords/passwords.module';
 import { createRevocationStreamModule } from './features/revocation-stream/revocation-stream.module';
 import { createProvisioningModule } from './features/provisioning/provisioning.module';
 import { createSessionsModule } from './features/sessions/sessions.module';
+import { createSocialModule } from './features/social/social.module';
 
 export interface AuthDependencies extends AuthCoreDependencies {
   config: AuthConfig;
@@ -53,6 +55,8 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     createPasskeysModule(core, config.passkeys),
     createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
     createProvisioningModule(core),
+    createSocialModule(core, config.social),
+    createEthereumModule(core, config.ethereum),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
   ];
   modules.push(createHostedPagesModule(core, () => modules.flatMap((module) => module.signInProviders ?? [])));
@@ -75,9 +79,12 @@ export async function createAuthApp(deps: AuthDependencies) {
 
   const app = createHttpApp({ service: 'auth', logger, metrics: core.metrics, production: config.production, readiness: deps.ping });
   app.set('trust proxy', config.trustProxy);
-  // Before every route: cookie-authenticated state changes need a trusted Origin (core/http/csrf.ts).
+  const routing = { limits: core.limits, sessions: core.sessions, clock: core.clock, recentSignInSeconds: config.session.recentSignInSeconds };
+  // Callbacks another site posts to by design declare why (`crossSitePost`) and come first.
+  app.use(mountRoutes(routes.filter((route) => route.crossSitePost), routing));
+  // Before every other route: cookie-authenticated state changes need a trusted Origin (core/http/csrf.ts).
   app.use(csrfProtection({ trustedOrigins: core.browserOrigins }));
-  app.use(mountRoutes(routes, { limits: core.limits, sessions: core.sessions, clock: core.clock, recentSignInSeconds: config.session.recentSignInSeconds }));
+  app.use(mountRoutes(routes.filter((route) => !route.crossSitePost), routing));
   for (const { assets } of modules) if (assets) app.use(assets.path, ...assets.handlers);
   // Any process holding a valid internal token gets this far; each route names the callers it serves.
   app.use('/internal', requireInternalToken(core.verifyInternalToken, { callers: INTERNAL_CALLERS }));

@@ -13,8 +13,10 @@ import type { CoreConfig } from './core.config';
 import type { AuthDb } from './db';
 import { createSignInResponder } from './http/sign-in-response';
 import { createIdentityRepository } from './identities/identity.repository';
-import { createMailboxProof } from './identities/mailbox-proof';
 import { createSignInMethods } from './identities/sign-in-methods';
+import { createLinkedIdentityRepository } from './linked-identities/linked-identity.repository';
+import { createLinkedIdentityService } from './linked-identities/linked-identity.service';
+import { createMailboxProof } from './identities/mailbox-proof';
 import { createChallengeRepository } from './login-challenges/login-challenge.repository';
 import { createMailRelay, createSmtpSender } from '@malet/mail-outbox';
 import { createQueuedMailer, type Mailer, type OutgoingMail } from './mail/mailer';
@@ -79,6 +81,12 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     pollMs: config.outbox.pollMs,
     subscribers: [{ name: 'users', url: `${config.usersUrl}/internal/events`, topics: ['user.created', 'user.updated'] }],
   });
+  const signInMethods = createSignInMethods({ identities });
+  const links = createLinkedIdentityRepository(db);
+  const linkedIdentities = createLinkedIdentityService({ links, identities, signInMethods, audit, clock, onSignUp: () => relay.wake() });
+  signInMethods.use(async (userId) => (await links.listForUser(userId)).map((link) => ({ kind: link.provider, id: link.subject })));
+  const mailboxProof = createMailboxProof({ identities, sessions, audit, clock, onSignUp: () => relay.wake() });
+  mailboxProof.onProven((userId) => linkedIdentities.retireUnprovenLinks(userId));
   const accountTokens = createAccountTokenRepository(db);
   const loginChallenges = createChallengeRepository(db);
 
@@ -108,9 +116,11 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     completeSignIn: signIn.completeSignIn,
     useMfaGate: signIn.useMfaGate,
     useSignInGuard: signIn.useSignInGuard,
+    mailboxProof,
+    /** Provider identities and wallet addresses linked to accounts, and the rules that tie them (core/linked-identities). */
+    linkedIdentities,
     /** Every way a user can sign in; features add theirs (`AuthModule.signInMethods`). */
-    signInMethods: createSignInMethods({ identities }),
-    mailboxProof: createMailboxProof({ identities, sessions, audit, clock, onSignUp: () => relay.wake() }),
+    signInMethods,
     mailer,
     /** Sends queued mail to SMTP (absent when a mailer is injected). */
     mailRelay,
@@ -123,7 +133,7 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     loginChallenges,
     users: createUsersClient({ usersUrl: config.usersUrl, signInternalToken, logger }),
     relay,
-    sendSignInResult: createSignInResponder({ ttlSeconds: config.session.ttlSeconds, cookie: config.cookie }),
+    sendSignInResult: createSignInResponder({ cookie: config.cookie }),
     /** Origins whose pages may post to auth: the CSRF allow-list plus auth's own public origin. */
     browserOrigins: [...config.csrf.trustedOrigins, new URL(config.publicUrl).origin],
     jobs,

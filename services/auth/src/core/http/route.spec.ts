@@ -15,6 +15,7 @@ let now = new Date('2026-01-01T12:00:00Z');
 const session = (signedInSecondsAgo: number): ActiveSession => ({
   id: 's1',
   userId: 'u1',
+  kind: 'web',
   email: 'u@example.com',
   roles: [],
   amr: ['pwd'],

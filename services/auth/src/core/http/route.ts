@@ -79,6 +79,12 @@ export interface RouteSpec<A extends RouteAccess = RouteAccess, B extends Input 
   /** How errors are written: the platform's `{status, code, details}` (default) or RFC 6749's `{error, error_description}`. */
   errorFormat?: 'rest' | 'oauth2';
   /**
+   * Why another site's page may POST here: only for callbacks that a third party posts back by
+   * design (Apple's `form_post`), whose own proof (a state bound to the browser) does the work
+   * of the Origin check. `app.ts` mounts these routes ahead of the CSRF check (core/http/csrf.ts).
+   */
+  crossSitePost?: string;
+  /**
    * The handler. A returned value is sent as JSON with status 200 (set `ctx.res.status()` first
    * for another); a handler that writes the response itself returns nothing.
    */

@@ -58,12 +58,14 @@ export function createIdentityRepository(db: AuthDb) {
     },
 
     /**
-     * Creates the identity, whatever must exist with it (a first password: `withinTransaction`)
-     * and its `user.created` event in one transaction, so a failure leaves no half-made
-     * account. An existing email returns the existing row and changes nothing.
+     * Creates the identity, whatever must exist with it (a first password, a provider link:
+     * `withinTransaction`) and its `user.created` event in one transaction, so a failure leaves
+     * no half-made account. An existing email returns the existing row and changes nothing.
+     * The profile's username is `preferredUsername` where free (a provider's handle), else the
+     * email's local part; `displayName` travels in the same event (Apple names a user only once).
      */
     async createWithEvent(
-      input: { email: string; roles?: string[]; verified?: boolean },
+      input: { email: string; roles?: string[]; verified?: boolean; preferredUsername?: string; displayName?: string },
       withinTransaction?: (tx: AuthTransaction, identity: IdentityRow) => Promise<void>,
     ): Promise<{ identity: IdentityRow; created: boolean }> {
       return db.transaction(async (tx) => {
@@ -84,7 +86,8 @@ export function createIdentityRepository(db: AuthDb) {
         await enqueueEvent(tx, 'user.created', {
           user_id: inserted.id,
           email: inserted.email,
-          preferred_username: inserted.email.split('@')[0],
+          preferred_username: input.preferredUsername ?? inserted.email.split('@')[0],
+          ...(input.displayName ? { display_name: input.displayName } : {}),
         });
         return { identity: inserted, created: true };
       });

@@ -117,6 +117,13 @@ export const RATE_LIMIT_POLICIES = {
     ],
   },
   /**
+   * Sign-ins whose proof comes from elsewhere: a provider's callback, the mobile token exchange, a
+   * wallet's signature. Nothing here can be guessed (256-bit states, provider-signed tokens,
+   * signatures), so the limit guards the calls each one makes to the provider, and stays loose
+   * enough for many phones behind one carrier address: 20 per 10 s per IP.
+   */
+  providerSignIn: { checks: [perIp('provider-signin', 20, 10)] },
+  /**
    * Starting a passkey ceremony (`/auth/passkey/login/start`): it stores a short-lived challenge,
    * and the sign-in page asks for one on every load (passkey autofill), so it is looser than
    * sign-in but bounded per IP.

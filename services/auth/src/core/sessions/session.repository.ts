@@ -7,9 +7,13 @@ import { sessions } from './session.tables';
 /** A session that still signs its holder in: not revoked, not expired. */
 const sessionIsLive = (now: Date) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now));
 
+export type SessionKind = 'web' | 'mobile';
+
 export interface ActiveSession {
   id: string;
   userId: string;
+  /** Web (cookie, 24 h) or mobile (token exchange, 15 min): each kind keeps its own lifetime. */
+  kind: SessionKind;
   email: string;
   roles: string[];
   amr: string[];
@@ -21,7 +25,7 @@ export interface ActiveSession {
 
 export interface SessionListing {
   id: string;
-  kind: 'web' | 'mobile';
+  kind: SessionKind;
   amr: string[];
   ip: string | null;
   userAgent: string | null;
@@ -34,6 +38,7 @@ export function createSessionRepository(db: AuthDb) {
   const activeColumns = {
     id: sessions.id,
     userId: sessions.userId,
+    kind: sessions.kind,
     email: identities.email,
     roles: identities.roles,
     amr: sessions.amr,
@@ -50,11 +55,14 @@ export function createSessionRepository(db: AuthDb) {
       amr: string[];
       ip: string | null;
       userAgent: string | null;
-      kind?: 'web' | 'mobile';
+      kind?: SessionKind;
+      /** The service clock's now: when its holder signed in (`recent` access reads it). */
+      now: Date;
     }): Promise<{ id: string }> {
+      const { now, ...values } = input;
       const [row] = await db
         .insert(sessions)
-        .values({ ...input, userAgent: input.userAgent?.slice(0, 512) ?? null })
+        .values({ ...values, createdAt: now, lastSeenAt: now, userAgent: input.userAgent?.slice(0, 512) ?? null })
         .returning({ id: sessions.id });
       return row!;
     },
@@ -89,21 +97,27 @@ export function createSessionRepository(db: AuthDb) {
     },
 
     /**
-     * Gives a session that was not revoked a new token and expiry, even when it had expired
-     * (a refresh token outlives its session). Returns the session and the replaced token's hash.
+     * Gives a session that was not revoked a new token and an expiry for its kind, even when it
+     * had expired (a refresh token outlives its session). Returns the session and the replaced
+     * token's hash.
      */
-    async renewById(input: { id: string; newTokenHash: string; expiresAt: Date; now: Date }): Promise<{ session: ActiveSession; oldTokenHash: string } | null> {
+    async renewById(input: {
+      id: string;
+      newTokenHash: string;
+      expiresAtFor: (kind: SessionKind) => Date;
+      now: Date;
+    }): Promise<{ session: ActiveSession; oldTokenHash: string } | null> {
       if (!isUuid(input.id)) return null;
       return db.transaction(async (tx) => {
         const [current] = await tx
-          .select({ tokenHash: sessions.tokenHash })
+          .select({ tokenHash: sessions.tokenHash, kind: sessions.kind })
           .from(sessions)
           .where(and(eq(sessions.id, input.id), isNull(sessions.revokedAt)))
           .for('update');
         if (!current) return null;
         await tx
           .update(sessions)
-          .set({ tokenHash: input.newTokenHash, expiresAt: input.expiresAt, lastSeenAt: input.now })
+          .set({ tokenHash: input.newTokenHash, expiresAt: input.expiresAtFor(current.kind), lastSeenAt: input.now })
           .where(eq(sessions.id, input.id));
         const [session] = await tx
           .select(activeColumns)

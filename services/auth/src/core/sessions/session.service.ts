@@ -1,6 +1,6 @@
 import { coreErrors } from '../errors/core.errors';
 import type { RefreshTokenRepository } from './refresh-token.repository';
-import type { ActiveSession, SessionListing, SessionRepository } from './session.repository';
+import type { ActiveSession, SessionKind, SessionListing, SessionRepository } from './session.repository';
 import type { Clock } from '../clock';
 import { hashToken, looksLikeToken, mintToken } from '../tokens';
 
@@ -18,7 +18,12 @@ export interface IssuedSession {
   token: string;
   sessionId: string;
   expiresAt: Date;
+  /** The lifetime it was given: its kind's (`expires_in` of the answer). */
+  ttlSeconds: number;
 }
+
+/** Mobile sessions are short (the app holds a 30-day refresh token to renew them): 15 minutes. */
+export const MOBILE_SESSION_TTL_SECONDS = 900;
 
 export function createSessionService(deps: {
   sessions: SessionRepository;
@@ -29,13 +34,16 @@ export function createSessionService(deps: {
   ttlSeconds: number;
 }) {
   const { sessions, revocations, clock, ttlSeconds } = deps;
-  const expiryFrom = (now: Date) => new Date(now.getTime() + ttlSeconds * 1000);
+  const ttlFor = (kind: SessionKind) => (kind === 'mobile' ? MOBILE_SESSION_TTL_SECONDS : ttlSeconds);
+  const expiryFrom = (now: Date, kind: SessionKind) => new Date(now.getTime() + ttlFor(kind) * 1000);
 
-  async function issue(input: { userId: string; amr: string[] } & SessionMeta): Promise<IssuedSession> {
+  async function issue(input: { userId: string; amr: string[]; kind?: SessionKind } & SessionMeta): Promise<IssuedSession> {
     const token = mintToken('sess');
-    const expiresAt = expiryFrom(clock.now());
-    const { id } = await sessions.insert({ ...input, tokenHash: hashToken(token), expiresAt });
-    return { token, sessionId: id, expiresAt };
+    const kind = input.kind ?? 'web';
+    const now = clock.now();
+    const expiresAt = expiryFrom(now, kind);
+    const { id } = await sessions.insert({ ...input, kind, tokenHash: hashToken(token), expiresAt, now });
+    return { token, sessionId: id, expiresAt, ttlSeconds: ttlFor(kind) };
   }
 
   /** The live session for a token, or null; never throws for a bad token. */
@@ -58,12 +66,12 @@ export function createSessionService(deps: {
     const session = await getActiveOrThrow(token);
     const now = clock.now();
     const newToken = mintToken('sess');
-    const expiresAt = expiryFrom(now);
+    const expiresAt = expiryFrom(now, session.kind);
     const oldHash = hashToken(token);
     const rotated = await sessions.rotate({ tokenHash: oldHash, newTokenHash: hashToken(newToken), expiresAt, now });
     if (!rotated) throw coreErrors.invalidSession();
     await revocations.publish([oldHash]);
-    return { token: newToken, sessionId: session.id, expiresAt, session: { ...session, expiresAt } };
+    return { token: newToken, sessionId: session.id, expiresAt, ttlSeconds: ttlFor(session.kind), session: { ...session, expiresAt } };
   }
 
   /**
@@ -73,11 +81,11 @@ export function createSessionService(deps: {
   async function renewById(sessionId: string): Promise<(IssuedSession & { session: ActiveSession }) | null> {
     const now = clock.now();
     const token = mintToken('sess');
-    const expiresAt = expiryFrom(now);
-    const renewed = await sessions.renewById({ id: sessionId, newTokenHash: hashToken(token), expiresAt, now });
+    const renewed = await sessions.renewById({ id: sessionId, newTokenHash: hashToken(token), expiresAtFor: (kind) => expiryFrom(now, kind), now });
     if (!renewed) return null;
     await revocations.publish([renewed.oldTokenHash]);
-    return { token, sessionId, expiresAt, session: renewed.session };
+    const { session } = renewed;
+    return { token, sessionId, expiresAt: session.expiresAt, ttlSeconds: ttlFor(session.kind), session };
   }
 
   /** Ends the session behind a token; the revocation reaches every gateway. */

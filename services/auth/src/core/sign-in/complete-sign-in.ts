@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/audit-log';
 import type { RequestMeta } from '../http/request-meta';
 import type { RefreshTokenService } from '../sessions/refresh-token.service';
+import type { SessionKind } from '../sessions/session.repository';
 import type { IssuedSession, SessionService } from '../sessions/session.service';
 import { coreErrors } from '../errors/core.errors';
 import type { MfaChallenge, MfaGate, SignInGuard } from './sign-in-gate';
@@ -23,7 +24,7 @@ export type SignInResult =
  * refresh token of a new rotation family bound to that session (so logging out ends both).
  */
 export function createSessionOpener(deps: { sessions: Pick<SessionService, 'issue'>; refreshTokens: Pick<RefreshTokenService, 'issue' | 'ttlSeconds'> }) {
-  return async function openSession(input: { userId: string; amr: string[] } & SignInMeta): Promise<OpenedSession> {
+  return async function openSession(input: { userId: string; amr: string[]; kind?: SessionKind } & SignInMeta): Promise<OpenedSession> {
     const session = await deps.sessions.issue(input);
     const refreshToken = await deps.refreshTokens.issue({ userId: input.userId, sessionId: session.sessionId });
     return { session, refreshToken, refreshExpiresIn: deps.refreshTokens.ttlSeconds };
@@ -62,6 +63,8 @@ export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog; 
     meta: SignInMeta;
     /** The second factor that was just answered; the MFA gate is then satisfied. */
     secondFactor?: string;
+    /** `mobile` for the token exchange of native apps: a 15-minute session (web by default). */
+    sessionKind?: SessionKind;
   }): Promise<SignInResult> {
     if (await refusedByAGuard(input.user.id)) return refuse(input);
     const challenge = input.secondFactor || !mfaGate ? null : await mfaGate.beginIfRequired({ userId: input.user.id, firstFactor: input.method, ...input.meta });
@@ -70,7 +73,7 @@ export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog; 
       return { kind: 'mfa_required', challenge };
     }
     const amr = input.secondFactor ? [input.method, 'mfa', amrOfSecondFactor(input.secondFactor)] : [input.method];
-    const opened = await deps.openSession({ userId: input.user.id, amr, ...input.meta });
+    const opened = await deps.openSession({ userId: input.user.id, amr, kind: input.sessionKind, ...input.meta });
     if (await refusedByAGuard(input.user.id)) {
       await deps.revokeSession(opened.session.token, 'account_deactivated');
       return refuse(input);

@@ -2,5 +2,4 @@ import { defineErrors } from '../../core/errors/error-catalogue';
 
 export const magicLinkErrors = defineErrors('magic-link', {
   invalidLink: { code: 'auth:invalid_link', status: 401, message: 'The link is invalid, expired or already used' },
-  returnToNotAllowed: { code: 'auth:return_to_not_allowed', status: 400, message: 'return_to is not an allowed destination', fields: ['return_to'] },
 });

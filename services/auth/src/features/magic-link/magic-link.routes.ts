@@ -4,9 +4,9 @@ import { validate } from '@malet/http-server';
 import type { AuthCore } from '../../core/core';
 import { coreErrors } from '../../core/errors/core.errors';
 import { assertPostedByOurPage } from '../../core/http/csrf';
+import { sendBrowserSignIn } from '../../core/http/browser-sign-in';
 import { escapeHtml, sendPage } from '../../core/http/html-page';
 import { defineRoute } from '../../core/http/route';
-import { setSessionCookie } from '../../core/http/session-cookie';
 import { signInResponseBody } from '../../core/http/sign-in-response';
 import { emailField, normalizeEmail } from '../../core/identities/email';
 import type { SignInResult } from '../../core/sign-in/complete-sign-in';
@@ -59,7 +59,7 @@ export function magicLinkRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'brows
       responses: {
         200: { description: 'Sent. The same answer for every address: unknown emails sign up on first verified link.', body: magicLinkStartResponse },
       },
-      errors: [magicLinkErrors.codes.returnToNotAllowed, coreErrors.codes.mailUnavailable],
+      errors: [coreErrors.codes.returnToNotAllowed, coreErrors.codes.mailUnavailable],
       async handle({ body, meta }) {
         const { expiresIn } = await magicLinks.start({ email: normalizeEmail(body.email), returnTo: body.return_to, meta });
         return { success: true, expires_in: expiresIn };
@@ -158,43 +158,8 @@ export function magicLinkRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'brows
           sendPage(res, 400, linkInvalidPage);
           return;
         }
-        sendBrowserSignIn(res, outcome, core);
+        sendBrowserSignIn(res, outcome, core.config.cookie);
       },
     }),
   ];
-}
-
-/**
- * Finishes a sign-in that a browser completed through the link page: the session cookie and a
- * 303 to the allow-listed return_to chosen at start, or a page. With MFA due, the token goes to
- * return_to in the fragment (never sent to servers or in a Referer), or is shown on the page.
- */
-function sendBrowserSignIn(
-  res: Parameters<typeof sendPage>[0],
-  { result, returnTo }: { result: SignInResult; returnTo: string | null },
-  core: Pick<AuthCore, 'config'>,
-): void {
-  if (result.kind === 'mfa_required') {
-    if (returnTo) {
-      const target = new URL(returnTo);
-      target.hash = new URLSearchParams({ mfa_token: result.challenge.mfaToken, mfa_methods: result.challenge.methods.join(',') }).toString();
-      res.redirect(303, target.toString());
-      return;
-    }
-    sendPage(res, 200, {
-      title: 'One more step',
-      paragraphs: [
-        'Your account has a second factor. Finish signing in from the app with your authenticator or a backup code.',
-        'API clients: present this token to POST /auth/mfa/verify.',
-      ],
-      code: result.challenge.mfaToken,
-    });
-    return;
-  }
-  setSessionCookie(res, result.session.token, core.config.session.ttlSeconds, core.config.cookie);
-  if (returnTo) {
-    res.redirect(303, returnTo);
-    return;
-  }
-  sendPage(res, 200, { title: 'You are signed in', paragraphs: ['You can close this tab and return to the app.'] });
 }

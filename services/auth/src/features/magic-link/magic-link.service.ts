@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../../core/audit/audit-log';
 import type { Clock } from '../../core/clock';
 import type { RequestMeta } from '../../core/http/request-meta';
+import { isAllowedReturnTo } from '../../core/http/return-to';
 import type { MailboxProof } from '../../core/identities/mailbox-proof';
 import type { ChallengeRepository } from '../../core/login-challenges/login-challenge.repository';
 import type { SendSignInMail } from '../../core/mail/sign-in-mail';
 import type { CompleteSignIn, SignInResult } from '../../core/sign-in/complete-sign-in';
-import { isAllowedReturnTo } from '../../core/http/return-to';
 import { hashToken, looksLikeToken, mintToken } from '../../core/tokens';
+import { coreErrors } from '../../core/errors/core.errors';
 import { magicLinkErrors } from './magic-link.errors';
 
 export const MAGIC_LINK_METHOD = 'magic_link';
@@ -35,7 +36,7 @@ export function createMagicLinkService(deps: {
 
   async function start(input: { email: string; returnTo?: string | undefined; meta: RequestMeta }): Promise<{ expiresIn: number }> {
     if (input.returnTo !== undefined && !isAllowedReturnTo(input.returnTo, deps.returnToAllowlist)) {
-      throw magicLinkErrors.returnToNotAllowed();
+      throw coreErrors.returnToNotAllowed();
     }
     const now = deps.clock.now();
     const token = mintToken('ml');

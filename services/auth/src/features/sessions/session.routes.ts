@@ -112,10 +112,10 @@ export function sessionRoutes(core: Pick<AuthCore, 'sessions' | 'refreshTokens' 
         const token = tokenOf(req.headers);
         if (!token) throw coreErrors.invalidSession();
         const refreshed = await sessions.refresh(token);
-        setSessionCookie(res, refreshed.token, sessions.ttlSeconds, core.config.cookie);
+        setSessionCookie(res, refreshed.token, refreshed.ttlSeconds, core.config.cookie);
         return {
           session_token: refreshed.token,
-          expires_in: sessions.ttlSeconds,
+          expires_in: refreshed.ttlSeconds,
           user: { id: refreshed.session.userId, email: refreshed.session.email },
         };
       },
