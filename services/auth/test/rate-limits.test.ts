@@ -110,6 +110,37 @@ describe('rate limits (Redis store)', () => {
   });
 });
 
+describe('per-client limits behind proxies', () => {
+  it('counts a client whose X-Forwarded-For is no address against the hop that forwarded it: rotating garbage never earns a fresh bucket', async () => {
+    // Behind the trusted loopback hop, every request below is the hop's: the 11th is throttled.
+    const local = await startAuth({ env: limited });
+    try {
+      const garbage = ['garbage', 'not-an-ip', '198.51.100.1:443', '', ' , ', '999.1.1.1', '::ffff:zz', 'unknown', 'x'.repeat(60), '%00', 'again'];
+      const answers = [];
+      for (const value of garbage) answers.push(await local.api.get('/auth/email/check?email=user@example.com', { 'x-forwarded-for': value }));
+      expect(answers.slice(0, 10).map((answer) => answer.status)).toEqual(Array(10).fill(200));
+      expectThrottled(answers[10]!);
+      // A well-formed client behind the same hop still has its own allowance.
+      expect((await local.api.get('/auth/email/check?email=user@example.com', { 'x-forwarded-for': freshIp() })).status).toBe(200);
+    } finally {
+      await local.stop();
+    }
+  });
+
+  it('with TRUST_PROXY=hops:1, keys on the address the proxy appended: forged entries to its left change nothing', async () => {
+    const local = await startAuth({ env: { ...limited, TRUST_PROXY: 'hops:1' } });
+    try {
+      const client = freshIp();
+      const forged = (i: number) => ({ 'x-forwarded-for': `203.0.113.${i}, ${client}` });
+      for (let i = 0; i < 10; i++) expect((await local.api.get('/auth/email/check?email=user@example.com', forged(i))).status).toBe(200);
+      expectThrottled(await local.api.get('/auth/email/check?email=user@example.com', forged(99)));
+      expect((await local.api.get('/auth/email/check?email=user@example.com', { 'x-forwarded-for': `${client}, ${freshIp()}` })).status).toBe(200);
+    } finally {
+      await local.stop();
+    }
+  });
+});
+
 describe('rate limits (memory store, no Redis)', () => {
   it('enforces the same policies in process memory', async () => {
     const local = await startAuth({ redis: false, env: limited });
@@ -125,7 +156,7 @@ describe('rate limits (memory store, no Redis)', () => {
 
 describe('the rate-limit guard', () => {
   const secret = 'x'.repeat(40);
-  const requestFrom = (ip: string, headers: Record<string, string> = {}) => ({ ip, headers, socket: {} }) as unknown as Request;
+  const requestFrom = (ip: string, headers: Record<string, string> = {}) => ({ ips: [], headers, socket: { remoteAddress: ip } }) as unknown as Request;
 
   const ip = '203.0.113.7';
   const guardWithMemoryCounters = () =>

@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Request } from 'express';
+import { clientAddress } from '../http/request-meta';
 import { normalizeEmail } from '../identities/email';
 import type { LimitRule } from './rate-limiter';
 
@@ -42,13 +43,17 @@ export interface RateLimitPolicy {
 /**
  * The client address as a limiter key. IPv4-mapped IPv6 counts as IPv4, and IPv6 is grouped by
  * its /64 (one subscriber's allocation), so rotating addresses inside a prefix does not reset
- * the counter. `req.ip` honours X-Forwarded-For only from the loopback proxy (http-server's
- * `trust proxy` setting).
+ * the counter. The address is the one `clientAddress` determines: the client behind trusted
+ * proxies (TRUST_PROXY), never an unparsable forwarded value.
  */
 export function clientIpKey(req: Request): string | null {
-  const raw = req.ip ?? req.socket.remoteAddress;
-  if (!raw) return null;
-  const ip = raw.startsWith('::ffff:') && isIPv4(raw.slice(7)) ? raw.slice(7) : raw;
+  const address = clientAddress(req);
+  return address ? clientKeyOf(address) : null;
+}
+
+/** `clientIpKey` for an address already read from a request (sessions and audit rows carry it). */
+export function clientKeyOf(address: string): string {
+  const ip = address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
   if (isIPv6(ip)) return `${expandIPv6(ip).slice(0, 4).join(':')}::/64`;
   return ip;
 }

@@ -8,6 +8,12 @@ import { mfaRoutes } from './mfa.routes';
 import { createMfaService } from './mfa.service';
 import { createDevSmsProvider, createTwilioSmsProvider, type SmsProvider } from './sms';
 
+/** Twilio, the dev provider that mails texts to the catcher, or none (SMS off). */
+function smsProviderFor(config: MfaConfig['sms'], core: AuthCore): SmsProvider | null {
+  if (config.provider === 'twilio') return createTwilioSmsProvider({ ...config, logger: core.logger });
+  return config.provider === 'dev' ? createDevSmsProvider(core.mailer) : null;
+}
+
 /**
  * Seed 000's MFA table: TOTP, SMS and backup codes, enrolled by the signed-in user and asked
  * for by `completeSignIn` (this module provides its MFA gate) after every first factor.
@@ -19,7 +25,7 @@ export function createMfaModule(core: AuthCore, config: MfaConfig, sms?: SmsProv
     completeSignIn: core.completeSignIn,
     audit: core.audit,
     secretBox: createSecretBox({ current: config.encryptionKey, previous: config.previousEncryptionKeys }),
-    sms: sms ?? (config.sms.provider === 'twilio' ? createTwilioSmsProvider({ ...config.sms, logger: core.logger }) : createDevSmsProvider(core.mailer)),
+    sms: sms ?? smsProviderFor(config.sms, core),
     codeSecret: core.config.otp.hmacSecret,
     clock: core.clock,
   });

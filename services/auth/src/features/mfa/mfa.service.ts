@@ -46,7 +46,8 @@ export function createMfaService(deps: {
   completeSignIn: CompleteSignIn;
   audit: AuditLog;
   secretBox: SecretBox;
-  sms: SmsProvider;
+  /** Null when SMS is off (SMS_PROVIDER=none): no SMS enrolment, and SMS factors cannot be used. */
+  sms: SmsProvider | null;
   /** Keys the HMAC of stored SMS codes. */
   codeSecret: string;
   clock: Clock;
@@ -59,7 +60,15 @@ export function createMfaService(deps: {
   const phoneContext = (userId: string) => `mfa:sms:${userId}`;
   const smsText = (code: string) => `Your Malet verification code is ${code}. It expires in 5 minutes. Never share it.`;
 
-  const confirmed = (factors: MfaFactorRow[], type: 'totp' | 'sms') => factors.find((f) => f.type === type && f.confirmedAt) ?? null;
+  /** A confirmed factor of `type`; an SMS factor counts only while SMS can be sent. */
+  const confirmed = (factors: MfaFactorRow[], type: 'totp' | 'sms') =>
+    type === 'sms' && !deps.sms ? null : (factors.find((f) => f.type === type && f.confirmedAt) ?? null);
+
+  /** Texts a code, or refuses when SMS is off. */
+  async function textCode(phone: string, code: string): Promise<void> {
+    if (!deps.sms) throw mfaErrors.methodUnavailable('sms');
+    await deps.sms.send(phone, smsText(code));
+  }
 
   /** The TOTP secret of a factor; a value sealed under a retired key is re-sealed on the way. */
   async function openTotpSecret(factor: MfaFactorRow): Promise<string> {
@@ -179,7 +188,7 @@ export function createMfaService(deps: {
       maxSends: MAX_SMS_SENDS_PER_CHALLENGE,
     });
     if (!stored) throw mfaErrors.smsResendLimit();
-    await deps.sms.send(await openPhone(factor), smsText(code));
+    await textCode(await openPhone(factor), code);
     await audit.record({ type: 'mfa.sms_sent', outcome: 'success', userId: challenge.userId, method: 'sms', ...meta, details: { purpose: 'signin' } });
     return { phone: factor.phoneHint ?? '', expiresIn: SMS_CODE_TTL_MS / 1000 };
   }
@@ -297,6 +306,7 @@ export function createMfaService(deps: {
 
   /** Texts a code to `phone` (E.164); the factor is pending until the code comes back. */
   async function startSmsEnrollment(userId: string, phone: string, meta: SignInMeta) {
+    if (!deps.sms) throw mfaErrors.methodUnavailable('sms');
     const code = mintSixDigitCode();
     const now = clock.now();
     const factor = await mfa.upsertPendingFactor({
@@ -308,7 +318,7 @@ export function createMfaService(deps: {
     });
     if (!factor) throw mfaErrors.alreadyEnrolled('sms');
     await mfa.setFactorCode(factor.id, smsCodeHash(`factor:${factor.id}`, code), new Date(now.getTime() + SMS_CODE_TTL_MS));
-    await deps.sms.send(phone, smsText(code));
+    await textCode(phone, code);
     await audit.record({ type: 'mfa.enrollment_started', outcome: 'success', userId, method: 'sms', ...meta });
     return { phone: factor.phoneHint ?? maskPhone(phone), expiresIn: SMS_CODE_TTL_MS / 1000 };
   }
@@ -336,7 +346,7 @@ export function createMfaService(deps: {
     if (!factor?.confirmedAt || !factor.phoneCiphertext) throw mfaErrors.methodUnavailable('sms');
     const code = mintSixDigitCode();
     await mfa.setFactorCode(factor.id, smsCodeHash(`factor:${factor.id}`, code), new Date(clock.now().getTime() + SMS_CODE_TTL_MS));
-    await deps.sms.send(await openPhone(factor), smsText(code));
+    await textCode(await openPhone(factor), code);
     await audit.record({ type: 'mfa.sms_sent', outcome: 'success', userId, method: 'sms', ...meta, details: { purpose: 'step_up' } });
     return { phone: factor.phoneHint ?? '', expiresIn: SMS_CODE_TTL_MS / 1000 };
   }
