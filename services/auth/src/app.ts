@@ -7,7 +7,6 @@ import { createHttpApp, finishHttpApp } from '@malet/http-server';
 import type { AuthConfig } from './config';
 import { createAuthCore, type AuthCore, type AuthCoreDependencies } from './core/core';
 import { createIdentityLoader, type AuthGraphqlContext } from './core/graphql-context';
-import { csrfProtection } from './core/http/csrf';
 import { mountRoutes } from './core/http/route';
 import { scheduleJobs } from './core/jobs';
 import { identityResolvers } from './core/identities/identity.resolvers';
@@ -64,9 +63,15 @@ export async function createAuthApp(deps: AuthDependencies) {
 
   const app = createHttpApp({ service: 'auth', logger, metrics: core.metrics, production: config.production, readiness: deps.ping });
   app.set('trust proxy', config.trustProxy);
-  // Before every route: cookie-authenticated state changes need a trusted Origin (core/http/csrf.ts).
-  app.use(csrfProtection({ trustedOrigins: core.browserOrigins }));
-  app.use(mountRoutes(routes, { limits: core.limits, sessions: core.sessions, clock: core.clock, recentSignInSeconds: config.session.recentSignInSeconds }));
+  app.use(
+    mountRoutes(routes, {
+      verifyOrigin: core.verifyRequestOrigin,
+      limits: core.limits,
+      sessions: core.sessions,
+      clock: core.clock,
+      recentSignInSeconds: config.session.recentSignInSeconds,
+    }),
+  );
   for (const { assets } of modules) if (assets) app.use(assets.path, ...assets.handlers);
 
   const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));

@@ -11,6 +11,7 @@ import { createBackgroundTasks } from './background';
 import { systemClock, type Clock } from './clock';
 import type { CoreConfig } from './core.config';
 import type { AuthDb } from './db';
+import { createOriginCheck } from './http/csrf';
 import { createSignInResponder } from './http/sign-in-response';
 import { createIdentityRepository } from './identities/identity.repository';
 import { createMailboxProof } from './identities/mailbox-proof';
@@ -76,6 +77,7 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     subscribers: [{ name: 'users', url: `${config.usersUrl}/internal/events`, topics: ['user.created', 'user.updated'] }],
   });
   const accountTokens = createAccountTokenRepository(db);
+  const browserOrigins = [...config.csrf.trustedOrigins, new URL(config.publicUrl).origin];
   const loginChallenges = createChallengeRepository(db);
 
   const jobs: ScheduledJob[] = [
@@ -116,7 +118,9 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     relay,
     sendSignInResult: createSignInResponder({ ttlSeconds: config.session.ttlSeconds, cookie: config.cookie }),
     /** Origins whose pages may post to auth: the CSRF allow-list plus auth's own public origin. */
-    browserOrigins: [...config.csrf.trustedOrigins, new URL(config.publicUrl).origin],
+    browserOrigins,
+    /** The CSRF check every state-changing route runs first (core/http/csrf.ts). */
+    verifyRequestOrigin: createOriginCheck({ trustedOrigins: browserOrigins, verifyInternalToken }),
     jobs,
     async close() {
       await relay.stop();

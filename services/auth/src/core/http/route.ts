@@ -8,6 +8,7 @@ import { oauthErrorRenderer } from '../errors/oauth-error-renderer';
 import type { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import type { RateLimitPolicyName } from '../rate-limit/rate-limit.policies';
 import type { ActiveSession } from '../sessions/session.repository';
+import { SAFE_METHODS, type VerifyRequestOrigin } from './csrf';
 import { requestMeta, type RequestMeta } from './request-meta';
 
 /**
@@ -23,7 +24,9 @@ import { requestMeta, type RequestMeta } from './request-meta';
  *   not count as signing in again); else 403 `auth:reauthentication_required`.
  *
  * Every answer carries `Cache-Control: no-store` unless the route says otherwise: auth answers
- * carry tokens, codes or account state that no cache may keep.
+ * carry tokens, codes or account state that no cache may keep. Every state-changing route
+ * passes the origin check (core/http/csrf.ts) before anything else, unless it declares
+ * `crossSitePosts`.
  */
 export type RouteAccess = 'public' | 'session' | 'recent';
 
@@ -76,6 +79,11 @@ export interface RouteSpec<A extends RouteAccess = RouteAccess, B extends Input 
   errors?: readonly DeclaredError[];
   /** Defaults to `no-store`. */
   cacheControl?: string;
+  /**
+   * Why this state-changing route accepts posts from other sites (an identity provider's form
+   * posting back): it then skips the origin check, and must prove its caller some other way.
+   */
+  crossSitePosts?: string;
   /** How errors are written: the platform's `{status, code, details}` (default) or RFC 6749's `{error, error_description}`. */
   errorFormat?: 'rest' | 'oauth2';
   /**
@@ -93,6 +101,8 @@ export function defineRoute<const A extends RouteAccess, B extends Input = undef
 }
 
 export interface RouteMountDeps {
+  /** Login CSRF and CSRF: refuses state changes that a browser sent from an untrusted page. */
+  verifyOrigin: VerifyRequestOrigin;
   limits: RateLimitGuard;
   sessions: { getActiveOrThrow(token: string | undefined): Promise<ActiveSession> };
   clock: { now(): Date };
@@ -106,6 +116,7 @@ export function mountRoutes(routes: readonly RouteSpec[], deps: RouteMountDeps):
   for (const route of routes) {
     const handler = async function runDeclaredRoute(req: Request, res: Response) {
       res.setHeader('Cache-Control', route.cacheControl ?? 'no-store');
+      if (!SAFE_METHODS.has(req.method) && !route.crossSitePosts) await deps.verifyOrigin(req);
       await deps.limits.enforce(route.limit, req);
       const session = route.access === 'public' ? null : await deps.sessions.getActiveOrThrow(readCredential(req.headers)?.token);
       if (session && route.access === 'recent' && !signedInRecently(session, deps)) throw coreErrors.reauthenticationRequired();

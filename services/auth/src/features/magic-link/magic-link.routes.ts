@@ -3,7 +3,6 @@ import { AppError } from '@malet/errors';
 import { validate } from '@malet/http-server';
 import type { AuthCore } from '../../core/core';
 import { coreErrors } from '../../core/errors/core.errors';
-import { assertPostedByOurPage } from '../../core/http/csrf';
 import { escapeHtml, sendPage } from '../../core/http/html-page';
 import { defineRoute } from '../../core/http/route';
 import { setSessionCookie } from '../../core/http/session-cookie';
@@ -35,8 +34,7 @@ const linkInvalidPage = {
   paragraphs: ['It may have expired, or it was already used: each link works once, for 15 minutes. Request a new one from the app.'],
 };
 
-export function magicLinkRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'browserOrigins' | 'config'>, magicLinks: MagicLinkService) {
-  const pageOrigins = new Set(core.browserOrigins);
+export function magicLinkRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'config'>, magicLinks: MagicLinkService) {
   // Browsers hold the redirect that follows a form post to `form-action`, so it lists the return_to origins.
   const continuationPagePolicy = [
     "default-src 'none'",
@@ -144,11 +142,9 @@ export function magicLinkRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'brows
         303: { description: 'Signed in; redirect to the allow-listed return_to' },
         400: { description: 'HTML page: the link is invalid, expired or already used' },
       },
-      errors: [coreErrors.codes.crossSite],
       body: magicLinkVerifyBody,
       validatesOwnInput: true,
       async handle({ req, res, meta }) {
-        assertPostedByOurPage(req, pageOrigins);
         let outcome: { result: SignInResult; returnTo: string | null };
         try {
           const { token } = validate(magicLinkVerifyBody, req.body);
