@@ -7,6 +7,7 @@ import { createHttpApp, finishHttpApp } from '@malet/http-server';
 import type { AuthConfig } from './config';
 import { createAuthCore, type AuthCore, type AuthCoreDependencies } from './core/core';
 import { createIdentityLoader, type AuthGraphqlContext } from './core/graphql-context';
+import { pageAssetsModule } from './core/http/page-assets';
 import { mountRoutes } from './core/http/route';
 import { scheduleJobs } from './core/jobs';
 import { identityResolvers } from './core/identities/identity.resolvers';
@@ -43,8 +44,13 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     createSessionsModule(core),
     mfa,
     passwords,
-    createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
+    createAccountModule(core, {
+      confirmPasswordIfSet: passwords.service.confirmPasswordIfSet,
+      knowsPassword: passwords.service.knowsPassword,
+      errors: passwords.reauthenticationErrors,
+    }),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
+    pageAssetsModule,
   ];
   modules.push(createDocsModule(core, () => modules.flatMap((module) => module.routes ?? [])));
   return { modules, mfa: mfa.service };

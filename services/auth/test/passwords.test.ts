@@ -177,7 +177,7 @@ describe('lockout', () => {
     // Verified first: an email code on a never-verified account would remove the password
     // (see account-claim.test.ts), which is not what this test is about.
     const { token } = await register(email);
-    expect((await api.post('/auth/verify-email', { token })).status).toBeLessThan(300);
+    expect((await api.post('/auth/verify-email', { token, password: STRONG })).status).toBeLessThan(300);
     for (let i = 0; i < 5; i++) expect((await login(auth, email, `wrong-guess-${i}-xyz`)).status).toBe(401);
     const locked = await login(auth, email, STRONG);
     expect(locked.status).toBe(429);

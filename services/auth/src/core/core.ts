@@ -69,6 +69,16 @@ export function createAuthCore(deps: AuthCoreDependencies) {
   });
   const refreshTokens = createRefreshTokenService({ refreshTokens: refreshTokenRows, sessions, audit, clock });
   const signIn = createSignIn({ openSession: createSessionOpener({ sessions, refreshTokens }), audit });
+
+  /**
+   * Signs a user out everywhere (but `exceptSessionId`): every session and its refresh tokens,
+   * and every sign-in still waiting on a second factor. Returns how many sessions ended.
+   */
+  async function signOutEverywhere(userId: string, reason: string, exceptSessionId?: string): Promise<number> {
+    const ended = await sessions.revokeAllForUser(userId, reason, exceptSessionId);
+    await signIn.abandonPendingSignIns(userId);
+    return ended;
+  }
   const relay = createOutboxRelay({
     db,
     logger,
@@ -105,7 +115,8 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     refreshTokens,
     completeSignIn: signIn.completeSignIn,
     useMfaGate: signIn.useMfaGate,
-    mailboxProof: createMailboxProof({ identities, sessions, audit, clock, onSignUp: () => relay.wake() }),
+    signOutEverywhere,
+    mailboxProof: createMailboxProof({ identities, accountTokens, signOutEverywhere, audit, clock, onSignUp: () => relay.wake() }),
     mailer,
     background,
     /** Sends without waiting: for answers that must not depend on whether a mail went out (no enumeration by timing). */

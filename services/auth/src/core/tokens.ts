@@ -4,9 +4,9 @@ export { hashToken } from '@malet/session-client';
 
 /**
  * Every opaque token names its kind: sessions, refresh tokens, magic links, MFA challenges, and
- * the emailed account links (email verification, password reset, email change).
+ * the emailed account links (email verification, password reset, email change and its undo).
  */
-export type TokenPrefix = 'sess' | 'ref' | 'ml' | 'mfa' | 'vfy' | 'rst' | 'eml';
+export type TokenPrefix = 'sess' | 'ref' | 'ml' | 'mfa' | 'vfy' | 'rst' | 'eml' | 'undo';
 
 /** Opaque bearer tokens: a recognisable prefix and 32 random bytes (docs/architecture.md, section 4). */
 export function mintToken(prefix: TokenPrefix): string {

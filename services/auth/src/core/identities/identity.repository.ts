@@ -30,24 +30,21 @@ export function createIdentityRepository(db: AuthDb) {
       return row ?? null;
     },
 
-    /** Marks the email verified (an emailed code or link proved the mailbox); true only for the call that changed it. */
-    async markEmailVerified(id: string, at: Date): Promise<boolean> {
-      const rows = await db
-        .update(identities)
-        .set({ emailVerifiedAt: at, updatedAt: at })
-        .where(and(eq(identities.id, id), isNull(identities.emailVerifiedAt)))
-        .returning({ id: identities.id });
-      return rows.length > 0;
-    },
-
-    /** Marks `email` verified while it is still the identity's address (an emailed token for it came back). */
-    async markAddressVerified(userId: string, email: string, now: Date): Promise<boolean> {
+    /**
+     * Marks `email` verified while it is still the identity's address (an emailed token for it
+     * came back): `first_proof` for the one call that verified it, `already_proven` after that,
+     * `not_current` when the identity has another address now.
+     */
+    async markAddressVerified(userId: string, email: string, now: Date): Promise<'first_proof' | 'already_proven' | 'not_current'> {
+      if (!isUuid(userId)) return 'not_current';
       const rows = await db
         .update(identities)
         .set({ emailVerifiedAt: now, updatedAt: now })
-        .where(and(eq(identities.id, userId), eq(identities.email, email)))
+        .where(and(eq(identities.id, userId), eq(identities.email, email), isNull(identities.emailVerifiedAt)))
         .returning({ id: identities.id });
-      return rows.length > 0;
+      if (rows.length > 0) return 'first_proof';
+      const [current] = await db.select({ id: identities.id }).from(identities).where(and(eq(identities.id, userId), eq(identities.email, email))).limit(1);
+      return current ? 'already_proven' : 'not_current';
     },
 
     /** Hands a display name (given at registration) to the users service, which owns profiles. */

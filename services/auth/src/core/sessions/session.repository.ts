@@ -15,7 +15,10 @@ export interface ActiveSession {
   amr: string[];
   expiresAt: Date;
   lastSeenAt: Date;
-  /** When its holder last proved who they are (a sliding refresh keeps it). */
+  /**
+   * When its holder last proved who they are: signing in, or re-authenticating in this session
+   * (password or second factor). A sliding refresh or refresh-token exchange keeps it.
+   */
   signedInAt: Date;
 }
 
@@ -39,7 +42,7 @@ export function createSessionRepository(db: AuthDb) {
     amr: sessions.amr,
     expiresAt: sessions.expiresAt,
     lastSeenAt: sessions.lastSeenAt,
-    signedInAt: sessions.createdAt,
+    signedInAt: sql<Date>`greatest(${sessions.createdAt}, ${sessions.reauthenticatedAt})`.mapWith(sessions.createdAt),
   };
 
   return {
@@ -51,10 +54,13 @@ export function createSessionRepository(db: AuthDb) {
       ip: string | null;
       userAgent: string | null;
       kind?: 'web' | 'mobile';
+      /** The service's clock: sign-in time is what `recent` access measures. */
+      now: Date;
     }): Promise<{ id: string }> {
+      const { now, ...values } = input;
       const [row] = await db
         .insert(sessions)
-        .values({ ...input, userAgent: input.userAgent?.slice(0, 512) ?? null })
+        .values({ ...values, userAgent: input.userAgent?.slice(0, 512) ?? null, createdAt: now, lastSeenAt: now })
         .returning({ id: sessions.id });
       return row!;
     },
@@ -152,6 +158,30 @@ export function createSessionRepository(db: AuthDb) {
         .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
         .returning({ tokenHash: sessions.tokenHash });
       return row?.tokenHash ?? null;
+    },
+
+    /** Records that the session's holder just proved who they are again (re-authentication). */
+    async markReauthenticated(sessionId: string, now: Date): Promise<void> {
+      await db.update(sessions).set({ reauthenticatedAt: now }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+    },
+
+    /**
+     * Revokes a user's live sessions that never passed a second factor (`mfa` not in their
+     * `amr`), except one; returns the revoked sessions' ids and token hashes.
+     */
+    async revokeWithoutSecondFactor(userId: string, reason: string, now: Date, exceptSessionId: string | null): Promise<{ id: string; tokenHash: string }[]> {
+      return db
+        .update(sessions)
+        .set({ revokedAt: now, revokeReason: reason })
+        .where(
+          and(
+            eq(sessions.userId, userId),
+            isNull(sessions.revokedAt),
+            sql`not ('mfa' = any(${sessions.amr}))`,
+            exceptSessionId ? ne(sessions.id, exceptSessionId) : sql`true`,
+          ),
+        )
+        .returning({ id: sessions.id, tokenHash: sessions.tokenHash });
     },
 
     /** Revokes every live session of a user except one; returns the revoked token hashes. */

@@ -33,8 +33,9 @@ export function createSessionService(deps: {
 
   async function issue(input: { userId: string; amr: string[] } & SessionMeta): Promise<IssuedSession> {
     const token = mintToken('sess');
-    const expiresAt = expiryFrom(clock.now());
-    const { id } = await sessions.insert({ ...input, tokenHash: hashToken(token), expiresAt });
+    const now = clock.now();
+    const expiresAt = expiryFrom(now);
+    const { id } = await sessions.insert({ ...input, tokenHash: hashToken(token), expiresAt, now });
     return { token, sessionId: id, expiresAt };
   }
 
@@ -101,6 +102,23 @@ export function createSessionService(deps: {
     return hashes.length;
   }
 
+  /**
+   * After a second factor is enrolled: the sessions that never passed one end (with their
+   * refresh tokens), except `exceptSessionId` (the one enrolling). Returns how many ended.
+   */
+  async function revokeWithoutSecondFactor(userId: string, exceptSessionId: string | null): Promise<number> {
+    const now = clock.now();
+    const revoked = await sessions.revokeWithoutSecondFactor(userId, 'second_factor_enrolled', now, exceptSessionId);
+    for (const { id } of revoked) await deps.refreshTokens.revokeForSession(id, now);
+    if (revoked.length) await revocations.publish(revoked.map((row) => row.tokenHash));
+    return revoked.length;
+  }
+
+  /** The holder of a live session just proved who they are again: `recent` routes open for it. */
+  async function markReauthenticated(sessionId: string): Promise<void> {
+    await sessions.markReauthenticated(sessionId, clock.now());
+  }
+
   /** The user's live sessions (REST and GraphQL session lists). */
   async function listForUser(userId: string): Promise<SessionListing[]> {
     return sessions.listActiveForUser(userId, clock.now());
@@ -117,7 +135,20 @@ export function createSessionService(deps: {
     return tokenHash !== null;
   }
 
-  return { issue, findActive, getActiveOrThrow, refresh, renewById, revoke, revokeAllForUser, listForUser, revokeById, ttlSeconds };
+  return {
+    issue,
+    findActive,
+    getActiveOrThrow,
+    refresh,
+    renewById,
+    revoke,
+    revokeAllForUser,
+    revokeWithoutSecondFactor,
+    markReauthenticated,
+    listForUser,
+    revokeById,
+    ttlSeconds,
+  };
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;

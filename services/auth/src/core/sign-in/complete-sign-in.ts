@@ -70,6 +70,8 @@ export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog }
 
   return {
     completeSignIn,
+    /** Ends the user's sign-ins waiting on a second factor (none without an MFA gate). */
+    abandonPendingSignIns: async (userId: string): Promise<number> => (mfaGate ? mfaGate.abandonPending(userId) : 0),
     /** Installs the MFA feature's gate (once, when the feature is mounted). */
     useMfaGate(gate: MfaGate): void {
       if (mfaGate) throw new Error('an MFA gate is already installed');

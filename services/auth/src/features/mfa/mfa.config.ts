@@ -46,7 +46,7 @@ export function refineMfaEnv(value: MfaEnv, ctx: z.RefinementCtx): void {
   if (value.NODE_ENV === 'production') {
     if (value.MFA_ENCRYPTION_KEY === DEV_MFA_ENCRYPTION_KEY) {
       ctx.addIssue({ code: 'custom', path: ['MFA_ENCRYPTION_KEY'], message: 'must be set in production' });
-    } else if (isPlaceholderSecret(parseSecretKey(value.MFA_ENCRYPTION_KEY)!)) {
+    } else if (isPlaceholderSecret(parseSecretKey(value.MFA_ENCRYPTION_KEY) ?? 'not a key')) {
       ctx.addIssue({ code: 'custom', path: ['MFA_ENCRYPTION_KEY'], message: 'must not be a placeholder (one repeated byte) in production' });
     }
     if (value.SMS_PROVIDER === 'dev') {

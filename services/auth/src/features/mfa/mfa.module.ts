@@ -21,6 +21,7 @@ function smsProviderFor(config: MfaConfig['sms'], core: AuthCore): SmsProvider |
 export function createMfaModule(core: AuthCore, config: MfaConfig, sms?: SmsProvider) {
   const service = createMfaService({
     mfa: createMfaRepository(core.db),
+    sessions: core.sessions,
     identities: core.identities,
     completeSignIn: core.completeSignIn,
     audit: core.audit,
@@ -34,6 +35,7 @@ export function createMfaModule(core: AuthCore, config: MfaConfig, sms?: SmsProv
     routes: mfaRoutes(core, service),
     resolvers: createMfaResolvers(service),
     mfaGate: service.gate,
+    onMailboxProven: service.removeUnprovenFactors,
     service,
   } satisfies AuthModule & Record<string, unknown>;
 }

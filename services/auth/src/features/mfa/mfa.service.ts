@@ -7,6 +7,7 @@ import { generateBackupCodes, hashBackupCode, normalizeBackupCode } from './back
 import type { Clock } from '../../core/clock';
 import type { MfaChallenge, MfaGate } from '../../core/sign-in/sign-in-gate';
 import type { SecretBox } from '../../core/secret-box';
+import type { SessionService } from '../../core/sessions/session.service';
 import type { CompleteSignIn, SignInMeta, SignInResult } from '../../core/sign-in/complete-sign-in';
 import { mfaErrors } from './mfa.errors';
 import { hashToken, looksLikeToken, mintSixDigitCode, mintToken, sameHexDigest } from '../../core/tokens';
@@ -42,6 +43,7 @@ export interface StepUpAnswer {
  */
 export function createMfaService(deps: {
   mfa: MfaRepository;
+  sessions: Pick<SessionService, 'revokeWithoutSecondFactor' | 'markReauthenticated'>;
   identities: Pick<IdentityRepository, 'findById'>;
   completeSignIn: CompleteSignIn;
   audit: AuditLog;
@@ -129,6 +131,8 @@ export function createMfaService(deps: {
       });
       return { mfaToken, methods };
     },
+
+    abandonPending: (userId) => mfa.endLiveChallenges(userId, clock.now()),
   };
 
   // ---- sign-in completion ----------------------------------------------------------------------
@@ -366,6 +370,9 @@ export function createMfaService(deps: {
     if (!allowed.includes(method)) throw mfaErrors.methodUnavailable(method);
     if (method === 'totp') {
       if (!totp?.secretCiphertext) throw mfaErrors.methodUnavailable('totp');
+      // Counted before compared, like a sign-in challenge's answers: parallel guesses cannot get
+      // past five, even with rate limits off. A passing code (or sign-in) starts the count again.
+      if (!(await mfa.countFactorAttempt(totp.id, MFA_MAX_ATTEMPTS))) throw mfaErrors.stepUpLocked();
       const step = matchTotpStep(await openTotpSecret(totp), answer.code, now);
       if (step !== null && (await mfa.advanceTotpStep(totp.id, step, now))) return method;
     } else if (method === 'sms') {
@@ -414,8 +421,51 @@ export function createMfaService(deps: {
     return codes;
   }
 
+  /**
+   * A second factor was just enrolled (decided in docs/architecture.md, section 4): the sessions
+   * that never passed one end with their refresh tokens, since whoever holds them would
+   * otherwise keep an account that now asks everyone else for the second factor. The session
+   * that enrolled stays; sessions that passed a second factor (adding another type) stay too.
+   */
+  async function endSessionsWithoutSecondFactor(userId: string, enrollingSessionId: string, meta: SignInMeta): Promise<number> {
+    const ended = await deps.sessions.revokeWithoutSecondFactor(userId, enrollingSessionId);
+    if (ended > 0) await audit.record({ type: 'session.revoked_others', outcome: 'success', userId, ...meta, details: { reason: 'second_factor_enrolled', revoked: ended } });
+    return ended;
+  }
+
+  /**
+   * Step-up in a signed-in session: a current TOTP or SMS code proves the holder again, so the
+   * session may make `recent`-access changes (enrol a factor, change the email or password).
+   */
+  async function stepUp(session: { id: string; userId: string }, answer: StepUpAnswer & { code: string }, meta: SignInMeta): Promise<SecondFactorMethod> {
+    let method: SecondFactorMethod;
+    try {
+      method = await checkStepUp(session.userId, answer, ['totp', 'sms']);
+    } catch (error) {
+      await audit.record({ type: 'session.reauthenticated', outcome: 'failure', userId: session.userId, method: answer.method ?? null, ...meta });
+      throw error;
+    }
+    await deps.sessions.markReauthenticated(session.id);
+    await audit.record({ type: 'session.reauthenticated', outcome: 'success', userId: session.userId, method, ...meta });
+    return method;
+  }
+
+  /**
+   * The mailbox owner proved the address of an account nobody had proved before: whatever second
+   * factors its unproven holder enrolled go (they would hold the owner out, or let the holder
+   * back in), with their backup codes.
+   */
+  async function removeUnprovenFactors(userId: string): Promise<{ mfaFactorsRemoved: number }> {
+    const removed = await mfa.deleteAllForUser(userId);
+    if (removed > 0) await audit.record({ type: 'mfa.disabled', outcome: 'success', userId, details: { reason: 'email_ownership_proven' } });
+    return { mfaFactorsRemoved: removed };
+  }
+
   return {
     gate,
+    removeUnprovenFactors,
+    endSessionsWithoutSecondFactor,
+    stepUp,
     findChallengeUser,
     sendSignInSmsCode,
     verifySignIn,

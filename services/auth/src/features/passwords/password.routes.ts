@@ -33,6 +33,7 @@ export const passwordSessionBody = sessionIssuedBody.extend({
 export const forgotPasswordBody = z.object({ email: emailField }).strict();
 export const resetPasswordBody = z.object({ token: z.string().min(1).max(200), password: passwordField }).strict();
 export const changePasswordBody = z.object({ current_password: passwordField, new_password: passwordField }).strict();
+export const reauthenticateBody = z.object({ password: passwordField }).strict();
 const messageBody = z.object({ message: z.string() });
 
 const REGISTERED_MESSAGE = 'Check your email to verify your address, then sign in.';
@@ -124,9 +125,9 @@ export function passwordRoutes(core: Pick<AuthCore, 'limits' | 'sendSignInResult
     defineRoute({
       method: 'post',
       path: '/auth/change-password',
-      summary: 'Change the password (the current one is required); other sessions are signed out',
+      summary: 'Change the password (needs a recent sign-in and the current password); other sessions are signed out',
       tags: ['Passwords'],
-      access: 'session',
+      access: 'recent',
       limit: 'sensitive',
       body: changePasswordBody,
       responses: { 200: { description: 'Changed', body: messageBody.extend({ revoked_sessions: z.number().int() }) } },
@@ -140,6 +141,22 @@ export function passwordRoutes(core: Pick<AuthCore, 'limits' | 'sendSignInResult
           meta,
         });
         return { message: 'Password changed. Other sessions were signed out.', revoked_sessions: revokedSessions };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/reauthenticate',
+      summary:
+        'Prove it is you again with the password: this session may then make recent-sign-in changes (change email or password, enrol a factor) for RECENT_SIGN_IN_SECONDS',
+      tags: ['Passwords'],
+      access: 'session',
+      limit: 'sensitive',
+      body: reauthenticateBody,
+      responses: { 200: { description: 'Re-authenticated', body: z.object({ reauthenticated: z.literal(true) }) } },
+      errors: [passwordErrors.codes.wrongPassword, passwordErrors.codes.locked, passwordErrors.codes.noPassword],
+      async handle({ session, body, meta }) {
+        await passwords.reauthenticate(session, body.password, meta);
+        return { reauthenticated: true };
       },
     }),
   ];

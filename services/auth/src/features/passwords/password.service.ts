@@ -8,8 +8,8 @@ import type { Clock } from '../../core/clock';
 import { coreErrors } from '../../core/errors/core.errors';
 import type { RequestMeta } from '../../core/http/request-meta';
 import type { IdentityRepository } from '../../core/identities/identity.repository';
+import type { MailboxProof, SignOutEverywhere } from '../../core/identities/mailbox-proof';
 import type { OutgoingMail } from '../../core/mail/mailer';
-import type { SessionService } from '../../core/sessions/session.service';
 import type { CompleteSignIn, SignInResult } from '../../core/sign-in/complete-sign-in';
 import { hashToken } from '../../core/tokens';
 import type { CredentialRepository } from './credential.repository';
@@ -28,7 +28,11 @@ const RESET_TTL_SECONDS = 3600;
  * cost the same argon2id verification as known ones (a dummy hash) and get the same answers.
  */
 export function createPasswordService(deps: {
-  identities: Pick<IdentityRepository, 'findById' | 'findByEmail' | 'createWithEvent' | 'markAddressVerified' | 'announceDisplayName'>;
+  identities: Pick<IdentityRepository, 'findById' | 'findByEmail' | 'createWithEvent' | 'announceDisplayName'>;
+  mailboxProof: Pick<MailboxProof, 'proveAddress'>;
+  signOutEverywhere: SignOutEverywhere;
+  /** Opens `recent` access for a session whose holder just proved who they are again. */
+  markReauthenticated: (sessionId: string) => Promise<void>;
   credentials: CredentialRepository;
   tokens: AccountTokenRepository;
   hasher: PasswordHasher;
@@ -37,7 +41,6 @@ export function createPasswordService(deps: {
   emailVerification: EmailVerification;
   sendMailInBackground: (mail: OutgoingMail) => void;
   background: BackgroundTasks;
-  sessions: SessionService;
   completeSignIn: CompleteSignIn;
   audit: AuditLog;
   clock: Clock;
@@ -146,8 +149,10 @@ export function createPasswordService(deps: {
 
   /**
    * `POST /auth/reset-password`: single use, one hour. The new password is checked before the
-   * token is spent (a rejected password does not burn the link); then every session and refresh
-   * token of the account is revoked and the lockout cleared.
+   * token is spent (a rejected password does not burn the link). The link proves the mailbox:
+   * on an account nobody had proved, whatever its unproven holder had goes first (mailbox-proof).
+   * Then the password is set, every session, refresh token and sign-in waiting on a second factor
+   * ends, pending email changes die, and the lockout is cleared.
    */
   async function resetPassword(input: { token: string; password: string; meta: RequestMeta }): Promise<void> {
     if (!looksLikeAccountToken('reset_password', input.token)) throw coreErrors.invalidAccountToken();
@@ -162,11 +167,10 @@ export function createPasswordService(deps: {
     const now = clock.now();
     const consumed = await deps.tokens.consume('reset_password', tokenHash, now);
     if (!consumed) throw coreErrors.invalidAccountToken();
+    if (!(await deps.mailboxProof.proveAddress(identity.id, identity.email))) throw coreErrors.invalidAccountToken();
     await credentials.setPasswordHash(identity.id, hash, now);
-    await deps.tokens.retireAll(identity.id, 'reset_password', now);
-    // The link proved control of the mailbox.
-    if (!identity.emailVerifiedAt) await deps.identities.markAddressVerified(identity.id, identity.email, now);
-    const revoked = await deps.sessions.revokeAllForUser(identity.id, 'password_reset');
+    await deps.tokens.retireAllForUser(identity.id, now, ['reset_password', 'change_email']);
+    const revoked = await deps.signOutEverywhere(identity.id, 'password_reset');
     await lockout.clear(identity.email);
     await audit.record({ type: 'password.reset', outcome: 'success', userId: identity.id, method: PASSWORD_METHOD, ...input.meta, details: { revoked_sessions: revoked } });
     notifyPasswordChanged(identity.email);
@@ -200,7 +204,7 @@ export function createPasswordService(deps: {
     await credentials.setPasswordHash(identity.id, await hasher.hash(password), now);
     await lockout.clear(identity.email);
     await deps.tokens.retireAll(identity.id, 'reset_password', now);
-    const revokedSessions = await deps.sessions.revokeAllForUser(identity.id, 'password_changed', input.sessionId);
+    const revokedSessions = await deps.signOutEverywhere(identity.id, 'password_changed', input.sessionId);
     await audit.record({ type: 'password.changed', outcome: 'success', userId: identity.id, method: PASSWORD_METHOD, ...input.meta, details: { revoked_sessions: revokedSessions } });
     notifyPasswordChanged(identity.email);
     return { revokedSessions };
@@ -217,6 +221,34 @@ export function createPasswordService(deps: {
     }
   }
 
+  /**
+   * `POST /auth/reauthenticate`: the session's holder proves who they are again with the
+   * password (wrong guesses count towards the lockout), which opens `recent`-access changes for
+   * this session for RECENT_SIGN_IN_SECONDS.
+   */
+  async function reauthenticate(session: { id: string; userId: string; email: string }, password: string, meta: RequestMeta): Promise<void> {
+    if (!(await credentials.findPasswordHash(session.userId))) throw passwordErrors.noPassword();
+    try {
+      await confirmPasswordIfSet(session.userId, session.email, password, meta);
+    } catch (error) {
+      await audit.record({ type: 'session.reauthenticated', outcome: 'failure', userId: session.userId, method: PASSWORD_METHOD, ...meta });
+      throw error;
+    }
+    await deps.markReauthenticated(session.id);
+    await audit.record({ type: 'session.reauthenticated', outcome: 'success', userId: session.userId, method: PASSWORD_METHOD, ...meta });
+  }
+
+  /**
+   * At email verification: whether the verifier knows the account's password (then they are the
+   * holder who registered, and keep it). False when the account has none; a wrong one is refused
+   * like a wrong current password, and counted by the lockout.
+   */
+  async function knowsPassword(userId: string, email: string, password: string, meta: RequestMeta): Promise<boolean> {
+    if (!(await credentials.findPasswordHash(userId))) return false;
+    await confirmPasswordIfSet(userId, email, password, meta);
+    return true;
+  }
+
   function notifyPasswordChanged(email: string): void {
     deps.sendMailInBackground({
       to: email,
@@ -225,7 +257,7 @@ export function createPasswordService(deps: {
     });
   }
 
-  return { register, login, forgotPassword, resetPassword, changePassword, confirmPasswordIfSet };
+  return { register, login, forgotPassword, resetPassword, changePassword, reauthenticate, confirmPasswordIfSet, knowsPassword };
 }
 
 export type PasswordService = ReturnType<typeof createPasswordService>;

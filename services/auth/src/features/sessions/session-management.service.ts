@@ -2,6 +2,7 @@ import Bowser from 'bowser';
 import type { AuditLog } from '../../core/audit/audit-log';
 import type { RequestMeta } from '../../core/http/request-meta';
 import { sessionErrors } from './sessions.errors';
+import type { SignOutEverywhere } from '../../core/identities/mailbox-proof';
 import type { SessionService } from '../../core/sessions/session.service';
 
 export interface SessionView {
@@ -34,6 +35,8 @@ export function describeDevice(userAgent: string | null): string | null {
  */
 export function createSessionManagement(deps: {
   sessions: SessionService;
+  /** Signing out everywhere else also ends sign-ins elsewhere that wait on a second factor. */
+  signOutEverywhere: SignOutEverywhere;
   audit: AuditLog;
 }) {
   return {
@@ -68,7 +71,7 @@ export function createSessionManagement(deps: {
 
     /** Signs out everywhere else; returns how many sessions ended. */
     async revokeOthers(userId: string, currentSessionId: string, meta: RequestMeta): Promise<number> {
-      const revoked = await deps.sessions.revokeAllForUser(userId, 'user_revoked_others', currentSessionId);
+      const revoked = await deps.signOutEverywhere(userId, 'user_revoked_others', currentSessionId);
       await deps.audit.record({
         type: 'session.revoked_others',
         outcome: 'success',
