@@ -71,6 +71,8 @@ export const coreEnvShape = {
     }),
   /** Rate limits (core/rate-limit). Off only in tests that do not exercise them. */
   RATE_LIMITS_ENABLED: flag(true),
+  /** Mails one address may receive a day, whoever asks (strangers to the address get half). */
+  MAIL_DAILY_LIMIT_PER_ADDRESS: z.coerce.number().int().min(2).max(10_000).default(50),
   /** Namespace of the limiter counters in Redis; replicas of one deployment share it. */
   RATE_LIMIT_KEY_PREFIX: z.string().min(1).max(64).default('malet:rl'),
   /** Keys the HMAC of stored 6-digit codes, so a database dump cannot be brute-forced offline. */
@@ -110,7 +112,7 @@ export function coreConfigFrom(raw: CoreEnv) {
     mail: { smtpUrl: raw.SMTP_URL ?? DEV_SMTP_URL, from: raw.MAIL_FROM },
     publicUrl: raw.PUBLIC_URL,
     trustProxy: raw.TRUST_PROXY,
-    rateLimits: { enabled: raw.RATE_LIMITS_ENABLED, keyPrefix: raw.RATE_LIMIT_KEY_PREFIX },
+    rateLimits: { enabled: raw.RATE_LIMITS_ENABLED, keyPrefix: raw.RATE_LIMIT_KEY_PREFIX, dailyMailsPerAddress: raw.MAIL_DAILY_LIMIT_PER_ADDRESS },
     otp: { hmacSecret: raw.OTP_HMAC_SECRET },
     returnToAllowlist: raw.RETURN_TO_ALLOWLIST,
     csrf: { trustedOrigins: raw.CSRF_TRUSTED_ORIGINS },

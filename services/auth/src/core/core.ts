@@ -19,6 +19,7 @@ import { createChallengeRepository } from './login-challenges/login-challenge.re
 import { createSmtpMailer, type Mailer, type OutgoingMail } from './mail/mailer';
 import { createSignInMailer } from './mail/sign-in-mail';
 import type { ScheduledJob } from './module';
+import { createKnownClients } from './rate-limit/known-clients';
 import { createRateLimitGuard } from './rate-limit/rate-limit.guard';
 import { createRateLimiters } from './rate-limit/rate-limiter';
 import { createRefreshTokenRepository } from './sessions/refresh-token.repository';
@@ -56,7 +57,14 @@ export function createAuthCore(deps: AuthCoreDependencies) {
   const mailer = deps.mailer ?? smtp!;
   const background = createBackgroundTasks(logger);
   const rateLimiters = createRateLimiters(deps.redis, { keyPrefix: config.rateLimits.keyPrefix });
-  const limits = createRateLimitGuard({ limiters: rateLimiters, enabled: config.rateLimits.enabled, verifyInternalToken });
+  const knownClients = createKnownClients({ db, clock });
+  const limits = createRateLimitGuard({
+    limiters: rateLimiters,
+    enabled: config.rateLimits.enabled,
+    verifyInternalToken,
+    knownClients,
+    settings: { dailyMailsPerAddress: config.rateLimits.dailyMailsPerAddress },
+  });
   const audit = createAuditLog({ audit: createAuditRepository(db), logger });
   const identities = createIdentityRepository(db);
   const refreshTokenRows = createRefreshTokenRepository(db);
@@ -68,7 +76,14 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     ttlSeconds: config.session.ttlSeconds,
   });
   const refreshTokens = createRefreshTokenService({ refreshTokens: refreshTokenRows, sessions, audit, clock });
-  const signIn = createSignIn({ openSession: createSessionOpener({ sessions, refreshTokens }), audit });
+  const signIn = createSignIn({
+    openSession: createSessionOpener({ sessions, refreshTokens }),
+    audit,
+    async onSignedIn(email, client) {
+      await limits.forgetClientOf(email, client);
+      await knownClients.remember(email, client);
+    },
+  });
 
   /**
    * Signs a user out everywhere (but `exceptSessionId`): every session and its refresh tokens,
@@ -97,6 +112,7 @@ export function createAuthCore(deps: AuthCoreDependencies) {
       everyMs: 10 * 60_000,
       run: () => loginChallenges.purgeExpired(new Date(clock.now().getTime() - 86_400_000)),
     },
+    { name: 'forget clients not seen for 30 days', everyMs: 60 * 60_000, run: () => knownClients.purgeStale() },
   ];
 
   return {
@@ -109,6 +125,7 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     verifyInternalToken,
     limits,
     rateLimiters,
+    knownClients,
     audit,
     identities,
     sessions,

@@ -39,7 +39,12 @@ const amrOfSecondFactor = (method: string) => (method === 'totp' ? 'otp' : metho
  * first (a challenge instead of a session when a second factor is enrolled and not yet
  * answered), then the session and its refresh token, then the audit record.
  */
-export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog }) {
+export function createSignIn(deps: {
+  openSession: OpenSession;
+  audit: AuditLog;
+  /** A sign-in from this client to this address succeeded (its rate-limit counters start again; it becomes known). */
+  onSignedIn?: (email: string, client: string | null) => Promise<void>;
+}) {
   let mfaGate: MfaGate | null = null;
 
   async function completeSignIn(input: {
@@ -57,6 +62,7 @@ export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog }
     }
     const amr = input.secondFactor ? [input.method, 'mfa', amrOfSecondFactor(input.secondFactor)] : [input.method];
     const opened = await deps.openSession({ userId: input.user.id, amr, ...input.meta });
+    await deps.onSignedIn?.(input.user.email, input.meta.ip);
     await deps.audit.record({
       type: 'signin',
       outcome: 'success',

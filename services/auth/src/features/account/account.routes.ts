@@ -155,7 +155,7 @@ export function accountRoutes(
         'Request an email change (needs a recent sign-in, and the password when the account has one): a confirmation link goes to the new address, a notice to the old one',
       tags: ['Account'],
       access: 'recent',
-      limit: 'sensitive',
+      limit: 'emailChange',
       body: changeEmailBody,
       responses: { 200: { description: 'Confirmation sent (the answer does not say whether the new address is taken)', body: messageBody } },
       errors: [accountErrors.codes.sameEmail, ...deps.reauthenticationErrors, coreErrors.codes.mailUnavailable],

@@ -33,6 +33,8 @@ export const mfaEnvShape = {
    * `none` in production, which refuses `dev`.
    */
   SMS_PROVIDER: z.enum(['dev', 'twilio', 'none']).optional(),
+  /** Texts the whole service may send in an hour (toll fraud, SMS bombing); each number gets at most 5 an hour and 10 a day. */
+  SMS_GLOBAL_HOURLY_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(500),
   TWILIO_ACCOUNT_SID: z.string().optional(),
   TWILIO_AUTH_TOKEN: z.string().optional(),
   /** The sending number (E.164) or messaging service SID. */
@@ -78,6 +80,7 @@ export function mfaConfigFrom(raw: MfaEnv) {
             apiBaseUrl: raw.TWILIO_API_BASE_URL,
           }
         : { provider },
+    smsGlobalHourlyLimit: raw.SMS_GLOBAL_HOURLY_LIMIT,
   };
 }
 

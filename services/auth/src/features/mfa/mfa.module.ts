@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { AuthCore } from '../../core/core';
 import type { AuthModule } from '../../core/module';
+import { SMS_RULES, smsGlobalRule } from '../../core/rate-limit/rate-limit.policies';
 import { createSecretBox } from '../../core/secret-box';
 import type { MfaConfig } from './mfa.config';
 import { createMfaRepository } from './mfa.repository';
@@ -12,6 +14,17 @@ import { createDevSmsProvider, createTwilioSmsProvider, type SmsProvider } from 
 function smsProviderFor(config: MfaConfig['sms'], core: AuthCore): SmsProvider | null {
   if (config.provider === 'twilio') return createTwilioSmsProvider({ ...config, logger: core.logger });
   return config.provider === 'dev' ? createDevSmsProvider(core.mailer) : null;
+}
+
+/** The caps on texts: per number (its hash is the key: no number sits in Redis) and service-wide. */
+function textLimiter(core: AuthCore, globalHourlyLimit: number) {
+  const globalRule = smsGlobalRule(globalHourlyLimit);
+  return async function limitText(phone: string): Promise<void> {
+    const number = createHash('sha256').update(`sms-number:${phone}`).digest('hex');
+    await core.limits.consume(SMS_RULES.perNumber, number);
+    await core.limits.consume(SMS_RULES.perNumberDaily, number);
+    await core.limits.consume(globalRule, 'all');
+  };
 }
 
 /**
@@ -27,6 +40,7 @@ export function createMfaModule(core: AuthCore, config: MfaConfig, sms?: SmsProv
     audit: core.audit,
     secretBox: createSecretBox({ current: config.encryptionKey, previous: config.previousEncryptionKeys }),
     sms: sms ?? smsProviderFor(config.sms, core),
+    limitText: textLimiter(core, config.smsGlobalHourlyLimit),
     codeSecret: core.config.otp.hmacSecret,
     clock: core.clock,
   });

@@ -50,6 +50,8 @@ export function createMfaService(deps: {
   secretBox: SecretBox;
   /** Null when SMS is off (SMS_PROVIDER=none): no SMS enrolment, and SMS factors cannot be used. */
   sms: SmsProvider | null;
+  /** Counts a text to `phone` against the per-number and service-wide caps; 429 past one. */
+  limitText: (phone: string) => Promise<void>;
   /** Keys the HMAC of stored SMS codes. */
   codeSecret: string;
   clock: Clock;
@@ -66,10 +68,15 @@ export function createMfaService(deps: {
   const confirmed = (factors: MfaFactorRow[], type: 'totp' | 'sms') =>
     type === 'sms' && !deps.sms ? null : (factors.find((f) => f.type === type && f.confirmedAt) ?? null);
 
-  /** Texts a code, or refuses when SMS is off. */
-  async function textCode(phone: string, code: string): Promise<void> {
-    if (!deps.sms) throw mfaErrors.methodUnavailable('sms');
-    await deps.sms.send(phone, smsText(code));
+  /**
+   * Reserves a text to `phone` within the caps on texts (or refuses when SMS is off), before any
+   * code is stored: a refused text leaves nothing behind. Returns the sender of that one text.
+   */
+  async function reserveText(phone: string): Promise<(code: string) => Promise<void>> {
+    const sms = deps.sms;
+    if (!sms) throw mfaErrors.methodUnavailable('sms');
+    await deps.limitText(phone);
+    return (code) => sms.send(phone, smsText(code));
   }
 
   /** The TOTP secret of a factor; a value sealed under a retired key is re-sealed on the way. */
@@ -183,6 +190,7 @@ export function createMfaService(deps: {
     if (!challenge) throw mfaErrors.challengeInvalid();
     const factor = await mfa.findFactor(challenge.userId, 'sms');
     if (!factor?.confirmedAt || !factor.phoneCiphertext) throw mfaErrors.methodUnavailable('sms');
+    const text = await reserveText(await openPhone(factor));
     const code = mintSixDigitCode();
     const stored = await mfa.setChallengeSmsCode({
       id: challenge.id,
@@ -192,7 +200,7 @@ export function createMfaService(deps: {
       maxSends: MAX_SMS_SENDS_PER_CHALLENGE,
     });
     if (!stored) throw mfaErrors.smsResendLimit();
-    await textCode(await openPhone(factor), code);
+    await text(code);
     await audit.record({ type: 'mfa.sms_sent', outcome: 'success', userId: challenge.userId, method: 'sms', ...meta, details: { purpose: 'signin' } });
     return { phone: factor.phoneHint ?? '', expiresIn: SMS_CODE_TTL_MS / 1000 };
   }
@@ -310,7 +318,7 @@ export function createMfaService(deps: {
 
   /** Texts a code to `phone` (E.164); the factor is pending until the code comes back. */
   async function startSmsEnrollment(userId: string, phone: string, meta: SignInMeta) {
-    if (!deps.sms) throw mfaErrors.methodUnavailable('sms');
+    const text = await reserveText(phone);
     const code = mintSixDigitCode();
     const now = clock.now();
     const factor = await mfa.upsertPendingFactor({
@@ -322,7 +330,7 @@ export function createMfaService(deps: {
     });
     if (!factor) throw mfaErrors.alreadyEnrolled('sms');
     await mfa.setFactorCode(factor.id, smsCodeHash(`factor:${factor.id}`, code), new Date(now.getTime() + SMS_CODE_TTL_MS));
-    await textCode(phone, code);
+    await text(code);
     await audit.record({ type: 'mfa.enrollment_started', outcome: 'success', userId, method: 'sms', ...meta });
     return { phone: factor.phoneHint ?? maskPhone(phone), expiresIn: SMS_CODE_TTL_MS / 1000 };
   }
@@ -348,9 +356,10 @@ export function createMfaService(deps: {
   async function sendStepUpSmsCode(userId: string, meta: SignInMeta) {
     const factor = await mfa.findFactor(userId, 'sms');
     if (!factor?.confirmedAt || !factor.phoneCiphertext) throw mfaErrors.methodUnavailable('sms');
+    const text = await reserveText(await openPhone(factor));
     const code = mintSixDigitCode();
     await mfa.setFactorCode(factor.id, smsCodeHash(`factor:${factor.id}`, code), new Date(clock.now().getTime() + SMS_CODE_TTL_MS));
-    await textCode(await openPhone(factor), code);
+    await text(code);
     await audit.record({ type: 'mfa.sms_sent', outcome: 'success', userId, method: 'sms', ...meta, details: { purpose: 'step_up' } });
     return { phone: factor.phoneHint ?? '', expiresIn: SMS_CODE_TTL_MS / 1000 };
   }

@@ -4,7 +4,6 @@ import { coreErrors } from '../../core/errors/core.errors';
 import { defineRoute } from '../../core/http/route';
 import { mfaRequiredBody, sessionIssuedBody } from '../../core/http/sign-in-response';
 import { emailField, normalizeEmail } from '../../core/identities/email';
-import { ACCOUNT_RULES } from '../../core/rate-limit/rate-limit.policies';
 import { passwordErrors } from './password.errors';
 import type { PasswordService } from './password.service';
 
@@ -67,10 +66,9 @@ export function passwordRoutes(core: Pick<AuthCore, 'limits' | 'sendSignInResult
       },
       errors: rejectedPassword,
       async handle({ body, res, meta }) {
-        const email = normalizeEmail(body.email);
         // Every registration mails the address (a verification, or "you already have an account"):
-        // it shares the per-address mail budget of the sendCode policy, so no inbox can be flooded.
-        await core.limits.consume(ACCOUNT_RULES.mailToAddress, email);
+        // the signUp policy counts it against the address's mail budget, so no inbox can be flooded.
+        const email = normalizeEmail(body.email);
         await passwords.register({ email, password: body.password, name: body.name, meta });
         res.status(201);
         return { message: REGISTERED_MESSAGE, user: { email, name: body.name ?? null } };

@@ -90,7 +90,7 @@ export function createPasswordService(deps: {
    * hands over to `completeSignIn` (MFA first when enrolled).
    */
   async function login(input: { email: string; password: string; meta: RequestMeta }): Promise<{ result: SignInResult; emailVerified: boolean }> {
-    await lockout.assertNotLocked(input.email);
+    await lockout.assertNotLocked(input.email, input.meta.ip);
     const password = normalizePassword(input.password);
     const identity = await deps.identities.findByEmail(input.email);
     const stored = identity ? await credentials.findPasswordHash(identity.id) : null;
@@ -107,7 +107,7 @@ export function createPasswordService(deps: {
       });
       throw passwordErrors.invalidCredentials();
     }
-    await lockout.clear(input.email);
+    await lockout.clear(input.email, input.meta.ip);
     if (hasher.needsRehash(stored)) {
       await credentials.replacePasswordHash(identity.id, stored, await hasher.hash(password), clock.now());
       deps.logger.info({ userId: identity.id }, 'password hash upgraded to the current argon2id parameters');
@@ -171,7 +171,7 @@ export function createPasswordService(deps: {
     await credentials.setPasswordHash(identity.id, hash, now);
     await deps.tokens.retireAllForUser(identity.id, now, ['reset_password', 'change_email']);
     const revoked = await deps.signOutEverywhere(identity.id, 'password_reset');
-    await lockout.clear(identity.email);
+    await lockout.clear(identity.email, null);
     await audit.record({ type: 'password.reset', outcome: 'success', userId: identity.id, method: PASSWORD_METHOD, ...input.meta, details: { revoked_sessions: revoked } });
     notifyPasswordChanged(identity.email);
   }
@@ -189,7 +189,7 @@ export function createPasswordService(deps: {
   }): Promise<{ revokedSessions: number }> {
     const identity = await deps.identities.findById(input.userId);
     if (!identity) throw passwordErrors.wrongPassword('current_password');
-    await lockout.assertNotLocked(identity.email);
+    await lockout.assertNotLocked(identity.email, input.meta.ip);
     const stored = await credentials.findPasswordHash(identity.id);
     const current = normalizePassword(input.currentPassword);
     const ok = stored ? await hasher.verify(stored, current) : await hasher.verifyDummy(current);
@@ -202,7 +202,7 @@ export function createPasswordService(deps: {
     await deps.policy.assertAcceptable(password, identity.email);
     const now = clock.now();
     await credentials.setPasswordHash(identity.id, await hasher.hash(password), now);
-    await lockout.clear(identity.email);
+    await lockout.clear(identity.email, input.meta.ip);
     await deps.tokens.retireAll(identity.id, 'reset_password', now);
     const revokedSessions = await deps.signOutEverywhere(identity.id, 'password_changed', input.sessionId);
     await audit.record({ type: 'password.changed', outcome: 'success', userId: identity.id, method: PASSWORD_METHOD, ...input.meta, details: { revoked_sessions: revokedSessions } });
@@ -214,7 +214,7 @@ export function createPasswordService(deps: {
   async function confirmPasswordIfSet(userId: string, email: string, password: string | undefined, meta: RequestMeta): Promise<void> {
     const stored = await credentials.findPasswordHash(userId);
     if (!stored) return;
-    await lockout.assertNotLocked(email);
+    await lockout.assertNotLocked(email, meta.ip);
     if (password === undefined || !(await hasher.verify(stored, normalizePassword(password)))) {
       await lockout.recordFailure(email, { userId, ...meta });
       throw passwordErrors.wrongPassword('password');
