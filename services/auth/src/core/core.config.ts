@@ -45,6 +45,12 @@ export const coreEnvShape = {
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(86_400),
   /** How long after signing in a session may make `recent`-access changes without signing in again. */
   RECENT_SIGN_IN_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
+  /**
+   * Refresh tokens: how long after a rotation the same client may present the rotated token
+   * again and get the same successor (0: never), and how long a family lives at most.
+   */
+  REFRESH_TOKEN_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
+  REFRESH_TOKEN_ABSOLUTE_LIFETIME_SECONDS: z.coerce.number().int().min(3600).max(31_536_000).default(90 * 86_400),
   COOKIE_SECURE: flag(true),
   COOKIE_DOMAIN: z.string().optional(),
   OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1_000),
@@ -107,6 +113,7 @@ export function coreConfigFrom(raw: CoreEnv) {
     databaseUrl: raw.DATABASE_URL,
     usersUrl: raw.USERS_URL,
     session: { ttlSeconds: raw.SESSION_TTL_SECONDS, recentSignInSeconds: raw.RECENT_SIGN_IN_SECONDS },
+    refreshTokens: { reuseGraceSeconds: raw.REFRESH_TOKEN_REUSE_GRACE_SECONDS, familyLifetimeSeconds: raw.REFRESH_TOKEN_ABSOLUTE_LIFETIME_SECONDS },
     cookie: { secure: raw.COOKIE_SECURE, domain: raw.COOKIE_DOMAIN },
     outbox: { pollMs: raw.OUTBOX_POLL_MS },
     mail: { smtpUrl: raw.SMTP_URL ?? DEV_SMTP_URL, from: raw.MAIL_FROM },

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createInternalTokenSigner, createInternalTokenVerifier } from '@malet/internal-auth';
 import type { Logger } from '@malet/logging';
@@ -75,7 +76,15 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     clock,
     ttlSeconds: config.session.ttlSeconds,
   });
-  const refreshTokens = createRefreshTokenService({ refreshTokens: refreshTokenRows, sessions, audit, clock });
+  const refreshTokens = createRefreshTokenService({
+    refreshTokens: refreshTokenRows,
+    sessions,
+    audit,
+    clock,
+    // A key of its own, derived from the server secret (domain separation).
+    successorSecret: createHmac('sha256', config.otp.hmacSecret).update('refresh-token-successors').digest('hex'),
+    ...config.refreshTokens,
+  });
   const signIn = createSignIn({
     openSession: createSessionOpener({ sessions, refreshTokens }),
     audit,

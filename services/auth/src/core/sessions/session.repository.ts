@@ -96,9 +96,10 @@ export function createSessionRepository(db: AuthDb) {
 
     /**
      * Gives a session that was not revoked a new token and expiry, even when it had expired
-     * (a refresh token outlives its session). Returns the session and the replaced token's hash.
+     * (a refresh token outlives its session). Returns the session and the replaced token's hash,
+     * null when the session already has that token (a repeated renewal changes nothing).
      */
-    async renewById(input: { id: string; newTokenHash: string; expiresAt: Date; now: Date }): Promise<{ session: ActiveSession; oldTokenHash: string } | null> {
+    async renewById(input: { id: string; newTokenHash: string; expiresAt: Date; now: Date }): Promise<{ session: ActiveSession; oldTokenHash: string | null } | null> {
       if (!isUuid(input.id)) return null;
       return db.transaction(async (tx) => {
         const [current] = await tx
@@ -107,16 +108,19 @@ export function createSessionRepository(db: AuthDb) {
           .where(and(eq(sessions.id, input.id), isNull(sessions.revokedAt)))
           .for('update');
         if (!current) return null;
-        await tx
-          .update(sessions)
-          .set({ tokenHash: input.newTokenHash, expiresAt: input.expiresAt, lastSeenAt: input.now })
-          .where(eq(sessions.id, input.id));
+        const renewing = current.tokenHash !== input.newTokenHash;
+        if (renewing) {
+          await tx
+            .update(sessions)
+            .set({ tokenHash: input.newTokenHash, expiresAt: input.expiresAt, lastSeenAt: input.now })
+            .where(eq(sessions.id, input.id));
+        }
         const [session] = await tx
           .select(activeColumns)
           .from(sessions)
           .innerJoin(identities, eq(identities.id, sessions.userId))
           .where(eq(sessions.id, input.id));
-        return session ? { session, oldTokenHash: current.tokenHash } : null;
+        return session ? { session, oldTokenHash: renewing ? current.tokenHash : null } : null;
       });
     },
 

@@ -68,17 +68,18 @@ export function createSessionService(deps: {
   }
 
   /**
-   * A refresh-token exchange: the bound session gets a new token and a full lifetime (expired
-   * sessions included; revoked ones never come back). The old token stops working everywhere.
+   * A refresh-token exchange: the bound session gets `token` (derived from the refresh token, so
+   * a repeated exchange within the grace window renews to the same token) and a full lifetime
+   * (expired sessions included; revoked ones never come back). The old token stops working
+   * everywhere.
    */
-  async function renewById(sessionId: string): Promise<(IssuedSession & { session: ActiveSession }) | null> {
+  async function renewById(sessionId: string, token: string): Promise<(IssuedSession & { session: ActiveSession }) | null> {
     const now = clock.now();
-    const token = mintToken('sess');
     const expiresAt = expiryFrom(now);
     const renewed = await sessions.renewById({ id: sessionId, newTokenHash: hashToken(token), expiresAt, now });
     if (!renewed) return null;
-    await revocations.publish([renewed.oldTokenHash]);
-    return { token, sessionId, expiresAt, session: renewed.session };
+    if (renewed.oldTokenHash) await revocations.publish([renewed.oldTokenHash]);
+    return { token, sessionId, expiresAt: renewed.session.expiresAt, session: renewed.session };
   }
 
   /** Ends the session behind a token; the revocation reaches every gateway. */

@@ -21,11 +21,11 @@ export type SignInResult =
  * The one place a sign-in gets its tokens, whichever factor finished it: the session, and a
  * refresh token of a new rotation family bound to that session (so logging out ends both).
  */
-export function createSessionOpener(deps: { sessions: Pick<SessionService, 'issue'>; refreshTokens: Pick<RefreshTokenService, 'issue' | 'ttlSeconds'> }) {
+export function createSessionOpener(deps: { sessions: Pick<SessionService, 'issue'>; refreshTokens: Pick<RefreshTokenService, 'issue'> }) {
   return async function openSession(input: { userId: string; amr: string[] } & SignInMeta): Promise<OpenedSession> {
     const session = await deps.sessions.issue(input);
-    const refreshToken = await deps.refreshTokens.issue({ userId: input.userId, sessionId: session.sessionId });
-    return { session, refreshToken, refreshExpiresIn: deps.refreshTokens.ttlSeconds };
+    const refresh = await deps.refreshTokens.issue({ userId: input.userId, sessionId: session.sessionId });
+    return { session, refreshToken: refresh.token, refreshExpiresIn: refresh.expiresIn };
   };
 }
 
