@@ -6,7 +6,7 @@ import { createSubgraphServer, subgraphMiddleware } from '@malet/graphql-server'
 import { createHttpApp, finishHttpApp } from '@malet/http-server';
 import type { AuthConfig } from './config';
 import { createAuthCore, type AuthCore, type AuthCoreDependencies } from './core/core';
-import { createIdentityLoader, type AuthGraphqlContext } from './core/graphql-context';
+import { createIdentityLoader, createRequestLoaders, type AuthGraphqlContext } from './core/graphql-context';
 import { pageAssetsModule } from './core/http/page-assets';
 import { mountRoutes } from './core/http/route';
 import { scheduleJobs } from './core/jobs';
@@ -83,7 +83,10 @@ export async function createAuthApp(deps: AuthDependencies) {
   const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));
   const resolvers = mergeResolvers<AuthGraphqlContext>([identityResolvers, ...modules.flatMap((module) => (module.resolvers ? [module.resolvers] : []))]);
   const graphql = await createSubgraphServer<AuthGraphqlContext>({ typeDefs, resolvers, logger, metrics: core.metrics });
-  app.post('/graphql', subgraphMiddleware(graphql, core.verifyInternalToken, (base) => ({ ...base, identities: createIdentityLoader(core.identities) })));
+  app.post(
+    '/graphql',
+    subgraphMiddleware(graphql, core.verifyInternalToken, (base) => ({ ...base, identities: createIdentityLoader(core.identities), loaders: createRequestLoaders() })),
+  );
   finishHttpApp(app);
 
   const stopJobs = scheduleJobs([...core.jobs, ...modules.flatMap((module) => module.jobs ?? [])], logger);

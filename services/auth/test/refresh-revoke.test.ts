@@ -137,7 +137,8 @@ describe('POST /auth/refresh with a refresh token (seed 003)', () => {
   });
 
   it('inside the window, another client (address or user agent) presenting the rotated token is theft: the family ends', async () => {
-    for (const other of [{ 'x-forwarded-for': '203.0.113.50' }, { 'user-agent': 'stolen-token-replayer/1.0' }]) {
+    const others: Record<string, string>[] = [{ 'x-forwarded-for': '203.0.113.50' }, { 'user-agent': 'stolen-token-replayer/1.0' }];
+    for (const other of others) {
       const family = await signedInWithRefresh(`refresh.grace-other-${Object.keys(other)[0]}@example.com`);
       const first = await api.post('/auth/refresh', { refresh_token: family.refreshToken });
       expect(first.status).toBe(200);

@@ -79,6 +79,27 @@ export async function startAuth(options: AuthHarnessOptions = {}) {
     },
 
     /**
+     * The SQL statements auth sent through its database pool while `work` ran (observed at the
+     * real pool, nothing replaced): how many queries a request costs.
+     */
+    async statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
+      const statements: string[] = [];
+      const query = pool.pool.query.bind(pool.pool);
+      const observed = (...args: Parameters<typeof query>) => {
+        const [first] = args as unknown[];
+        statements.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+        return query(...args);
+      };
+      pool.pool.query = observed as typeof pool.pool.query;
+      try {
+        await work();
+      } finally {
+        pool.pool.query = query;
+      }
+      return statements;
+    },
+
+    /**
      * Proves that no mail went to `address` (after the first `after` messages): waits until
      * every piece of auth's background work has finished, which is when any mail it was going
      * to send has been accepted by the catcher, then looks.

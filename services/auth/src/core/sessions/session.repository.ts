@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
 import { isUuid } from '@malet/database';
 import type { AuthDb } from '../db';
 import { identities } from '../identities/identity.tables';
@@ -134,10 +134,14 @@ export function createSessionRepository(db: AuthDb) {
       return row?.id ?? null;
     },
 
-    /** A user's live sessions, most recently seen first, with what the session list shows. */
-    async listActiveForUser(userId: string, now: Date): Promise<SessionListing[]> {
-      return db
+    /** Users' live sessions (at most 200 each), most recently seen first, with what the session list shows; one query for all. */
+    async listActiveForUsers(userIds: readonly string[], now: Date): Promise<Map<string, SessionListing[]>> {
+      const byUser = new Map<string, SessionListing[]>(userIds.map((id) => [id, []]));
+      const valid = userIds.filter(isUuid);
+      if (valid.length === 0) return byUser;
+      const rows = await db
         .select({
+          userId: sessions.userId,
           id: sessions.id,
           kind: sessions.kind,
           amr: sessions.amr,
@@ -148,9 +152,13 @@ export function createSessionRepository(db: AuthDb) {
           expiresAt: sessions.expiresAt,
         })
         .from(sessions)
-        .where(and(eq(sessions.userId, userId), sessionIsLive(now)))
-        .orderBy(desc(sessions.lastSeenAt), desc(sessions.createdAt))
-        .limit(200);
+        .where(and(inArray(sessions.userId, valid), sessionIsLive(now)))
+        .orderBy(desc(sessions.lastSeenAt), desc(sessions.createdAt));
+      for (const { userId, ...listing } of rows) {
+        const list = byUser.get(userId)!;
+        if (list.length < 200) list.push(listing);
+      }
+      return byUser;
     },
 
     /** Revokes one session of a user by id; the token hash when it was live, null otherwise. */

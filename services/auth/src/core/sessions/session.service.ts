@@ -122,7 +122,12 @@ export function createSessionService(deps: {
 
   /** The user's live sessions (REST and GraphQL session lists). */
   async function listForUser(userId: string): Promise<SessionListing[]> {
-    return sessions.listActiveForUser(userId, clock.now());
+    return (await listForUsers([userId])).get(userId) ?? [];
+  }
+
+  /** Several users' live sessions in one query (a GraphQL request's loader). */
+  async function listForUsers(userIds: readonly string[]): Promise<Map<string, SessionListing[]>> {
+    return sessions.listActiveForUsers(userIds, clock.now());
   }
 
   /** Revokes one of the user's own sessions by id; false when it is not theirs or not live. */
@@ -147,6 +152,7 @@ export function createSessionService(deps: {
     revokeWithoutSecondFactor,
     markReauthenticated,
     listForUser,
+    listForUsers,
     revokeById,
     ttlSeconds,
   };
