@@ -16,6 +16,15 @@ export function looksLikeAccountToken(purpose: AccountTokenPurpose, value: strin
   return looksLikeToken(PREFIX_OF[purpose], value);
 }
 
+/** Whether an emailed token can still be redeemed (its page shows the form only then); spends nothing. */
+export async function isLiveAccountToken(
+  deps: { tokens: Pick<AccountTokenRepository, 'findLive'>; clock: Clock },
+  purpose: AccountTokenPurpose,
+  token: string,
+): Promise<boolean> {
+  return looksLikeAccountToken(purpose, token) && (await deps.tokens.findLive(purpose, hashToken(token), deps.clock.now())) !== null;
+}
+
 /**
  * Mints the emailed token of `purpose`, stores only its hash (retiring the user's older tokens
  * of that purpose) and returns the token for the email.

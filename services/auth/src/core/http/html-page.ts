@@ -112,6 +112,30 @@ ${(page.scripts ?? []).map((src) => `<script src="${escapeHtml(src)}"></script>`
 `);
 }
 
+/** Why an emailed link's page has no form. */
+export const INVALID_LINK_PAGE: HtmlPage = {
+  title: 'This link does not work',
+  paragraphs: ['It may have expired, or it was already used: each link works once. Ask for a new email from the app.'],
+};
+
+/**
+ * The page an emailed link (`?token=`) opens: the form that redeems the token, or why the link
+ * does not work. Opening it spends nothing (mail scanners fetch every link in a message); only a
+ * token of the issued shape that is still live reaches the form, so nothing else is echoed.
+ */
+export async function sendEmailedLinkPage(
+  req: Request,
+  res: Response,
+  options: { isLive: (token: string) => Promise<boolean>; page: (token: string) => HtmlPage },
+): Promise<void> {
+  const token = req.query.token;
+  if (typeof token !== 'string' || token.length > 200 || !(await options.isLive(token))) {
+    sendPage(res, 400, INVALID_LINK_PAGE);
+    return;
+  }
+  sendPage(res, 200, options.page(token));
+}
+
 /** A browser's form post (its answer is a page); anything else is an API call (JSON). */
 export function isFormPost(req: Request): boolean {
   return req.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AuthCore } from '../../core/core';
 import { coreErrors } from '../../core/errors/core.errors';
 import type { DeclaredError } from '../../core/errors/error-catalogue';
-import { answerJsonOrPage, sendPage, type HtmlPage } from '../../core/http/html-page';
+import { INVALID_LINK_PAGE, answerJsonOrPage, sendEmailedLinkPage, type HtmlPage } from '../../core/http/html-page';
 import type { RequestMeta } from '../../core/http/request-meta';
 import { defineRoute } from '../../core/http/route';
 import { emailField, normalizeEmail } from '../../core/identities/email';
@@ -35,10 +35,6 @@ const verifiedEmailBody = verifiedBody.extend({ password_kept: z.boolean() });
 /** Re-authentication before an email change, provided by the passwords feature. */
 export type ConfirmPasswordIfSet = (userId: string, email: string, password: string | undefined, meta: RequestMeta) => Promise<void>;
 
-const invalidLinkPage: HtmlPage = {
-  title: 'This link does not work',
-  paragraphs: ['It may have expired, or it was already used: each link works once. Ask for a new email from the app.'],
-};
 
 /** The verification form; after a wrong password, again with the reason on top. */
 const verificationPage = (token: string, notice?: string): HtmlPage => ({
@@ -77,14 +73,8 @@ export function accountRoutes(
 ) {
   /** The page an emailed link opens: the form that redeems the token, or why it cannot. */
   const linkPage = (purpose: Parameters<AccountService['isLive']>[0], page: (token: string) => HtmlPage) =>
-    async function showLinkPage({ req, res }: { req: Request; res: Response }) {
-      const parsed = tokenQuery.safeParse(req.query);
-      // Only a token of the issued shape that is still live reaches the form; nothing else is echoed.
-      if (!parsed.success || !(await account.isLive(purpose, parsed.data.token))) {
-        sendPage(res, 400, invalidLinkPage);
-        return;
-      }
-      sendPage(res, 200, page(parsed.data.token));
+    function showLinkPage({ req, res }: { req: Request; res: Response }) {
+      return sendEmailedLinkPage(req, res, { isLive: (token) => account.isLive(purpose, token), page });
     };
   const linkPageRoute = { method: 'get', tags: ['Account'], access: 'public', limit: 'standard', query: tokenQuery, validatesOwnInput: true } as const;
   const linkPageResponses = { 200: { description: 'HTML page whose form posts the token back' }, 400: { description: 'HTML page: the link is invalid, expired or used' } };
@@ -128,7 +118,7 @@ export function accountRoutes(
           // A wrong password leaves the link usable: the form again, with the reason.
           refused: (error) => {
             const token = (req.body as { token?: unknown }).token;
-            return error.status === 403 && typeof token === 'string' ? verificationPage(token, error.message) : invalidLinkPage;
+            return error.status === 403 && typeof token === 'string' ? verificationPage(token, error.message) : INVALID_LINK_PAGE;
           },
         }),
     }),
@@ -195,7 +185,7 @@ export function accountRoutes(
           run: (body) => account.confirmEmailChange(body.token, meta),
           json: ({ email }) => ({ message: 'Email address changed', email, email_verified: true as const }),
           done: ({ email }) => ({ title: 'Email address changed', paragraphs: [`Your Malet account now signs in with ${email}.`] }),
-          refused: (error) => (error.status === 409 ? refusedPage('The address is taken')(error) : invalidLinkPage),
+          refused: (error) => (error.status === 409 ? refusedPage('The address is taken')(error) : INVALID_LINK_PAGE),
         }),
     }),
     defineRoute({
@@ -231,7 +221,7 @@ export function accountRoutes(
             paragraphs: [`Your Malet account signs in with ${email} again, and every session was signed out.`, 'If someone else knew your password, choose a new one.'],
             links: [{ href: '/auth/forgot-password', text: 'Choose a new password' }],
           }),
-          refused: (error) => (error.status === 409 ? refusedPage('The address is taken')(error) : invalidLinkPage),
+          refused: (error) => (error.status === 409 ? refusedPage('The address is taken')(error) : INVALID_LINK_PAGE),
         }),
     }),
   ];

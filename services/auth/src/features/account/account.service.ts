@@ -1,5 +1,5 @@
 import type { AccountTokenRepository, AccountTokenRow } from '../../core/account-tokens/account-token.repository';
-import { hashAccountCode, issueAccountToken, looksLikeAccountToken } from '../../core/account-tokens/account-tokens';
+import { hashAccountCode, isLiveAccountToken, issueAccountToken, looksLikeAccountToken } from '../../core/account-tokens/account-tokens';
 import type { EmailVerification } from '../../core/account-tokens/email-verification';
 import type { AuditLog } from '../../core/audit/audit-log';
 import type { Clock } from '../../core/clock';
@@ -81,9 +81,7 @@ export function createAccountService(deps: {
     },
 
     /** Whether an emailed token of `purpose` can still be redeemed (the pages say so before their form). */
-    async isLive(purpose: 'verify_email' | 'change_email' | 'undo_email_change', token: string): Promise<boolean> {
-      return looksLikeAccountToken(purpose, token) && (await deps.tokens.findLive(purpose, hashToken(token), deps.clock.now())) !== null;
-    },
+    isLive: (purpose: 'verify_email' | 'change_email' | 'undo_email_change', token: string) => isLiveAccountToken(deps, purpose, token),
 
     async verifyEmailByToken(token: string, meta: RequestMeta, password?: string) {
       if (!looksLikeAccountToken('verify_email', token)) throw coreErrors.invalidAccountToken();

@@ -1,6 +1,6 @@
 import type { Logger } from '@malet/logging';
 import type { AccountTokenRepository } from '../../core/account-tokens/account-token.repository';
-import { issueAccountToken, looksLikeAccountToken } from '../../core/account-tokens/account-tokens';
+import { isLiveAccountToken, issueAccountToken, looksLikeAccountToken } from '../../core/account-tokens/account-tokens';
 import type { EmailVerification } from '../../core/account-tokens/email-verification';
 import type { AuditLog } from '../../core/audit/audit-log';
 import type { BackgroundTasks } from '../../core/background';
@@ -257,7 +257,18 @@ export function createPasswordService(deps: {
     });
   }
 
-  return { register, login, forgotPassword, resetPassword, changePassword, reauthenticate, confirmPasswordIfSet, knowsPassword };
+  return {
+    register,
+    login,
+    forgotPassword,
+    /** Whether a reset link can still be used (its page shows the form only then). */
+    isResetLinkLive: (token: string) => isLiveAccountToken({ tokens: deps.tokens, clock }, 'reset_password', token),
+    resetPassword,
+    changePassword,
+    reauthenticate,
+    confirmPasswordIfSet,
+    knowsPassword,
+  };
 }
 
 export type PasswordService = ReturnType<typeof createPasswordService>;
