@@ -1,18 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@malet/config';
 import { loadAuthConfig } from '../src/config';
+import { productionEnv } from './support';
 
 /** What an operator following `.env.example`'s advice sets in production: fresh secrets, a real mail relay. */
-const production = () => ({
-  NODE_ENV: 'production',
-  INTERNAL_TOKEN_SECRET: randomBytes(32).toString('hex'),
-  OTP_HMAC_SECRET: randomBytes(32).toString('hex'),
-  MFA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-  SMTP_URL: 'smtps://relay.example.com:465',
-});
+const production = () => ({ ...productionEnv(), SMTP_URL: 'smtps://relay.example.com:465' });
 
 /** The configuration error for `env`, whose message names each refused variable. */
 function refusal(env: Record<string, string>): string {
