@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm';
 import { enqueueEvent } from '@malet/outbox';
 import { isUuid } from '@malet/database';
 import type { AuthDb, AuthTransaction } from '../db';
@@ -28,6 +28,31 @@ export function createIdentityRepository(db: AuthDb) {
     async findByPhone(phone: string): Promise<IdentityRow | null> {
       const [row] = await db.select().from(identities).where(eq(identities.phone, phone)).limit(1);
       return row ?? null;
+    },
+
+    /**
+     * Lists `phone` (E.164, proven by its holder, who asked for it) on the identity, answered by
+     * `GET /auth/phone/check`. The last account to prove a number holds its listing: numbers are
+     * recycled, so another identity's listing of it is taken off in the same transaction.
+     */
+    async listPhone(userId: string, phone: string, now: Date): Promise<void> {
+      await db.transaction(async (tx) => {
+        // Two accounts proving one number at once take turns (the listing is unique).
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`phone-listing:${phone}`}))`);
+        await tx.update(identities).set({ phone: null, updatedAt: now }).where(and(eq(identities.phone, phone), ne(identities.id, userId)));
+        await tx.update(identities).set({ phone, updatedAt: now }).where(eq(identities.id, userId));
+      });
+    },
+
+    /** Takes the identity's phone listing off; whether there was one. */
+    async unlistPhone(userId: string, now: Date): Promise<boolean> {
+      if (!isUuid(userId)) return false;
+      const rows = await db
+        .update(identities)
+        .set({ phone: null, updatedAt: now })
+        .where(and(eq(identities.id, userId), isNotNull(identities.phone)))
+        .returning({ id: identities.id });
+      return rows.length > 0;
     },
 
     /**

@@ -39,6 +39,9 @@ const verifyBody = z
   .refine(codeUnlessSms, codeRequired);
 const backupBody = z.object({ mfa_token: mfaToken, code: backupCode }).strict();
 const confirmBody = z.object({ code: sixDigits }).strict();
+const confirmSmsBody = confirmBody.extend({
+  list_phone: z.boolean().optional().describe('Also list the number just proven on the account, for GET /auth/phone/check (off unless asked)'),
+});
 const smsEnrollBody = z
   .object({ phone: z.string().trim().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 number such as +15551234567') })
   .strict();
@@ -69,6 +72,7 @@ const enrolledResponse = z.object({
   revoked_sessions: z.number().int().describe('Sessions that never passed a second factor, signed out (this one stays)'),
   backup_codes: z.array(z.string()).optional().describe('Only when this is the first factor: shown once'),
 });
+const smsEnrolledResponse = enrolledResponse.extend({ phone_listed: z.boolean().describe('Whether the number is now listed for GET /auth/phone/check') });
 const totpEnrollResponse = z.object({
   secret: z.string().describe('Base32, for manual entry'),
   otpauth_uri: z.string(),
@@ -110,12 +114,16 @@ export function mfaRoutes(core: Pick<AuthCore, 'limits' | 'sendSignInResult'>, m
    * Confirming a pending TOTP or SMS factor: a code from it turns it on (and, the first time,
    * hands out backup codes); the sessions that never passed a second factor end, but this one.
    */
-  const confirmEnrollment = (method: 'totp' | 'sms', confirm: typeof mfa.confirmTotpEnrollment) =>
-    async function confirmEnrollmentCode({ session, body, meta }: { session: ActiveSession; body: { code: string }; meta: RequestMeta }) {
+  const confirmEnrollment = <B extends { code: string }, R extends { backupCodes: string[] | null }>(
+    method: 'totp' | 'sms',
+    confirm: (userId: string, body: B, meta: RequestMeta) => Promise<R>,
+    extras: (result: R) => Record<string, unknown> = () => ({}),
+  ) =>
+    async function confirmEnrollmentCode({ session, body, meta }: { session: ActiveSession; body: B; meta: RequestMeta }) {
       await limits.consume(ACCOUNT_RULES.manageMfa, session.userId);
-      const { backupCodes } = await confirm(session.userId, body.code, meta);
+      const result = await confirm(session.userId, body, meta);
       const revoked = await mfa.endSessionsWithoutSecondFactor(session.userId, session.id, meta);
-      return { enabled: true, method, revoked_sessions: revoked, ...(backupCodes ? { backup_codes: backupCodes } : {}) };
+      return { enabled: true, method, revoked_sessions: revoked, ...(result.backupCodes ? { backup_codes: result.backupCodes } : {}), ...extras(result) };
     };
 
   return [
@@ -194,7 +202,7 @@ export function mfaRoutes(core: Pick<AuthCore, 'limits' | 'sendSignInResult'>, m
       body: confirmBody,
       responses: { 200: { description: 'TOTP enabled', body: enrolledResponse } },
       errors: confirmErrors,
-      handle: confirmEnrollment('totp', mfa.confirmTotpEnrollment),
+      handle: confirmEnrollment('totp', (userId, body: { code: string }, meta) => mfa.confirmTotpEnrollment(userId, body.code, meta)),
     }),
     defineRoute({
       method: 'post',
@@ -216,14 +224,18 @@ export function mfaRoutes(core: Pick<AuthCore, 'limits' | 'sendSignInResult'>, m
     defineRoute({
       method: 'post',
       path: '/auth/mfa/sms/confirm',
-      summary: 'Confirm SMS enrollment with the texted code',
+      summary: 'Confirm SMS enrollment with the texted code; with list_phone: true, also list the number for GET /auth/phone/check',
       tags: ['mfa'],
       access: 'recent',
       limit: 'sensitive',
-      body: confirmBody,
-      responses: { 200: { description: 'SMS enabled', body: enrolledResponse } },
+      body: confirmSmsBody,
+      responses: { 200: { description: 'SMS enabled', body: smsEnrolledResponse } },
       errors: confirmErrors,
-      handle: confirmEnrollment('sms', mfa.confirmSmsEnrollment),
+      handle: confirmEnrollment(
+        'sms',
+        (userId, body: z.infer<typeof confirmSmsBody>, meta) => mfa.confirmSmsEnrollment(userId, body.code, meta, { listPhone: body.list_phone }),
+        (result) => ({ phone_listed: result.phoneListed }),
+      ),
     }),
     defineRoute({
       method: 'post',

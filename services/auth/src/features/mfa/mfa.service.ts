@@ -44,7 +44,7 @@ export interface StepUpAnswer {
 export function createMfaService(deps: {
   mfa: MfaRepository;
   sessions: Pick<SessionService, 'revokeWithoutSecondFactor' | 'markReauthenticated'>;
-  identities: Pick<IdentityRepository, 'findById'>;
+  identities: Pick<IdentityRepository, 'findById' | 'listPhone' | 'unlistPhone'>;
   completeSignIn: CompleteSignIn;
   audit: AuditLog;
   secretBox: SecretBox;
@@ -335,7 +335,17 @@ export function createMfaService(deps: {
     return { phone: factor.phoneHint ?? maskPhone(phone), expiresIn: SMS_CODE_TTL_MS / 1000 };
   }
 
-  async function confirmSmsEnrollment(userId: string, code: string, meta: SignInMeta): Promise<{ backupCodes: string[] | null }> {
+  /**
+   * Confirms SMS enrolment with the texted code. With `listPhone` (the holder's explicit choice,
+   * never implied by the factor), the number just proven is also listed on the account for
+   * `GET /auth/phone/check`.
+   */
+  async function confirmSmsEnrollment(
+    userId: string,
+    code: string,
+    meta: SignInMeta,
+    options: { listPhone?: boolean } = {},
+  ): Promise<{ backupCodes: string[] | null; phoneListed: boolean }> {
     const factors = await mfa.listFactors(userId);
     const factor = factors.find((f) => f.type === 'sms');
     if (factor?.confirmedAt) throw mfaErrors.alreadyEnrolled('sms');
@@ -347,7 +357,11 @@ export function createMfaService(deps: {
       throw mfaErrors.codeRejected();
     }
     await audit.record({ type: 'mfa.enrolled', outcome: 'success', userId, method: 'sms', ...meta });
-    return { backupCodes: await backupCodesAfterEnrollment(userId, factors, factor.id) };
+    if (options.listPhone && factor.phoneCiphertext) {
+      await deps.identities.listPhone(userId, await openPhone(factor), clock.now());
+      await audit.record({ type: 'account.phone_listed', outcome: 'success', userId, method: 'sms', ...meta });
+    }
+    return { backupCodes: await backupCodesAfterEnrollment(userId, factors, factor.id), phoneListed: Boolean(options.listPhone && factor.phoneCiphertext) };
   }
 
   // ---- step-up: changes that need a current code -------------------------------------------------
@@ -410,6 +424,8 @@ export function createMfaService(deps: {
       throw error;
     }
     await mfa.deleteAllForUser(userId);
+    // A listed number was proven by the SMS factor: it goes with it.
+    await deps.identities.unlistPhone(userId, clock.now());
     await audit.record({ type: 'mfa.disabled', outcome: 'success', userId, method, ...meta });
   }
 
@@ -462,10 +478,11 @@ export function createMfaService(deps: {
   /**
    * The mailbox owner proved the address of an account nobody had proved before: whatever second
    * factors its unproven holder enrolled go (they would hold the owner out, or let the holder
-   * back in), with their backup codes.
+   * back in), with their backup codes and any phone number they listed on the account.
    */
   async function removeUnprovenFactors(userId: string): Promise<{ mfaFactorsRemoved: number }> {
     const removed = await mfa.deleteAllForUser(userId);
+    await deps.identities.unlistPhone(userId, clock.now());
     if (removed > 0) await audit.record({ type: 'mfa.disabled', outcome: 'success', userId, details: { reason: 'email_ownership_proven' } });
     return { mfaFactorsRemoved: removed };
   }
