@@ -1,9 +1,14 @@
 # One image recipe for every process: SERVICE_DIR picks the workspace (services/auth, gateway...).
-# Built by docker compose; runs the tsup bundle with the workspace's production dependencies.
+# Built by docker compose; runs the tsup bundle with the workspace's dependencies.
+# Only what a build needs is copied (manifests, then the workspaces' sources); .dockerignore keeps
+# every .env file (and keys) out of the context, so no secret can be baked into a layer.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN npm install -g pnpm@10.34.9
-COPY . .
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json tsup.config.ts turbo.json ./
+COPY packages ./packages
+COPY services ./services
+COPY gateway ./gateway
 RUN pnpm install --frozen-lockfile
 ARG SERVICE_DIR
 RUN cd "$SERVICE_DIR" && pnpm run build

@@ -2,11 +2,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /**
- * Auth's architecture (docs/contributing.md): `core/` imports no feature, a feature imports only
- * core and itself, and a use case (`*.service.ts`) never touches HTTP or the database directly.
- * Imports are relative, so the rules match import strings.
+ * Auth's architecture (docs/contributing.md), which SCIM shares: `core/` imports no feature, a
+ * feature imports only core and itself, and a use case (`*.service.ts`) never touches HTTP or the
+ * database directly. Imports are relative, so the rules match import strings.
  */
-const AUTH = 'services/auth/src';
+const AUTH = 'services/{auth,scim}/src';
 const featureImportsOnlyCoreAndItself = [
   { regex: '^\\.\\./(?!\\.\\./)', message: 'A feature imports only core and itself: another feature is `../<feature>`.' },
   { regex: '^\\.\\./\\.\\./(?!core/|\\.\\./package\\.json$)', message: 'A feature imports only core and itself (not app.ts, config.ts or other top-level modules).' },

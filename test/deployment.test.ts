@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import dockerignore from '@balena/dockerignore';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
@@ -11,6 +12,7 @@ import { organizationsEnvSchema } from '../services/organizations/src/config';
 import { contentFeedEnvSchema } from '../services/content-feed/src/config';
 import { scimEnvSchema } from '../services/scim/src/config';
 import { gatewayEnvSchema } from '../gateway/src/config';
+import { parseTrustedProxies } from '../gateway/src/http/client-address';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -97,3 +99,159 @@ describe('infra/k8s manifests', () => {
     expect(deployment.spec.template.spec.containers[0].readinessProbe.httpGet.path).toBe('/ready');
   });
 });
+
+/**
+ * Every manifest document, validated offline against the Kubernetes API schemas: the
+ * `kubernetes-models` package ships a JSON-schema validator (ajv, compiled from the Kubernetes
+ * OpenAPI definitions) per kind. Those schemas check types, enums and required fields; they do
+ * not reject unknown fields (the Kubernetes OpenAPI does not forbid them), so the fields that
+ * matter (probes, resources, budgets, policies) are also checked by name below.
+ */
+const manifestFiles = readdirSync(join(root, 'infra/k8s')).filter((file) => file.endsWith('.yaml'));
+const manifests = manifestFiles.flatMap((file) =>
+  parseAllDocuments(readFileSync(join(root, 'infra/k8s', file), 'utf8')).map((doc) => ({ file, doc: doc.toJS() as K8sObject })),
+);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML, whose shape the schema validation above vouches for
+type Manifest = Record<string, any>;
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec: Record<string, never>;
+}
+
+async function validateAgainstSchema(object: K8sObject): Promise<void> {
+  const module = (await import(`kubernetes-models/${object.apiVersion}`)) as Record<string, new (data: unknown) => { validate(): void }>;
+  const Model = module[object.kind];
+  if (!Model) throw new Error(`no schema for ${object.apiVersion} ${object.kind}`);
+  new Model(object).validate();
+}
+
+describe('infra/k8s manifests against the Kubernetes schemas', () => {
+  it.each(manifests.map(({ file, doc }) => [`${file} ${doc.kind}/${doc.metadata.name}`, doc] as const))('%s is valid', async (_name, doc) => {
+    await expect(validateAgainstSchema(doc)).resolves.toBeUndefined();
+  });
+
+  it('rejects a broken manifest, so the check can fail', async () => {
+    const deployment = manifests.find(({ doc }) => doc.kind === 'Deployment')!.doc;
+    const broken = structuredClone(deployment) as unknown as { spec: { replicas: unknown; template: { spec: { containers: { ports: { containerPort: unknown }[] }[] } } } };
+    broken.spec.template.spec.containers[0]!.ports[0]!.containerPort = 'http';
+    await expect(validateAgainstSchema(broken as unknown as K8sObject)).rejects.toThrow('containerPort must be integer');
+    const withoutSelector = structuredClone(deployment) as unknown as { spec: { selector?: unknown } };
+    delete withoutSelector.spec.selector;
+    await expect(validateAgainstSchema(withoutSelector as unknown as K8sObject)).rejects.toThrow('selector');
+  });
+
+  it.each(processNames)('%s: probes, resources, at least two replicas, a disruption budget and a network policy', (name) => {
+    const ofProcess = manifests.filter(({ file }) => file === `${name}.yaml`).map(({ doc }) => doc as unknown as Manifest);
+    const deployment = ofProcess.find((doc) => doc.kind === 'Deployment')!;
+    const container = deployment.spec.template.spec.containers[0];
+    expect(deployment.spec.replicas).toBeGreaterThanOrEqual(2);
+    expect(container.startupProbe.httpGet).toEqual({ path: '/health', port: 'http' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'http' });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/health', port: 'http' });
+    expect(Object.keys(container.resources.requests).sort()).toEqual(['cpu', 'memory']);
+    expect(container.resources.limits.memory).toBeDefined();
+    // The pod gets longer to stop than it takes to leave the endpoints and drain.
+    expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(15);
+
+    const budget = ofProcess.find((doc) => doc.kind === 'PodDisruptionBudget')!;
+    expect(budget.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(budget.spec.maxUnavailable).toBe(1);
+
+    const policy = ofProcess.find((doc) => doc.kind === 'NetworkPolicy')!;
+    expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+  });
+
+  it('lets only the gateway and the internal callers the service registry names reach each service; nothing else gets in', () => {
+    const policies = manifests.filter(({ doc }) => doc.kind === 'NetworkPolicy').map(({ doc }) => doc as unknown as Manifest);
+    const denyAll = policies.find((policy) => policy.metadata.name === 'default-deny-ingress')!;
+    expect(denyAll.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
+    for (const service of SERVICES) {
+      const policy = policies.find((candidate) => candidate.metadata.name === service.name)!;
+      const [callers, monitoring] = policy.spec.ingress as { from: Manifest[] }[];
+      expect(callers!.from.map((peer) => peer.podSelector?.matchLabels['app.kubernetes.io/name'])).toEqual(['gateway', ...service.internalCallers]);
+      expect(monitoring!.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+      expect(policy.spec.ingress).toHaveLength(2);
+    }
+  });
+});
+
+describe('the image build context and the Dockerfile', () => {
+  // Docker's own matching rules (Go filepath.Match with **, last matching rule wins, ! re-includes).
+  const context = dockerignore({ ignorecase: false }).add(
+    readFileSync(join(root, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#')),
+  );
+
+  it.each([
+    '.env',
+    '.env.local',
+    '.env.production',
+    '.env.example.bak',
+    'services/auth/.env',
+    'gateway/.env.test',
+    'packages/config/nested/.env.staging',
+    'secrets/tls.key',
+    'deploy/tls.pem',
+    '.data/postgres/PG_VERSION',
+    'node_modules/pg/package.json',
+    'gateway/node_modules/undici/index.js',
+    'gateway/dist/main.js',
+    '.git/HEAD',
+  ])('keeps %s out of the build context', (path) => expect(context.ignores(path)).toBe(true));
+
+  it.each(['.env.example', 'package.json', 'pnpm-lock.yaml', 'services/auth/src/main.ts', 'services/auth/drizzle/0000_init.sql', 'gateway/supergraph.graphql'])(
+    'keeps %s in the build context',
+    (path) => expect(context.ignores(path)).toBe(false),
+  );
+
+  it('copies only named manifests and workspace folders, never the whole context, and none of them can carry an .env file', () => {
+    const copies = readFileSync(join(root, 'Dockerfile'), 'utf8')
+      .split('\n')
+      .filter((line) => /^(COPY|ADD)\s/i.test(line) && !line.includes('--from='))
+      .flatMap((line) => line.trim().split(/\s+/).slice(1, -1));
+    expect(copies).not.toContain('.');
+    expect(copies.every((source) => !source.includes('*'))).toBe(true);
+    expect(copies).toEqual(['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', 'tsconfig.base.json', 'tsup.config.ts', 'turbo.json', 'packages', 'services', 'gateway']);
+    // The folders copied whole: an .env file anywhere inside them stays out of the context.
+    for (const folder of copies.filter((source) => !source.includes('.'))) {
+      for (const secret of ['.env', '.env.local', 'a/.env', 'a/b/.env.production']) expect(context.ignores(`${folder}/${secret}`), `${folder}/${secret}`).toBe(true);
+    }
+  });
+});
+
+describe('what the deployment files publish', () => {
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, { ports?: string[]; profiles?: string[]; environment?: Record<string, string> }>;
+  };
+
+  it('publishes the mail catcher only in the local profile, on loopback; nothing but the gateway otherwise', () => {
+    expect(compose.services.mail!.profiles).toEqual(['local']);
+    expect(compose.services.mail!.ports).toEqual(['127.0.0.1:1080:1080']);
+    const published = Object.entries(compose.services)
+      .filter(([, service]) => service.ports?.length && !service.profiles?.includes('local'))
+      .map(([name]) => name);
+    expect(published).toEqual(['gateway']);
+  });
+
+  it('takes auth\'s SMTP_URL from the environment (required), never a built-in catcher address', () => {
+    expect(compose.services.auth!.environment!.SMTP_URL).toMatch(/^\$\{SMTP_URL:\?/);
+  });
+
+  it('sets TRUST_PROXY in explicit forms only: a CIDR list for auth, what the gateway\'s parser accepts for the gateway', () => {
+    const k8sEnv = (name: string) =>
+      (parseAllDocuments(readFileSync(join(root, 'infra/k8s', `${name}.yaml`), 'utf8')).map((doc) => doc.toJS()).find((doc) => doc.kind === 'Deployment').spec.template.spec
+        .containers[0].env as { name: string; value?: string }[]).find((entry) => entry.name === 'TRUST_PROXY')?.value;
+    const cidrList = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2})(,\s*\d{1,3}(\.\d{1,3}){3}\/\d{1,2})*$/;
+    expect(compose.services.auth!.environment!.TRUST_PROXY).toMatch(cidrList);
+    expect(k8sEnv('auth')).toMatch(cidrList);
+    for (const value of [k8sEnv('gateway'), compose.services.gateway!.environment?.TRUST_PROXY ?? 'none']) expect(() => parseTrustedProxies(value!)).not.toThrow();
+  });
+});
+

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createHttpApp, finishHttpApp, jsonBody } from '@malet/http-server';
+import { createHttpApp, finishHttpApp, jsonBody, useErrorRenderer } from '@malet/http-server';
 import { createInternalTokenSigner } from '@malet/internal-auth';
 import type { Logger } from '@malet/logging';
 import { createSessionValidator, hashToken, readCredential } from '@malet/session-client';
@@ -9,7 +9,13 @@ import { adminRoutes } from './admin/admin.routes';
 import { createGatewayMetrics } from './admin/gateway-metrics';
 import { createRequestIdentity } from './auth/request-identity';
 import type { GatewayConfig } from './config';
+import { createClientRateLimit } from './graphql/client-rate-limit';
 import { createGatewayServer, type GatewayContext } from './graphql/gateway-server';
+import { graphqlErrorRenderer } from './graphql/graphql-error-renderer';
+import { createOperationLimits } from './graphql/operation-limits';
+import { createPersistedOperations, loadPersistedOperations } from './graphql/persisted-operations';
+import { compileTrust, determineClientAddress } from './http/client-address';
+import { refuseCrossSiteCookieRequests } from './http/cross-site-guard';
 import { createProxy } from './proxy/http-proxy';
 import { createResponseCompression } from './proxy/response-compression';
 
@@ -26,6 +32,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     redisUrl: config.redisUrl,
     ...config.sessionCache,
     onLookup: (result) => metrics.authCacheLookups.inc({ result }),
+    onRevocationStreamState: (state) => metrics.setRevocationStreamState(state),
   });
   await validator.subscribe();
   const identity = createRequestIdentity({ validator, signInternalToken });
@@ -36,7 +43,12 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     supergraphSdl: deps.supergraphSdl,
     subgraphTimeoutMs: config.subgraphs.timeoutMs,
     circuit: config.subgraphs.circuit,
+    maxTokens: config.graphql.limits.tokens,
   });
+  const rateLimit = createClientRateLimit({ ...config.graphql.rateLimit, redisUrl: config.redisUrl, logger });
+  const persisted = config.graphql.persisted
+    ? createPersistedOperations({ operations: loadPersistedOperations(config.graphql.persisted.path), only: config.graphql.persisted.only })
+    : null;
 
   const app = createHttpApp({
     service: 'gateway',
@@ -48,7 +60,22 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     parseJson: false,
     exposeMetrics: false,
   });
-  const admin = { metrics, adminToken: config.admin.token, authCacheSize: () => validator.stats().size, circuitStates };
+  // The client address is this gateway's to determine, trusting only its own configured proxies;
+  // req.ip and req.protocol follow the same rule.
+  const trust = compileTrust(config.trustedProxies);
+  app.set('trust proxy', trust);
+  app.use(function determineClient(req: Request, _res: Response, next: NextFunction) {
+    req.clientAddress = determineClientAddress(req, trust);
+    if (req.clientAddress.source === 'unparsable') req.log.warn({ peer: req.clientAddress.address }, 'unparsable X-Forwarded-For from a trusted proxy: counted as the proxy itself');
+    next();
+  });
+  const admin = {
+    metrics,
+    adminToken: config.admin.token,
+    authCache: () => validator.stats(),
+    revocationStream: () => validator.stats().revocationStream,
+    circuitStates,
+  };
   app.use(adminRoutes({ ...admin, guard: true }));
 
   app.use(
@@ -57,7 +84,18 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
       res.locals.route = '/graphql';
       next();
     },
-    jsonBody(config.graphqlBodyLimit),
+    // Refusals before Apollo answer in the GraphQL shape; each step is cheaper than the next.
+    useErrorRenderer(graphqlErrorRenderer),
+    function forbidCaching(_req: Request, res: Response, next: NextFunction) {
+      // Answers are per viewer and may carry account data: never stored by a cache.
+      res.setHeader('Cache-Control', 'no-store');
+      next();
+    },
+    rateLimit.middleware,
+    refuseCrossSiteCookieRequests({ trustedOrigins: config.graphql.csrfTrustedOrigins }),
+    jsonBody(config.graphql.bodyLimit),
+    ...(persisted ? [persisted] : []),
+    createOperationLimits({ limits: config.graphql.limits }),
     expressMiddleware(graphql, {
       context: async ({ req }): Promise<GatewayContext> => ({
         internalToken: await identity.internalTokenFor(req.headers),
@@ -108,6 +146,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     async close() {
       await graphql.stop();
       await validator.close();
+      await rateLimit.close();
     },
   };
 }

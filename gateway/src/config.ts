@@ -1,5 +1,6 @@
-import { baseConfig, baseEnvShape, httpUrl, loadConfig, port, refuseDevSecretsInProduction, z } from '@malet/config';
+import { baseConfig, baseEnvShape, flag, httpUrl, loadConfig, port, refuseDevSecretsInProduction, z } from '@malet/config';
 import { GATEWAY, SERVICES, devUrl, type ServiceName, type ServiceUrlEnv } from '@malet/service-registry';
+import { parseTrustedProxies } from './http/client-address';
 
 /** `AUTH_URL`, `USERS_URL`, ...: one per service in the registry, defaulting to its dev address. */
 const serviceUrlShape = Object.fromEntries(SERVICES.map((service) => [service.urlEnv, httpUrl.default(devUrl(service))])) as Record<
@@ -16,12 +17,39 @@ export const gatewayEnvSchema = z
     SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
     SESSION_CACHE_NEGATIVE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     SESSION_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(50_000),
+    /** Silence on auth's revocation stream after which it counts as lost (auth beats every 5 s). */
+    REVOCATION_STREAM_SILENCE_MS: z.coerce.number().int().min(200).max(300_000).default(15_000),
     /** Bearer token that opens /admin/metrics to non-loopback clients (e.g. a remote Prometheus). */
     ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
     /** Optional separate listener for the admin endpoints, bound to ADMIN_HOST. */
     ADMIN_PORT: port(0).optional(),
     ADMIN_HOST: z.string().default('127.0.0.1'),
-    GRAPHQL_BODY_LIMIT: z.string().default('1mb'),
+    /** Largest /graphql body (JSON document and variables); larger answers 413 PAYLOAD_TOO_LARGE. */
+    GRAPHQL_BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/, 'must be a size such as 256kb')
+      .default('256kb'),
+    /** Operation limits checked before planning (graphql/operation-limits.ts); past one, 400 QUERY_TOO_COMPLEX. */
+    GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(2_000),
+    GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(10),
+    GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(15),
+    GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(20),
+    GRAPHQL_MAX_COST: z.coerce.number().int().min(10).max(10_000_000).default(5_000),
+    /** Requests per client address on /graphql per window; past it, 429 RATE_LIMITED with Retry-After. */
+    GRAPHQL_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
+    GRAPHQL_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(10),
+    /** An Apollo persisted query manifest: operations clients may send by hash. */
+    GRAPHQL_PERSISTED_OPERATIONS: z.string().min(1).optional(),
+    /** Serve only the manifest's operations (production allow-list). */
+    GRAPHQL_PERSISTED_ONLY: flag(false),
+    /** Origins (besides the gateway's own) whose pages may send cookie-authenticated GraphQL requests. */
+    CSRF_TRUSTED_ORIGINS: z
+      .string()
+      .default('http://localhost:3000,http://localhost:30000')
+      .refine(
+        (value) => value.split(',').every((item) => !item.trim() || /^https?:\/\/[^/\s?#]+$/.test(item.trim())),
+        'must be comma-separated http(s) origins (scheme://host[:port])',
+      ),
     /** Deadline of one request to a subgraph; past it, that part of the answer is null with SUBGRAPH_UNAVAILABLE. */
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
     /** Consecutive subgraph failures that open its circuit (answered at once, without waiting). */
@@ -30,8 +58,27 @@ export const gatewayEnvSchema = z
     SUBGRAPH_CIRCUIT_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
     /** Longest silence from a proxied service (auth, scim, feeds) before the client gets 504. */
     PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
+    /**
+     * The proxies in front of the gateway whose X-Forwarded-For it believes: `none` (the gateway
+     * is the public edge, the default), a hop count, or addresses and CIDRs (http/client-address.ts).
+     */
+    TRUST_PROXY: z
+      .string()
+      .default('none')
+      .superRefine((value, ctx) => {
+        try {
+          parseTrustedProxies(value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      }),
   })
-  .superRefine(refuseDevSecretsInProduction);
+  .superRefine(refuseDevSecretsInProduction)
+  .superRefine((value, ctx) => {
+    if (value.GRAPHQL_PERSISTED_ONLY && !value.GRAPHQL_PERSISTED_OPERATIONS) {
+      ctx.addIssue({ code: 'custom', path: ['GRAPHQL_PERSISTED_ONLY'], message: 'needs GRAPHQL_PERSISTED_OPERATIONS (the manifest to allow)' });
+    }
+  });
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
@@ -44,10 +91,24 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       positiveTtlCapMs: raw.SESSION_CACHE_TTL_MS,
       negativeTtlMs: raw.SESSION_CACHE_NEGATIVE_TTL_MS,
       maxEntries: raw.SESSION_CACHE_MAX_ENTRIES,
+      revocationStreamSilenceMs: raw.REVOCATION_STREAM_SILENCE_MS,
     },
     admin: { token: raw.ADMIN_TOKEN, port: raw.ADMIN_PORT, host: raw.ADMIN_HOST },
-    graphqlBodyLimit: raw.GRAPHQL_BODY_LIMIT,
+    graphql: {
+      bodyLimit: raw.GRAPHQL_BODY_LIMIT,
+      limits: {
+        tokens: raw.GRAPHQL_MAX_TOKENS,
+        depth: raw.GRAPHQL_MAX_DEPTH,
+        aliases: raw.GRAPHQL_MAX_ALIASES,
+        directives: raw.GRAPHQL_MAX_DIRECTIVES,
+        cost: raw.GRAPHQL_MAX_COST,
+      },
+      rateLimit: { points: raw.GRAPHQL_RATE_LIMIT, windowSeconds: raw.GRAPHQL_RATE_LIMIT_WINDOW_SECONDS },
+      persisted: raw.GRAPHQL_PERSISTED_OPERATIONS ? { path: raw.GRAPHQL_PERSISTED_OPERATIONS, only: raw.GRAPHQL_PERSISTED_ONLY } : null,
+      csrfTrustedOrigins: raw.CSRF_TRUSTED_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+    },
     proxyTimeoutMs: raw.PROXY_TIMEOUT_MS,
+    trustedProxies: parseTrustedProxies(raw.TRUST_PROXY),
     subgraphs: {
       timeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
       circuit: { failureThreshold: raw.SUBGRAPH_CIRCUIT_FAILURES, resetMs: raw.SUBGRAPH_CIRCUIT_RESET_MS },

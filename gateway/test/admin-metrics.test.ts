@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAdminRequest } from '../src/admin/admin.routes';
@@ -109,5 +109,19 @@ describe('gateway admin metrics', () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => suite.graphql('{ me { email } }', { token })));
     expect(results.every((result) => result.errors === undefined)).toBe(true);
     expect((await validations()) - before).toBe(1);
+  });
+
+  it('exposes every metric that the alert rules and the Grafana dashboard query (gateway or auth)', async () => {
+    const root = resolve(import.meta.dirname, '../..');
+    const sources = [await readFile(join(root, 'infra/prometheus/alerts.yml'), 'utf8'), await readFile(join(root, 'infra/grafana/malet-gateway-auth.json'), 'utf8')];
+    const used = new Set(
+      sources
+        .flatMap((text) => text.match(/\b[a-z][a-z0-9_]*_(?:total|seconds|bytes|state|count|bucket|sum)\b/g) ?? [])
+        .map((name) => name.replace(/_(?:bucket|count|sum)$/, '')),
+    );
+    expect(used.size).toBeGreaterThanOrEqual(8);
+    const exposed = (await (await fetch(`${suite.gatewayUrl}/admin/metrics/prometheus`)).text()) + (await (await fetch(`${suite.urls.auth}/metrics`)).text());
+    const missing = [...used].filter((name) => !exposed.includes(`# TYPE ${name} `));
+    expect(missing).toEqual([]);
   });
 });

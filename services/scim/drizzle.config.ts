@@ -1,8 +1,8 @@
 import { defineConfig } from 'drizzle-kit';
 
-// Offline generation only: `drizzle-kit generate` diffs src/data/schema.ts against drizzle/.
+// Offline generation only: `drizzle-kit generate` diffs src/core/resources/resource.tables.ts against drizzle/.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './src/data/schema.ts',
+  schema: './src/core/resources/resource.tables.ts',
   out: './drizzle',
 });

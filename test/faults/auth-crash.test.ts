@@ -2,22 +2,20 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@malet/testing';
 import { expectNoOutboxEventLost } from '../support/outbox-check';
-import { startLoad, summarize, type LoadRecord } from '../support/load';
-import { startFaultSuite, type FaultSuite } from './fault-suite';
+import { recordsBetween, summarize } from '../support/load';
+import { expectAllOk, startFaultSuite, type FaultSuite } from './fault-suite';
 
 let faults: FaultSuite;
 beforeAll(async () => {
   // No credential cache: every GraphQL request needs auth, so its absence shows at once.
   faults = await startFaultSuite({ env: { gateway: { SESSION_CACHE_TTL_MS: '0' } } });
-}, 180_000);
+}, 240_000);
 afterAll(() => faults?.stop());
-
-const between = (records: LoadRecord[], from: number, to: number) => records.filter((record) => record.at >= from && record.at < to);
 
 describe('under load: auth killed', () => {
   it('fails closed with clear codes while auth is gone, recovers on its own, and loses no outbox event', async () => {
     const { suite, operations } = faults;
-    const load = startLoad({ operations: [operations.signUp, operations.graphqlMe, operations.feed, operations.signIn], workers: 4 });
+    const load = faults.startLoad();
     await load.waitForRequests(40);
 
     // Deliveries to a frozen users hang, so auth dies with events written and undelivered,
@@ -43,7 +41,7 @@ describe('under load: auth killed', () => {
     const records = await load.stop();
     const seen = JSON.stringify(summarize(records));
 
-    const down = between(records, killedAt, backAt);
+    const down = recordsBetween(records, killedAt, backAt);
     const graphql = down.filter((r) => r.op === 'graphql-me');
     expect(graphql.length).toBeGreaterThan(0);
     // Fail closed: never data for a credential nobody could check, always a stable code: 503
@@ -58,13 +56,8 @@ describe('under load: auth killed', () => {
     // What does not need auth keeps working.
     expect(down.filter((r) => r.op === 'feed').every((r) => r.status === 200), seen).toBe(true);
 
-    const after = between(records, healedAt, Number.POSITIVE_INFINITY).filter((r) => r.code !== 'skipped');
-    expect(after.length).toBeGreaterThan(0);
-    expect(after.every((r) => r.ok), JSON.stringify(summarize(after))).toBe(true);
+    expectAllOk(recordsBetween(records, healedAt));
 
-    const outbox = await expectNoOutboxEventLost(suite.databaseUrls, operations.signedUp);
-    expect(outbox.events).toBeGreaterThanOrEqual(operations.signedUp.length);
-    expect(outbox.notApplied).toEqual([]);
-    expect(outbox.withoutProfile).toEqual([]);
-  });
+    await expectNoOutboxEventLost(suite.databaseUrls, operations.signedUp);
+  }, 240_000);
 });

@@ -1,6 +1,6 @@
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { startSmtpCatcher } from '@malet/testing';
-import { clientOperations } from '../support/load';
+import { clientOperations, startLoad, summarize, type LoadRecord } from '../support/load';
 import { startSuite, type SuiteOptions } from '../support/suite';
 
 /**
@@ -19,10 +19,12 @@ export async function startFaultSuite(options: SuiteOptions & { postgresAdminUrl
       ...env,
       auth: { SMTP_URL: smtp.url, PASSWORD_ARGON2_MEMORY_KIB: '1024', PASSWORD_ARGON2_TIME_COST: '1', ...env.auth },
       gateway: {
-        SUBGRAPH_TIMEOUT_MS: '1000',
+        // Short enough that a fault shows within seconds, long enough for a machine busy
+        // running the rest of the tests beside this one.
+        SUBGRAPH_TIMEOUT_MS: '2000',
         SUBGRAPH_CIRCUIT_FAILURES: '3',
         SUBGRAPH_CIRCUIT_RESET_MS: '500',
-        PROXY_TIMEOUT_MS: '2000',
+        PROXY_TIMEOUT_MS: '10000',
         ...env.gateway,
       },
     },
@@ -31,11 +33,14 @@ export async function startFaultSuite(options: SuiteOptions & { postgresAdminUrl
     throw error;
   });
   const { token } = await suite.devToken('user@example.com');
+  const operations = clientOperations({ gatewayUrl: suite.gatewayUrl, token });
   return {
     suite,
     smtp,
     token,
-    operations: clientOperations({ gatewayUrl: suite.gatewayUrl, token }),
+    operations,
+    /** The client mix every fault test runs under: sign-ups, GraphQL, feeds, sign-ins, 4 at a time. */
+    startLoad: () => startLoad({ operations: [operations.signUp, operations.graphqlMe, operations.feed, operations.signIn], workers: 4 }),
     async stop() {
       await suite.stop();
       await smtp.stop();
@@ -44,3 +49,10 @@ export async function startFaultSuite(options: SuiteOptions & { postgresAdminUrl
 }
 
 export type FaultSuite = Awaited<ReturnType<typeof startFaultSuite>>;
+
+/** Every request among `records` (sign-ins with no account yet aside) succeeded, and there were some. */
+export function expectAllOk(records: LoadRecord[]): void {
+  const counted = records.filter((record) => record.code !== 'skipped');
+  expect(counted.length).toBeGreaterThan(0);
+  expect(counted.filter((record) => !record.ok), JSON.stringify(summarize(counted))).toEqual([]);
+}

@@ -1,21 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@malet/testing';
 import { expectNoOutboxEventLost } from '../support/outbox-check';
-import { startLoad, summarize, type LoadRecord } from '../support/load';
-import { startFaultSuite, type FaultSuite } from './fault-suite';
+import { recordsBetween, summarize } from '../support/load';
+import { expectAllOk, startFaultSuite, type FaultSuite } from './fault-suite';
 
 let faults: FaultSuite;
 beforeAll(async () => {
-  faults = await startFaultSuite();
-}, 180_000);
+  // A hung content-feed must show as 504s on its feeds within the phase.
+  faults = await startFaultSuite({ env: { gateway: { PROXY_TIMEOUT_MS: '3000' } } });
+}, 240_000);
 afterAll(() => faults?.stop());
-
-const between = (records: LoadRecord[], from: number, to: number) => records.filter((record) => record.at >= from && record.at < to);
 
 describe('under load: a subgraph killed, then one hung', () => {
   it('answers partial data naming the subgraph, never hangs, recovers by itself, and loses no outbox event', async () => {
     const { suite, operations } = faults;
-    const load = startLoad({ operations: [operations.signUp, operations.graphqlMe, operations.feed, operations.signIn], workers: 4 });
+    const load = faults.startLoad();
     await load.waitForRequests(40);
     const healthyUntil = Date.now();
 
@@ -38,9 +37,9 @@ describe('under load: a subgraph killed, then one hung', () => {
     const records = await load.stop();
     const seen = summarize(records);
 
-    expect(between(records, 0, healthyUntil).every((r) => r.ok), JSON.stringify(seen)).toBe(true);
+    expect(recordsBetween(records, 0, healthyUntil).every((r) => r.ok), JSON.stringify(seen)).toBe(true);
 
-    const usersDown = between(records, killedAt, usersBackAt);
+    const usersDown = recordsBetween(records, killedAt, usersBackAt);
     // Auth keeps taking sign-ups (their events wait in the outbox); feeds do not need users.
     expect(usersDown.filter((r) => r.op === 'sign-up').every((r) => r.status === 201), JSON.stringify(seen)).toBe(true);
     expect(usersDown.filter((r) => r.op === 'feed').every((r) => r.status === 200), JSON.stringify(seen)).toBe(true);
@@ -50,7 +49,7 @@ describe('under load: a subgraph killed, then one hung', () => {
     expect(usersGraphql.every((r) => r.status === 200 && (r.ok || r.code === 'SUBGRAPH_UNAVAILABLE')), JSON.stringify(seen)).toBe(true);
     expect(usersGraphql.some((r) => r.code === 'SUBGRAPH_UNAVAILABLE')).toBe(true);
 
-    const feedHung = between(records, hungAt, resumedAt);
+    const feedHung = recordsBetween(records, hungAt, resumedAt);
     const hungGraphql = feedHung.filter((r) => r.op === 'graphql-me');
     expect(hungGraphql.every((r) => r.status === 200 && (r.ok || r.code === 'SUBGRAPH_UNAVAILABLE')), JSON.stringify(seen)).toBe(true);
     expect(hungGraphql.some((r) => r.code === 'SUBGRAPH_UNAVAILABLE')).toBe(true);
@@ -60,13 +59,8 @@ describe('under load: a subgraph killed, then one hung', () => {
     expect(feedHung.filter((r) => r.op === 'sign-up').every((r) => r.status === 201), JSON.stringify(seen)).toBe(true);
 
     // Healed: everything answers fully again, without restarting the gateway.
-    const after = between(records, healedAt, Number.POSITIVE_INFINITY).filter((r) => r.op !== 'sign-in' || r.code !== 'skipped');
-    expect(after.length).toBeGreaterThan(0);
-    expect(after.every((r) => r.ok), JSON.stringify(summarize(after))).toBe(true);
+    expectAllOk(recordsBetween(records, healedAt));
 
-    const outbox = await expectNoOutboxEventLost(suite.databaseUrls, operations.signedUp);
-    expect(outbox.events).toBeGreaterThanOrEqual(operations.signedUp.length);
-    expect(outbox.notApplied).toEqual([]);
-    expect(outbox.withoutProfile).toEqual([]);
-  });
+    await expectNoOutboxEventLost(suite.databaseUrls, operations.signedUp);
+  }, 240_000);
 });

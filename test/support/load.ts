@@ -19,6 +19,8 @@ export interface LoadOutcome {
 
 export interface LoadRecord extends LoadOutcome {
   op: string;
+  /** When the request was sent and when its answer was complete (epoch ms). */
+  startedAt: number;
   at: number;
   ms: number;
 }
@@ -46,13 +48,14 @@ export function startLoad(options: { operations: LoadOperation[]; workers: numbe
       const n = counter++;
       const operation = options.operations[n % options.operations.length]!;
       const started = performance.now();
+      const startedAt = Date.now();
       let outcome: LoadOutcome;
       try {
         outcome = await operation.run(n);
       } catch (error) {
         outcome = { status: 0, ok: false, code: (error as Error).name };
       }
-      records.push({ ...outcome, op: operation.name, at: Date.now(), ms: performance.now() - started });
+      records.push({ ...outcome, op: operation.name, startedAt, at: Date.now(), ms: performance.now() - started });
     }
   };
   const running = Promise.all(Array.from({ length: options.workers }, worker));
@@ -74,6 +77,11 @@ export function startLoad(options: { operations: LoadOperation[]; workers: numbe
       return records;
     },
   };
+}
+
+/** The records of requests sent and answered within [from, to): wholly inside a phase of a test. */
+export function recordsBetween(records: LoadRecord[], from: number, to = Number.POSITIVE_INFINITY): LoadRecord[] {
+  return records.filter((record) => record.startedAt >= from && record.at < to);
 }
 
 /** Counts of `op status code` among records, for failure messages that show what happened. */
@@ -164,8 +172,14 @@ export function clientOperations(options: { gatewayUrl: string | (() => string);
     name: 'feed',
     async run() {
       const response = await fetch(`${base()}/sitemap.xml`);
-      await response.arrayBuffer();
-      return { status: response.status, ok: response.status === 200 };
+      if (response.status === 200) {
+        await response.arrayBuffer();
+        return { status: 200, ok: true };
+      }
+      // Feed errors come as JSON from the gateway, as XML (`<error><code>`) from content-feed.
+      const text = await response.text();
+      const code = /<code>([^<]+)<\/code>/.exec(text)?.[1] ?? (/"code":"([^"]+)"/.exec(text)?.[1]);
+      return { status: response.status, ok: false, ...(code ? { code } : {}) };
     },
   };
   return { signUp, signIn, graphqlMe, feed, signedUp };

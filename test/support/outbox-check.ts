@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { expect } from 'vitest';
 import { waitFor } from '@malet/testing';
 
 /**
@@ -26,11 +27,9 @@ export async function expectNoOutboxEventLost(databaseUrls: Record<string, strin
     const profiles = await users.query<{ id: string }>('select id from profiles where id = any($1)', [events.rows.map((row) => row.user_id)]);
     const appliedIds = new Set(applied.rows.map((row) => row.event_id));
     const profileIds = new Set(profiles.rows.map((row) => row.id));
-    return {
-      events: events.rows.length,
-      notApplied: events.rows.filter((row) => !appliedIds.has(row.id)).map((row) => row.id),
-      withoutProfile: events.rows.filter((row) => !profileIds.has(row.user_id)).map((row) => row.user_id),
-    };
+    expect(events.rows.length).toBeGreaterThanOrEqual(createdEmails.length);
+    expect(events.rows.filter((row) => !appliedIds.has(row.id)).map((row) => row.id), 'user.created events users never applied').toEqual([]);
+    expect(events.rows.filter((row) => !profileIds.has(row.user_id)).map((row) => row.user_id), 'users without a profile').toEqual([]);
   } finally {
     await Promise.all([auth.end(), users.end()]);
   }

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { ForbiddenError } from '@malet/errors';
+import type { RevocationStreamState } from '@malet/session-client';
 import type { CircuitStateName } from '../graphql/subgraph-circuit';
 import { summarizeMetrics, type GatewayMetrics } from './gateway-metrics';
 
@@ -32,7 +33,8 @@ export function isLoopback(address: string | undefined): boolean {
 export function adminRoutes(deps: {
   metrics: GatewayMetrics;
   adminToken: string | undefined;
-  authCacheSize: () => number;
+  authCache: () => { size: number; revocations: string };
+  revocationStream: () => RevocationStreamState;
   circuitStates: () => Record<string, CircuitStateName>;
   /** False on the separate admin listener, which is reachable only where it is bound. */
   guard: boolean;
@@ -47,7 +49,7 @@ export function adminRoutes(deps: {
   };
   router.get('/admin/metrics', requireAdmin, async function showMetricsJson(_req, res) {
     res.setHeader('Cache-Control', 'no-store');
-    res.json(await summarizeMetrics(deps.metrics, { authCacheSize: deps.authCacheSize(), circuitStates: deps.circuitStates() }));
+    res.json(await summarizeMetrics(deps.metrics, { authCache: deps.authCache(), revocationStream: deps.revocationStream(), circuitStates: deps.circuitStates() }));
   });
   const prometheus = async function showMetricsPrometheus(_req: Request, res: Response) {
     res.setHeader('Cache-Control', 'no-store');

@@ -1,4 +1,5 @@
 import { createMetrics, promClient } from '@malet/metrics';
+import type { RevocationStreamState } from '@malet/session-client';
 import type { CircuitStateName } from '../graphql/subgraph-circuit';
 
 /** The process metrics every service has, plus the gateway's own (docs/architecture.md, section 8). */
@@ -13,7 +14,7 @@ export function createGatewayMetrics() {
   });
   const authCacheLookups = new promClient.Counter({
     name: 'gateway_auth_cache_lookups_total',
-    help: 'Credential cache lookups: hit, negative_hit, miss (asked auth), coalesced (joined an in-flight miss)',
+    help: 'Credential cache lookups: hit, negative_hit, miss (asked auth), coalesced (joined an in-flight miss), malformed (not a token, refused unasked)',
     labelNames: ['result'] as const,
     registers: [metrics.registry],
   });
@@ -36,17 +37,28 @@ export function createGatewayMetrics() {
     registers: [metrics.registry],
   });
   const setCircuitState = (subgraph: string, state: CircuitStateName) => circuitState.set({ subgraph }, CIRCUIT_STATE_VALUES[state]);
-  return { ...metrics, subgraphRequestDuration, authCacheLookups, queryPlanCacheLookups, subgraphFailures, setCircuitState };
+  const revocationStream = new promClient.Gauge({
+    name: 'gateway_revocation_stream_state',
+    help: "Auth's revocation stream: 0 down (cached credentials not trusted), 1 catching up, 2 live",
+    registers: [metrics.registry],
+  });
+  const setRevocationStreamState = (state: RevocationStreamState) => revocationStream.set(STREAM_STATE_VALUES[state]);
+  setRevocationStreamState('down');
+  return { ...metrics, subgraphRequestDuration, authCacheLookups, queryPlanCacheLookups, subgraphFailures, setCircuitState, setRevocationStreamState };
 }
 
 const CIRCUIT_STATE_VALUES: Record<CircuitStateName, number> = { closed: 0, half_open: 1, open: 2 };
+const STREAM_STATE_VALUES: Record<RevocationStreamState, number> = { down: 0, catching_up: 1, live: 2 };
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 
 type MetricJson = Awaited<ReturnType<promClient.Registry['getMetricsAsJSON']>>[number];
 
 /** The JSON view of `/admin/metrics`, read from the same counters Prometheus scrapes. */
-export async function summarizeMetrics(metrics: GatewayMetrics, extra: { authCacheSize: number; circuitStates: Record<string, CircuitStateName> }) {
+export async function summarizeMetrics(
+  metrics: GatewayMetrics,
+  extra: { authCache: { size: number; revocations: string }; revocationStream: RevocationStreamState; circuitStates: Record<string, CircuitStateName> },
+) {
   const all = await metrics.registry.getMetricsAsJSON();
   const find = (name: string) => all.find((metric) => metric.name === name);
   const byLabel = (metric: MetricJson | undefined, label: string, suffix?: string) => {
@@ -82,10 +94,12 @@ export async function summarizeMetrics(metrics: GatewayMetrics, extra: { authCac
       by_type: byLabel(find('graphql_operation_duration_seconds'), 'operation_type', '_count'),
     },
     cache: {
-      auth: { ...auth, size: extra.authCacheSize, hit_ratio: ratio(auth.hit ?? 0, sum(auth)) },
+      auth: { ...auth, size: extra.authCache.size, revocations: extra.authCache.revocations, hit_ratio: ratio(auth.hit ?? 0, sum(auth)) },
       query_plan: { ...plans, hit_ratio: ratio(plans.hit ?? 0, sum(plans)) },
     },
     errors: { total: sum(errors), by_code: errors },
+    /** `live`: cached credentials are trusted; otherwise every credential is checked with auth. */
+    revocations: { stream: extra.revocationStream },
     subgraphs,
   };
 }

@@ -84,6 +84,8 @@ export async function createGatewayServer(options: {
   /** Deadline of one subgraph request, connect to last byte. */
   subgraphTimeoutMs: number;
   circuit: CircuitSettings;
+  /** Apollo's own parser stops at this many tokens too (operation-limits.ts checks first). */
+  maxTokens: number;
 }) {
   const fetcher = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs });
   const circuits = new Map<string, SubgraphCircuit>();
@@ -103,6 +105,7 @@ export async function createGatewayServer(options: {
   });
   const server = new ApolloServer<GatewayContext>({
     gateway,
+    parseOptions: { maxTokens: options.maxTokens },
     formatError: formatGraphQLError(options.logger, { passThroughCodes: [SUBGRAPH_UNAVAILABLE, 'PAYLOAD_TOO_LARGE'] }),
     includeStacktraceInErrorResponses: false,
     plugins: [graphqlMetricsPlugin(options.metrics), ApolloServerPluginInlineTraceDisabled()],

@@ -20,11 +20,19 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /**
+ * Headers that claim where a request came from. The gateway alone says that to the services it
+ * proxies to: whatever a client sent under these names is dropped, and X-Forwarded-For is
+ * rewritten to the one address the gateway determined (http/client-address.ts).
+ */
+const CLIENT_CLAIMED = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip', 'x-client-ip']);
+
+/**
  * Streams a request to a service and its answer back, untouched but for forwarding headers
  * and, where `compression` is given, the content coding (see response-compression.ts).
  * Bodies are never buffered, so large uploads and feed downloads cost no gateway memory; a
  * client that goes away mid-response closes the upstream response too, so the service stops
- * generating. A client can never smuggle an internal token through: that header is always dropped.
+ * generating. A client can never smuggle an internal token through: that header is always dropped;
+ * nor a forwarding header: X-Forwarded-For carries only the client address the gateway determined.
  */
 export function createProxy(options: {
   name: string;
@@ -40,11 +48,9 @@ export function createProxy(options: {
   return function proxyRequest(req: Request, res: Response, next: NextFunction): void {
     const headers: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      if (!HOP_BY_HOP.has(name) && name !== INTERNAL_TOKEN_HEADER && name !== 'host') headers[name] = value;
+      if (!HOP_BY_HOP.has(name) && !CLIENT_CLAIMED.has(name) && name !== INTERNAL_TOKEN_HEADER && name !== 'host') headers[name] = value;
     }
-    const peer = req.socket.remoteAddress ?? '';
-    const forwardedFor = req.headers['x-forwarded-for'];
-    headers['x-forwarded-for'] = forwardedFor ? `${String(forwardedFor)}, ${peer}` : peer;
+    headers['x-forwarded-for'] = req.clientAddress.address;
     headers['x-forwarded-host'] = req.headers.host ?? '';
     headers['x-forwarded-proto'] = req.protocol;
     headers[REQUEST_ID_HEADER] = req.id;

@@ -18,8 +18,12 @@ export function createDatabase<TSchema extends Record<string, unknown>>(options:
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client dropped by the server must not take the process down.
+  // A client dropped by the server (a restart, a failover) must not take the process down:
+  // idle clients report through the pool's 'error', checked-out ones (a transaction waiting
+  // between statements) through their own, which nobody else listens to. The statement that
+  // next uses such a client fails and the pool discards it.
   pool.on('error', (error) => options.onPoolError?.(error));
+  pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
   const db = drizzle(pool, { schema: options.schema });
   return {
     db,

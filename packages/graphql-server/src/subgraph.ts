@@ -40,8 +40,8 @@ export async function createSubgraphServer<TContext extends SubgraphContext>(opt
 }
 
 /**
- * The subgraph endpoint: only the gateway (or another service) holding a valid internal token
- * gets in; the resolvers see the identity it vouched for.
+ * The subgraph endpoint: only the gateway, holding a valid internal token it issued, gets in;
+ * the resolvers see the identity it vouched for.
  */
 export function subgraphMiddleware<TContext extends SubgraphContext>(
   server: ApolloServer<TContext>,
@@ -53,7 +53,7 @@ export function subgraphMiddleware<TContext extends SubgraphContext>(
       res.locals.route = '/graphql';
       next();
     },
-    requireInternalToken(verify) as RequestHandler,
+    requireInternalToken(verify, { callers: ['gateway'] }) as RequestHandler,
     expressMiddleware(server, {
       context: async ({ req }) =>
         extendContext({ identity: req.identity!, log: req.log, requestId: req.id }, req),

@@ -82,6 +82,11 @@ export function markShuttingDown(app: Express): void {
   app.locals[SHUTTING_DOWN] = true;
 }
 
+/** Whether the server is draining: long-lived answers (event streams) end so the drain can finish. */
+export function isShuttingDown(app: Pick<Express, 'locals'>): boolean {
+  return app.locals[SHUTTING_DOWN] === true;
+}
+
 /** JSON and form bodies with a size limit; oversize and malformed bodies become 4xx AppErrors. */
 export function jsonBody(limit = '100kb') {
   const json = express.json({ limit, strict: true });

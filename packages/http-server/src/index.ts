@@ -1,4 +1,4 @@
-export { createHttpApp, finishHttpApp, jsonBody, type HttpAppOptions } from './app';
+export { createHttpApp, finishHttpApp, isShuttingDown, jsonBody, type HttpAppOptions } from './app';
 export { startHttpServer, closeOnSignals, serveUntilSignalled, type RunningServer } from './server';
 export { validate } from './validation';
 export { errorRendererFor, restErrorRenderer, useErrorRenderer, type ErrorRenderer, type RenderedError } from './error-renderers';

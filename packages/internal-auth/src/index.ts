@@ -1,12 +1,12 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { UnauthenticatedError } from '@malet/errors';
+import { ForbiddenError, UnauthenticatedError } from '@malet/errors';
 
 /**
  * Identity as the gateway vouches for it. Subgraphs and internal endpoints trust nothing else:
  * not `x-user-id`, not cookies, not the client's Authorization header.
  */
 export interface InternalIdentity {
-  /** The calling process (`gateway`, `auth`, ...). */
+  /** The calling process, from the token's issuer (`gateway`, `auth`, ...). */
   caller: string;
   userId: string | null;
   email: string | null;
@@ -18,6 +18,14 @@ export interface InternalIdentity {
 }
 
 export const INTERNAL_TOKEN_HEADER = 'x-internal-token';
+
+/**
+ * Every process that signs internal tokens; a token's issuer names one of them. An internal
+ * endpoint lists the callers it serves (`requireInternalToken(verify, { callers: ['auth'] })`),
+ * so a token minted for one conversation (the gateway's anonymous token, say) opens no other.
+ */
+export const INTERNAL_CALLERS = ['gateway', 'auth', 'users', 'organizations', 'content-feed', 'scim'] as const;
+export type InternalCaller = (typeof INTERNAL_CALLERS)[number];
 const AUDIENCE = 'malet-internal';
 const ALGORITHM = 'HS256';
 
@@ -37,7 +45,7 @@ function keyFrom(secret: string): Uint8Array {
 }
 
 /** Short-lived tokens: long enough for one request's fan-out, too short to be worth stealing. */
-export function createInternalTokenSigner(options: { secret: string; issuer: string; ttlSeconds?: number }) {
+export function createInternalTokenSigner(options: { secret: string; issuer: InternalCaller; ttlSeconds?: number }) {
   const key = keyFrom(options.secret);
   const ttl = options.ttlSeconds ?? 60;
   return async function signInternalToken(claims: IdentityClaims = ANONYMOUS): Promise<string> {
@@ -120,8 +128,36 @@ interface HeaderCarrier {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** Express middleware: every request on the guarded router needs a verified internal token. */
-export function requireInternalToken(verify: InternalTokenVerifier) {
+/** 403 unless the verified token was issued by one of `callers`. */
+export function assertCaller(identity: InternalIdentity, callers: readonly InternalCaller[]): void {
+  if (!(callers as readonly string[]).includes(identity.caller)) {
+    throw new ForbiddenError(`This endpoint serves ${callers.join(', ')} only`, 'internal:caller_forbidden');
+  }
+}
+
+/**
+ * Express middleware behind `requireInternalToken` (which verified the token and set
+ * `req.identity`): 403 unless the caller is one of `callers`.
+ */
+export function allowCallers(callers: readonly InternalCaller[]) {
+  if (callers.length === 0) throw new Error('an internal endpoint must name at least one caller');
+  return function allowNamedCallers(req: { identity?: InternalIdentity }, _res: unknown, next: (error?: unknown) => void): void {
+    if (!req.identity) return next(new UnauthenticatedError('Internal token required', 'internal:token_missing'));
+    try {
+      assertCaller(req.identity, callers);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/**
+ * Express middleware: every request on the guarded route needs a verified internal token (401
+ * without one) issued by one of the callers the endpoint names (403 for any other caller).
+ */
+export function requireInternalToken(verify: InternalTokenVerifier, access: { callers: readonly InternalCaller[] }) {
+  if (access.callers.length === 0) throw new Error('an internal endpoint must name at least one caller');
   return function verifyInternalTokenHeader(
     req: HeaderCarrier & { identity?: InternalIdentity },
     _res: unknown,
@@ -130,6 +166,12 @@ export function requireInternalToken(verify: InternalTokenVerifier) {
     const raw = req.headers[INTERNAL_TOKEN_HEADER];
     verify(Array.isArray(raw) ? raw[0] : raw).then(
       (identity) => {
+        try {
+          assertCaller(identity, access.callers);
+        } catch (error) {
+          next(error);
+          return;
+        }
         req.identity = identity;
         next();
       },

@@ -20,7 +20,7 @@ describe('internal tokens', () => {
       await createInternalTokenSigner({ secret: 'x'.repeat(48), issuer: 'gateway' })(claims),
       tampered,
       await createInternalTokenSigner({ secret: SECRET, issuer: 'gateway', ttlSeconds: -1 })(claims),
-      await createInternalTokenSigner({ secret: SECRET, issuer: 'intruder' })(claims),
+      await createInternalTokenSigner({ secret: SECRET, issuer: 'intruder' as 'gateway' })(claims),
       undefined,
     ];
     for (const token of cases) await expect(verify(token)).rejects.toMatchObject({ status: 401 });

@@ -2,6 +2,7 @@ import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { INTERNAL_TOKEN_HEADER, type InternalTokenSigner } from '@malet/internal-auth';
 import type { AnyPgDatabase, OutboxEvent } from './enqueue';
+import { createPollingWorker, retryDelayMs } from './polling-worker';
 import { outbox } from './tables';
 
 export interface OutboxSubscriber {
@@ -10,8 +11,6 @@ export interface OutboxSubscriber {
   url: string;
   topics: string[];
 }
-
-const MAX_BACKOFF_MS = 5 * 60_000;
 
 /**
  * Delivers pending outbox rows to subscribers, at least once, in creation order. Rows are
@@ -27,12 +26,7 @@ export function createOutboxRelay(options: {
   batchSize?: number;
   timeoutMs?: number;
 }) {
-  const pollMs = options.pollMs ?? 1_000;
   const batchSize = options.batchSize ?? 50;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let again = false;
-  let stopped = true;
 
   async function deliverTo(subscriber: OutboxSubscriber, event: OutboxEvent): Promise<void> {
     const response = await fetch(subscriber.url, {
@@ -69,7 +63,7 @@ export function createOutboxRelay(options: {
           await tx.update(outbox).set({ deliveredAt: sql`now()`, lastError: null }).where(eq(outbox.id, row.id));
         } catch (error) {
           const attempts = row.attempts + 1;
-          const backoffMs = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(attempts, 20)) * (0.75 + Math.random() / 2);
+          const backoffMs = retryDelayMs(attempts);
           options.logger.warn({ err: error, eventId: row.id, topic: row.topic, attempts }, 'outbox delivery failed');
           await tx
             .update(outbox)
@@ -85,59 +79,7 @@ export function createOutboxRelay(options: {
     });
   }
 
-  /** Runs delivery until a batch comes back short; concurrent wake-ups coalesce into one rerun. */
-  function run(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      let total = 0;
-      try {
-        do {
-          again = false;
-          let delivered: number;
-          do {
-            delivered = await deliverBatch();
-            total += delivered;
-          } while (delivered === batchSize);
-        } while (again);
-      } catch (error) {
-        options.logger.error({ err: error }, 'outbox relay pass failed');
-      } finally {
-        running = undefined;
-      }
-      return total;
-    })();
-    return running;
-  }
-
-  function schedule() {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      void run().finally(schedule);
-    }, pollMs);
-    timer.unref();
-  }
-
-  return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule();
-    },
-    /** Delivers now instead of at the next poll: call after committing an event. */
-    wake(): void {
-      void run();
-    },
-    /** One full pass; resolves when it is done. */
-    flush: run,
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  return createPollingWorker({ name: 'outbox relay', pass: deliverBatch, batchSize, pollMs: options.pollMs ?? 1_000, logger: options.logger });
 }
 
 export type OutboxRelay = ReturnType<typeof createOutboxRelay>;

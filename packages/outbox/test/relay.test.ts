@@ -56,7 +56,7 @@ describe('outbox relay', () => {
     const relay = createOutboxRelay({
       db,
       subscribers: [{ name: 'consumer', url: `http://127.0.0.1:${port}/events`, topics: ['thing.happened'] }],
-      signInternalToken: createInternalTokenSigner({ secret: SECRET, issuer: 'test' }),
+      signInternalToken: createInternalTokenSigner({ secret: SECRET, issuer: 'auth' }),
       logger: createLogger({ service: 'test', level: 'silent' }),
       timeoutMs: 1_000,
     });

@@ -13,6 +13,8 @@ export interface ServiceEntry {
   readonly subgraph: boolean;
   /** The gateway's variable naming where this service is (`USERS_URL`). */
   readonly urlEnv: string;
+  /** Services besides the gateway that call its internal endpoints (events, provisioning, token checks). */
+  readonly internalCallers: readonly string[];
 }
 
 /**
@@ -21,11 +23,11 @@ export interface ServiceEntry {
  * service means adding it here; everything that must know about it then fails until it does.
  */
 export const SERVICES = [
-  { name: 'auth', port: 3008, workspace: 'services/auth', subgraph: true, urlEnv: 'AUTH_URL' },
-  { name: 'users', port: 3010, workspace: 'services/users', subgraph: true, urlEnv: 'USERS_URL' },
-  { name: 'organizations', port: 3011, workspace: 'services/organizations', subgraph: true, urlEnv: 'ORGANIZATIONS_URL' },
-  { name: 'content-feed', port: 3012, workspace: 'services/content-feed', subgraph: true, urlEnv: 'CONTENT_FEED_URL' },
-  { name: 'scim', port: 3019, workspace: 'services/scim', subgraph: false, urlEnv: 'SCIM_URL' },
+  { name: 'auth', port: 3008, workspace: 'services/auth', subgraph: true, urlEnv: 'AUTH_URL', internalCallers: ['scim'] },
+  { name: 'users', port: 3010, workspace: 'services/users', subgraph: true, urlEnv: 'USERS_URL', internalCallers: ['auth'] },
+  { name: 'organizations', port: 3011, workspace: 'services/organizations', subgraph: true, urlEnv: 'ORGANIZATIONS_URL', internalCallers: ['scim'] },
+  { name: 'content-feed', port: 3012, workspace: 'services/content-feed', subgraph: true, urlEnv: 'CONTENT_FEED_URL', internalCallers: [] },
+  { name: 'scim', port: 3019, workspace: 'services/scim', subgraph: false, urlEnv: 'SCIM_URL', internalCallers: [] },
 ] as const satisfies readonly ServiceEntry[];
 
 /** The gateway in front of them (it has no URL variable of its own). */

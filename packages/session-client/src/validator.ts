@@ -4,6 +4,8 @@ import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { ServiceUnavailableError } from '@malet/errors';
 import { INTERNAL_TOKEN_HEADER } from '@malet/internal-auth';
+import { isSessionTokenShape } from './credential';
+import { createRevocationStreamClient, type RevocationStreamState } from './revocation-stream';
 import { SESSION_REVOCATION_CHANNEL, decodeRevocation, hashToken } from './revocations';
 
 export interface Credential {
@@ -22,13 +24,18 @@ export interface ValidatedSession {
 }
 
 type CacheEntry = { session: ValidatedSession | null };
-export type CacheResult = 'hit' | 'negative_hit' | 'miss' | 'coalesced';
+export type CacheResult = 'hit' | 'negative_hit' | 'miss' | 'coalesced' | 'malformed';
 
 /**
  * Credential validation as docs/architecture.md section 3 describes it: a per-process LRU keyed by the token's
  * hash, positive entries living no longer than the session (and a cap), a short negative cache,
  * one in-flight request per token however many callers miss at once, and eviction when auth
  * announces a revocation. When auth cannot be reached the caller gets an error, never a pass.
+ *
+ * Revocations arrive on auth's revocation stream (revocation-stream.ts), which every deployment
+ * has; a cached "valid" is trusted only while that stream is live and caught up. With REDIS_URL
+ * the Redis channel is followed as well, as a second, independent way for an eviction to arrive
+ * (auth publishes there too); the trust decision rests on the stream alone.
  */
 export function createSessionValidator(options: {
   authUrl: string;
@@ -39,11 +46,16 @@ export function createSessionValidator(options: {
   negativeTtlMs?: number;
   timeoutMs?: number;
   onLookup?: (result: CacheResult) => void;
+  /** How long after the revocation channel returns cached sessions stay untrusted (5 s). */
+  revocationGraceMs?: number;
   /**
    * Proves to auth that the caller is the gateway (an internal token), which exempts validation
    * calls from auth's per-IP rate limit: all of a gateway's users share its IP.
    */
   callerToken?: () => Promise<string>;
+  /** Longest silence on the revocation stream before it counts as lost (auth's heartbeat is 5 s). */
+  revocationStreamSilenceMs?: number;
+  onRevocationStreamState?: (state: RevocationStreamState) => void;
 }) {
   const positiveCap = options.positiveTtlCapMs ?? 60_000;
   const negativeTtl = options.negativeTtlMs ?? 5_000;
@@ -52,9 +64,29 @@ export function createSessionValidator(options: {
   // Revocations that arrive while a lookup is in flight must win over its (stale) answer.
   const revokedDuringFlight = new Set<string>();
   let subscriber: Redis | undefined;
-  let subscribed = false;
-  /** Without Redis there is no channel to miss (the embedded default); with it, it must be up. */
-  const revocationsHeard = () => !options.redisUrl || subscribed;
+  let subscribedAt: number | null = null;
+  // Publishers (auth) reconnect on their own schedule: for a moment after the channel returns,
+  // a revocation may still be published into the void, so trust waits out this grace period.
+  const graceMs = options.revocationGraceMs ?? 5_000;
+  function channelState(): 'local' | 'live' | 'recovering' | 'lost' {
+    if (!options.redisUrl) return 'local';
+    if (subscribedAt === null) return 'lost';
+    return Date.now() - subscribedAt >= graceMs ? 'live' : 'recovering';
+  }
+  const stream = createRevocationStreamClient({
+    authUrl: options.authUrl,
+    callerToken: options.callerToken ?? (() => Promise.reject(new Error('the revocation stream needs an internal token'))),
+    logger: options.logger,
+    silenceMs: options.revocationStreamSilenceMs ?? 15_000,
+    onRevoked: (hash) => evict([hash]),
+    onReset: () => cache.clear(),
+    onStateChange: options.onRevocationStreamState,
+  });
+  /**
+   * Cached answers are trusted while at least one path that carries every revocation is up:
+   * auth's stream (live and caught up) or the Redis channel (subscribed past its grace period).
+   */
+  const revocationsHeard = () => stream.state() === 'live' || channelState() === 'live';
   // undici's request API on a keep-alive pool: validation is on the hot path of every cache miss.
   const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
   const timeoutMs = options.timeoutMs ?? 3_000;
@@ -116,6 +148,11 @@ export function createSessionValidator(options: {
   }
 
   async function validate(credential: Credential): Promise<ValidatedSession | null> {
+    // Not of the minted shape: refused here, never cached, never asked about (see isSessionTokenShape).
+    if (!isSessionTokenShape(credential.token)) {
+      options.onLookup?.('malformed');
+      return null;
+    }
     const key = hashToken(credential.token);
     const cached = cache.get(key);
     // While the revocation channel is down a revocation could pass unheard: a cached "valid" is
@@ -155,35 +192,41 @@ export function createSessionValidator(options: {
     }
   }
 
+  /** Starts following revocations: auth's stream always (in the background), Redis when configured. */
   async function subscribe(): Promise<void> {
-    if (!options.redisUrl) {
-      options.logger.warn('REDIS_URL not set: revocations reach this process only through its own proxy');
-      return;
-    }
+    stream.start();
+    if (!options.redisUrl) return;
     subscriber = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null });
     subscriber.on('message', (_channel: string, message: string) => evict(decodeRevocation(message)));
-    subscriber.on('error', (error: Error) => options.logger.warn({ err: error }, 'revocation subscriber error'));
-    // After a reconnect, revocations published while we were away are lost: start clean.
-    // ioredis resubscribes on reconnect before 'ready'; until then nothing cached is trusted.
+    subscriber.on('error', (error: Error) => options.logger.warn({ err: error }, 'revocation subscriber error (the stream from auth still evicts)'));
+    // After a reconnect, revocations published while we were away are lost to this channel.
+    // ioredis resubscribes on reconnect before 'ready'; the grace period then covers publishers.
     subscriber.on('ready', () => {
-      cache.clear();
-      subscribed = true;
+      // Unless the stream heard everything meanwhile, what is cached may have missed a revocation.
+      if (stream.state() !== 'live') cache.clear();
+      subscribedAt = Date.now();
     });
     subscriber.on('close', () => {
-      if (subscribed) options.logger.warn('revocation channel lost: validating every credential with auth until Redis is back');
-      subscribed = false;
+      if (subscribedAt !== null) options.logger.warn('revocation channel lost: cached credentials are trusted only while auth\'s revocation stream is live');
+      subscribedAt = null;
     });
     await subscriber.connect();
     await subscriber.subscribe(SESSION_REVOCATION_CHANNEL);
-    subscribed = true;
+    // The first subscription has no missed past: trusted at once.
+    subscribedAt = Date.now() - graceMs;
   }
 
   return {
     validate,
     evict,
     subscribe,
-    stats: () => ({ size: cache.size, inFlight: inFlight.size, revocationsHeard: revocationsHeard() }),
+    /**
+     * `revocations`: the Redis channel, `live`, `recovering` (back for less than the grace period),
+     * `lost`, or `local` (no Redis configured); `revocationStream`: auth's stream.
+     */
+    stats: () => ({ size: cache.size, inFlight: inFlight.size, revocationsHeard: revocationsHeard(), revocations: channelState(), revocationStream: stream.state() }),
     close: async () => {
+      await stream.stop();
       await subscriber?.quit().catch(() => undefined);
       await agent.close();
     },

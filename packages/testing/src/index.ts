@@ -4,4 +4,5 @@ export { freePort, waitFor } from './net';
 export { startSmtpCatcher, type SmtpCatcher, type CaughtMail } from './smtp';
 export { startNodeProcess, waitForReady, type ManagedProcess } from './process';
 export { xmllint, xpath, sitemapLocs, expectValidRss, rssParser, SITEMAP_XSD, SITEINDEX_XSD, RFC_822, W3C_DATETIME } from './xml';
+export { startDnsServer, type DnsServer } from './dns';
 export { launchChromium, type Browser, type BrowserContext } from './browser';

@@ -44,7 +44,7 @@ export function startNodeProcess(options: { name: string; entry: string; cwd: st
 }
 
 /** Waits for `url` to answer 2xx; fails early, with the process output, if it exits. */
-export async function waitForReady(process: ManagedProcess, url: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForReady(process: ManagedProcess, url: string, timeoutMs = 120_000): Promise<void> {
   let exited = false;
   process.child.once('exit', () => (exited = true));
   try {

@@ -16,7 +16,7 @@ export interface CaughtMail {
  * A real SMTP server (smtp-server) on a free loopback port that parses every message it
  * receives (mailparser): tests read codes and links out of the email itself.
  */
-export async function startSmtpCatcher() {
+export async function startSmtpCatcher(options: { port?: number } = {}) {
   const messages: CaughtMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -41,7 +41,8 @@ export async function startSmtpCatcher() {
         .catch((error: Error) => callback(error));
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // A given port brings a server back where clients expect it (tests of SMTP outages).
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,

@@ -4,6 +4,7 @@ import gql from 'graphql-tag';
 import { serviceRoot } from '@malet/config';
 import { createSubgraphServer, subgraphMiddleware } from '@malet/graphql-server';
 import { createHttpApp, finishHttpApp } from '@malet/http-server';
+import { INTERNAL_CALLERS, requireInternalToken } from '@malet/internal-auth';
 import type { AuthConfig } from './config';
 import { createAuthCore, type AuthCore, type AuthCoreDependencies } from './core/core';
 import { createIdentityLoader, createRequestLoaders, type AuthGraphqlContext } from './core/graphql-context';
@@ -22,6 +23,8 @@ import { createMagicLinkModule } from './features/magic-link/magic-link.module';
 import { createMfaModule } from './features/mfa/mfa.module';
 import type { SmsProvider } from './features/mfa/sms';
 import { createPasswordsModule } from './features/passwords/passwords.module';
+import { createRevocationStreamModule } from './features/revocation-stream/revocation-stream.module';
+import { createProvisioningModule } from './features/provisioning/provisioning.module';
 import { createSessionsModule } from './features/sessions/sessions.module';
 
 export interface AuthDependencies extends AuthCoreDependencies {
@@ -42,6 +45,7 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     createMagicLinkModule(core),
     createIdentifierCheckModule(core),
     createSessionsModule(core),
+    createRevocationStreamModule(core, config.revocationStream),
     mfa,
     passwords,
     createAccountModule(core, {
@@ -49,6 +53,7 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
       knowsPassword: passwords.service.knowsPassword,
       errors: passwords.reauthenticationErrors,
     }),
+    createProvisioningModule(core),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
     pageAssetsModule,
   ];
@@ -63,6 +68,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   const { modules, mfa } = createAuthModules(core, deps);
   for (const module of modules) {
     if (module.mfaGate) core.useMfaGate(module.mfaGate);
+    if (module.signInGuard) core.useSignInGuard(module.signInGuard);
     if (module.onMailboxProven) core.mailboxProof.onProven(module.onMailboxProven);
   }
   const routes = modules.flatMap((module) => module.routes ?? []);
@@ -79,6 +85,9 @@ export async function createAuthApp(deps: AuthDependencies) {
     }),
   );
   for (const { assets } of modules) if (assets) app.use(assets.path, ...assets.handlers);
+  // Any process holding a valid internal token gets this far; each route names the callers it serves.
+  app.use('/internal', requireInternalToken(core.verifyInternalToken, { callers: INTERNAL_CALLERS }));
+  for (const { internalRoutes } of modules) if (internalRoutes) app.use(internalRoutes);
 
   const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));
   const resolvers = mergeResolvers<AuthGraphqlContext>([identityResolvers, ...modules.flatMap((module) => (module.resolvers ? [module.resolvers] : []))]);

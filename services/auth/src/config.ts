@@ -3,10 +3,11 @@ import { coreConfigFrom, coreEnvShape, refineCoreEnv } from './core/core.config'
 import { devConfigFrom, devEnvShape, refineDevEnv } from './features/dev-token/dev-token.config';
 import { mfaConfigFrom, mfaEnvShape, refineMfaEnv } from './features/mfa/mfa.config';
 import { passwordConfigFrom, passwordEnvShape } from './features/passwords/password.config';
+import { revocationStreamConfigFrom, revocationStreamEnvShape } from './features/revocation-stream/revocation-stream.config';
 
 /** Auth's whole environment: core's variables and each feature's own, parsed once at start-up. */
 export const authEnvSchema = z
-  .object({ ...coreEnvShape, ...devEnvShape, ...passwordEnvShape, ...mfaEnvShape })
+  .object({ ...coreEnvShape, ...devEnvShape, ...passwordEnvShape, ...mfaEnvShape, ...revocationStreamEnvShape })
   .superRefine((value, ctx) => {
     refineCoreEnv(value, ctx);
     refineDevEnv(value, ctx);
@@ -17,5 +18,11 @@ export type AuthConfig = ReturnType<typeof loadAuthConfig>;
 
 export function loadAuthConfig(env: Record<string, string | undefined> = process.env) {
   const raw = loadConfig(authEnvSchema, env);
-  return { ...coreConfigFrom(raw), dev: devConfigFrom(raw), passwords: passwordConfigFrom(raw), mfa: mfaConfigFrom(raw) };
+  return {
+    ...coreConfigFrom(raw),
+    dev: devConfigFrom(raw),
+    passwords: passwordConfigFrom(raw),
+    mfa: mfaConfigFrom(raw),
+    revocationStream: revocationStreamConfigFrom(raw),
+  };
 }

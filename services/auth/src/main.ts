@@ -1,7 +1,8 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { applyMigrations } from '@malet/database';
 import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
+import { createRedisClient } from '@malet/redis';
 import { createAuthApp } from './app';
 import { loadAuthConfig } from './config';
 import { createAuthDatabase, migrationsFolder } from './core/db';
@@ -13,8 +14,9 @@ await applyMigrations(database.pool, migrationsFolder);
 
 let redis: Redis | null = null;
 if (config.redisUrl) {
-  redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
-  redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
+  // Fails commands at once while Redis is away, so no request waits on it (limits fall back to
+  // this process's memory; revocations still reach gateways through their own channel).
+  redis = createRedisClient(config.redisUrl, { logger, whileAway: 'rate limits count in this process and revocations are not broadcast' });
 } else {
   logger.warn('REDIS_URL not set: revocations are not broadcast to other processes, and rate limits count per process (memory store)');
 }

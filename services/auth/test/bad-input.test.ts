@@ -15,7 +15,7 @@ async function footprint() {
            (select count(*)::int from identities) as identities,
            (select count(*)::int from sessions) as sessions,
            (select count(*)::int from outbox) as outbox`);
-  return { ...counts, mails: auth.mail.messages.length };
+  return { ...counts, mails: (await auth.mailCount()) };
 }
 
 const post = (path: string, body: string, contentType = 'application/json') => api.post(path, body, { 'content-type': contentType });

@@ -19,7 +19,7 @@ async function smsCodeFor(phone: string, after: number) {
 }
 
 async function enrollSms(headers: Record<string, string>, phone: string) {
-  const before = auth.mail.messages.length;
+  const before = (await auth.mailCount());
   const enroll = await api.post('/auth/mfa/sms/enroll', { phone }, headers);
   expect(enroll.status).toBe(200);
   const confirm = await api.post('/auth/mfa/sms/confirm', { code: await smsCodeFor(phone, before) }, headers);
@@ -38,7 +38,7 @@ describe('SMS enrollment through the dev provider and a real SMTP server', () =>
   it('texts a code (read from the mail catcher), confirms it, stores the phone sealed', async () => {
     const { user, headers } = await signedInUser(auth, 'sms-enroll@example.com');
     const phone = '+15551230001';
-    const before = auth.mail.messages.length;
+    const before = (await auth.mailCount());
     const enroll = await api.post('/auth/mfa/sms/enroll', { phone }, headers);
     expect(enroll.status).toBe(200);
     expect(enroll.body).toEqual({ sms_sent: true, phone: '+*******0001', expires_in: 300 });
@@ -82,7 +82,7 @@ describe('SMS enrollment through the dev provider and a real SMTP server', () =>
   it('counts enrollment guesses atomically: 50 parallel wrong codes, five counted, the code is dead', async () => {
     const { user, headers } = await signedInUser(auth, 'sms-parallel@example.com');
     const phone = '+15551230002';
-    const before = auth.mail.messages.length;
+    const before = (await auth.mailCount());
     await api.post('/auth/mfa/sms/enroll', { phone }, headers);
     const code = await smsCodeFor(phone, before);
     const wrong = code === '999999' ? '999998' : '999999';
@@ -97,7 +97,7 @@ describe('SMS enrollment through the dev provider and a real SMTP server', () =>
   it('expires enrollment codes after five minutes: confirmed just before works, just after does not', async () => {
     const startEnrollment = async (email: string, phone: string) => {
       const { headers } = await signedInUser(auth, email);
-      const before = auth.mail.messages.length;
+      const before = (await auth.mailCount());
       expect((await api.post('/auth/mfa/sms/enroll', { phone }, headers)).status).toBe(200);
       return { headers, code: await smsCodeFor(phone, before) };
     };
@@ -118,7 +118,7 @@ describe('SMS as the second factor of a sign-in', () => {
     const challenge = await startMfaChallenge(auth.completeSignIn, user, 'magic_link');
     expect(challenge.methods).toEqual(['sms', 'backup_code']);
 
-    const before = auth.mail.messages.length;
+    const before = (await auth.mailCount());
     const send = await api.post('/auth/mfa/verify', { mfa_token: challenge.mfaToken, method: 'sms' });
     expect(send.status).toBe(202);
     expect(send.body).toEqual({ sms_sent: true, phone: '+********0123', expires_in: 300 });
@@ -165,7 +165,7 @@ describe('SMS as the second factor of a sign-in', () => {
     const { headers } = await signedInUser(auth, 'sms-disable@example.com');
     const phone = '+15551230005';
     await enrollSms(headers, phone);
-    const before = auth.mail.messages.length;
+    const before = (await auth.mailCount());
     const send = await api.post('/auth/mfa/disable', { method: 'sms' }, headers);
     expect(send.status).toBe(202);
     const code = await smsCodeFor(phone, before);

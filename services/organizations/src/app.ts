@@ -1,42 +1,78 @@
 import { createHttpApp, finishHttpApp } from '@malet/http-server';
-import { createInternalTokenVerifier, requireInternalToken } from '@malet/internal-auth';
+import { createInternalTokenVerifier } from '@malet/internal-auth';
 import { createSubgraphServer, subgraphMiddleware } from '@malet/graphql-server';
 import type { Logger } from '@malet/logging';
 import { createMetrics } from '@malet/metrics';
 import type { OrganizationsConfig } from './config';
 import type { OrganizationsDb } from './data/db';
+import { createDomainRepository } from './data/domain.repository';
+import { createInvitationRepository } from './data/invitation.repository';
 import { createOrganizationRepository } from './data/organization.repository';
+import { createProvisioningRepository } from './data/provisioning.repository';
+import { createScimTokenRepository } from './data/scim-token.repository';
+import { createDomainVerificationService } from './domain/domain-verification.service';
+import { createInvitationService } from './domain/invitation.service';
 import { createOrganizationService } from './domain/organization.service';
-import { createOrganizationLoader, createResolvers, typeDefs, type OrganizationsContext } from './graphql/resolvers';
+import { createScimTokenService } from './domain/scim-token.service';
+import { createLoaders } from './graphql/loaders';
+import { createResolvers, typeDefs, type OrganizationsContext } from './graphql/resolvers';
+import { createSmtpMailer, type Mailer } from './infra/mailer';
+import { createTxtResolver, type TxtResolver } from './infra/txt-resolver';
+import { internalRoutes } from './routes/internal.routes';
 
 export async function createOrganizationsApp(deps: {
   config: OrganizationsConfig;
   logger: Logger;
   db: OrganizationsDb;
   ping: () => Promise<void>;
+  /** Defaults to SMTP at config.mail.smtpUrl. */
+  mailer?: Mailer;
+  /** Defaults to node's resolver on config.domains.dnsServers. */
+  resolver?: TxtResolver;
 }) {
   const { config, logger, db } = deps;
   const metrics = createMetrics({ service: 'organizations' });
   const verifyInternalToken = createInternalTokenVerifier({ secret: config.internalTokenSecret });
-  const organizations = createOrganizationRepository(db);
-  const service = createOrganizationService({ organizations });
+  const smtp = deps.mailer ? null : createSmtpMailer({ ...config.mail, logger });
+  const repositories = {
+    organizations: createOrganizationRepository(db),
+    domains: createDomainRepository(db),
+    provisioning: createProvisioningRepository(db),
+  };
+  const service = createOrganizationService({ organizations: repositories.organizations });
+  const invitations = createInvitationService({
+    invitations: createInvitationRepository(db),
+    organizations: service,
+    findOrganization: async (id) => (await repositories.organizations.findManyByIds([id]))[0] ?? null,
+    mailer: deps.mailer ?? smtp!,
+    publicUrl: config.publicUrl,
+  });
+  const domains = createDomainVerificationService({
+    domains: repositories.domains,
+    organizations: service,
+    resolver: deps.resolver ?? createTxtResolver({ servers: config.domains.dnsServers }),
+    skipProof: config.domains.skipProof,
+  });
+  const scimTokens = createScimTokenService({ tokens: createScimTokenRepository(db), domains: repositories.domains, organizations: service });
 
   const app = createHttpApp({ service: 'organizations', logger, metrics, production: config.production, readiness: deps.ping });
-  // Internal API for SCIM and auth: memberships of a user.
-  app.get('/internal/users/:id/memberships', requireInternalToken(verifyInternalToken), async function listMemberships(req, res) {
-    const rows = await organizations.membershipsOfUser(req.params.id!);
-    res.json({ memberships: rows.map((row) => ({ organization_id: row.organizationId, role: row.role })) });
-  });
+  app.use(internalRoutes({ db, ...repositories, scimTokens, verifyInternalToken }));
   const graphql = await createSubgraphServer<OrganizationsContext>({
     typeDefs,
-    resolvers: createResolvers({ organizations, service }),
+    resolvers: createResolvers({ service, invitations, domains, scimTokens }),
     logger,
     metrics,
   });
   app.post(
     '/graphql',
-    subgraphMiddleware(graphql, verifyInternalToken, (base) => ({ ...base, organizationsById: createOrganizationLoader(organizations) })),
+    subgraphMiddleware(graphql, verifyInternalToken, (base) => ({ ...base, loaders: createLoaders(repositories, base.identity.userId) })),
   );
   finishHttpApp(app);
-  return { app, close: () => graphql.stop() };
+  return {
+    app,
+    async close() {
+      await graphql.stop();
+      smtp?.close();
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createScimApp } from './app';
 import { loadScimConfig } from './config';
-import { createScimDatabase, migrationsFolder } from './data/db';
+import { createScimDatabase, migrationsFolder } from './core/db';
 
 const config = loadScimConfig();
 const logger = createLogger({ service: 'scim', level: config.logLevel });
@@ -11,6 +11,8 @@ const database = createScimDatabase(config.databaseUrl, (error) => logger.warn({
 await applyMigrations(database.pool, migrationsFolder);
 
 const scim = await createScimApp({ config, logger, db: database.db, ping: database.ping });
+scim.relay.start();
+scim.relay.wake();
 await serveUntilSignalled(scim.app, {
   service: 'scim',
   http: config.http,

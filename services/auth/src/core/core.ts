@@ -17,7 +17,8 @@ import { createSignInResponder } from './http/sign-in-response';
 import { createIdentityRepository } from './identities/identity.repository';
 import { createMailboxProof } from './identities/mailbox-proof';
 import { createChallengeRepository } from './login-challenges/login-challenge.repository';
-import { createSmtpMailer, type Mailer, type OutgoingMail } from './mail/mailer';
+import { createMailRelay, createSmtpSender } from '@malet/mail-outbox';
+import { createQueuedMailer, type Mailer, type OutgoingMail } from './mail/mailer';
 import { createSignInMailer } from './mail/sign-in-mail';
 import type { ScheduledJob } from './module';
 import { createKnownClients } from './rate-limit/known-clients';
@@ -38,7 +39,7 @@ export interface AuthCoreDependencies {
   redis: Redis | null;
   clock?: Clock;
   metrics?: Metrics;
-  /** Defaults to SMTP at config.mail.smtpUrl. */
+  /** Defaults to the mail queue, relayed to SMTP at config.mail.smtpUrl. */
   mailer?: Mailer;
 }
 
@@ -54,8 +55,10 @@ export function createAuthCore(deps: AuthCoreDependencies) {
   const signInternalToken = createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: 'auth' });
   const verifyInternalToken = createInternalTokenVerifier({ secret: config.internalTokenSecret });
 
-  const smtp = deps.mailer ? null : createSmtpMailer({ ...config.mail, logger });
-  const mailer = deps.mailer ?? smtp!;
+  const smtp = deps.mailer ? null : createSmtpSender(config.mail);
+  const mailRelay = smtp ? createMailRelay({ db, send: smtp, logger }) : null;
+  mailRelay?.start();
+  const mailer = deps.mailer ?? createQueuedMailer({ db, relay: mailRelay! });
   const background = createBackgroundTasks(logger);
   const rateLimiters = createRateLimiters(deps.redis, { keyPrefix: config.rateLimits.keyPrefix });
   const knownClients = createKnownClients({ db, clock });
@@ -88,6 +91,7 @@ export function createAuthCore(deps: AuthCoreDependencies) {
   const signIn = createSignIn({
     openSession: createSessionOpener({ sessions, refreshTokens }),
     audit,
+    revokeSession: (token, reason) => sessions.revoke(token, reason),
     async onSignedIn(email, client) {
       await limits.forgetClientOf(email, client);
       await knownClients.remember(email, client);
@@ -142,8 +146,11 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     completeSignIn: signIn.completeSignIn,
     useMfaGate: signIn.useMfaGate,
     signOutEverywhere,
+    useSignInGuard: signIn.useSignInGuard,
     mailboxProof: createMailboxProof({ identities, accountTokens, signOutEverywhere, audit, clock, onSignUp: () => relay.wake() }),
     mailer,
+    /** Sends queued mail to SMTP (absent when a mailer is injected). */
+    mailRelay,
     background,
     /** Sends without waiting: for answers that must not depend on whether a mail went out (no enumeration by timing). */
     sendMailInBackground: (mail: OutgoingMail) => background.run(`mail: ${mail.subject}`, () => mailer.send(mail)),
@@ -161,6 +168,7 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     jobs,
     async close() {
       await relay.stop();
+      await mailRelay?.stop();
       smtp?.close();
     },
   };

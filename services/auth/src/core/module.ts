@@ -1,8 +1,8 @@
 import type { GraphQLResolverMap } from '@malet/graphql-server';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Router } from 'express';
 import type { RouteSpec } from './http/route';
 import type { MailboxProvenHook } from './identities/mailbox-proof';
-import type { MfaGate } from './sign-in/sign-in-gate';
+import type { MfaGate, SignInGuard } from './sign-in/sign-in-gate';
 import type { AuthGraphqlContext } from './graphql-context';
 
 /** A task run every `everyMs` while the service is up (sweeps of expired rows). */
@@ -24,6 +24,14 @@ export interface AuthModule {
   assets?: { path: string; handlers: RequestHandler[] };
   /** Merged with the other modules' resolvers, type by type, into the auth subgraph. */
   resolvers?: GraphQLResolverMap<AuthGraphqlContext>;
+  /**
+   * Endpoints for other services only (`/internal/...`): mounted behind the internal-token
+   * check, never documented in the public OpenAPI document. Each route names the callers it
+   * serves (`allowCallers(['scim'])` from @malet/internal-auth); any other caller gets 403.
+   */
+  internalRoutes?: Router;
+  /** Asked by `completeSignIn` whether an account may sign in at all (the provisioning feature). */
+  signInGuard?: SignInGuard;
   /** The second-factor check `completeSignIn` runs after every first factor (the MFA feature). */
   mfaGate?: MfaGate;
   /** Its part in retiring an unproven holder's access when the mailbox owner proves the address. */

@@ -78,6 +78,15 @@ export async function startAuth(options: AuthHarnessOptions = {}) {
   }
   const signInternalToken = createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: 'gateway' });
 
+  /**
+   * Waits until every piece of auth's background work has finished and a relay pass over the
+   * mail queue has ended: then every mail asked for so far has been accepted by the catcher.
+   */
+  async function settleMail(): Promise<void> {
+    await auth.background.settled();
+    await auth.core.mailRelay?.flush();
+  }
+
   return {
     ...auth,
     config,
@@ -85,7 +94,20 @@ export async function startAuth(options: AuthHarnessOptions = {}) {
     url: server.url,
     db: pool.db,
     pool: pool.pool,
-    mail,
+    mail: {
+      ...mail,
+      /** The newest mail to `address`, looked for once earlier mail has left the queue (so never a stale one). */
+      async waitForMail(...args: Parameters<typeof mail.waitForMail>) {
+        await settleMail();
+        return mail.waitForMail(...args);
+      },
+    },
+    settleMail,
+    /** How many mails the catcher holds once the queue has settled (a baseline no late mail can shift). */
+    async mailCount(): Promise<number> {
+      await settleMail();
+      return mail.messages.length;
+    },
     api: httpClient(server.url),
 
     async rows(query: SQL): Promise<Record<string, unknown>[]> {
@@ -113,13 +135,9 @@ export async function startAuth(options: AuthHarnessOptions = {}) {
       return statements;
     },
 
-    /**
-     * Proves that no mail went to `address` (after the first `after` messages): waits until
-     * every piece of auth's background work has finished, which is when any mail it was going
-     * to send has been accepted by the catcher, then looks.
-     */
+    /** Proves that no mail went to `address` (after the first `after` messages), once the queue has settled. */
     async expectNoMail(address: string, after = 0): Promise<void> {
-      await auth.background.settled();
+      await settleMail();
       expect(mail.messages.slice(after).filter((message) => message.to.includes(address.toLowerCase()))).toEqual([]);
     },
 

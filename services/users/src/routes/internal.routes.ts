@@ -27,7 +27,7 @@ const userCreated = z.object({
   preferred_username: z.string().max(320).default('user'),
 });
 
-/** Endpoints for other services only: every request needs a verified internal token. */
+/** Endpoints for auth only: every request needs a verified internal token that auth issued. */
 export function internalRoutes(deps: {
   db: UsersDb;
   profiles: ProfileRepository;
@@ -35,7 +35,8 @@ export function internalRoutes(deps: {
   verifyInternalToken: InternalTokenVerifier;
 }): Router {
   const router = Router();
-  router.use('/internal', requireInternalToken(deps.verifyInternalToken));
+  // Auth delivers its outbox events here and reads usernames for its REST answers; no one else calls.
+  router.use('/internal', requireInternalToken(deps.verifyInternalToken, { callers: ['auth'] }));
 
   router.post('/internal/events', async function receiveEvent(req, res) {
     const event = validate(eventEnvelope, req.body);

@@ -45,4 +45,6 @@ export const coreErrors = defineErrors('core', {
   /** An emailed account token (verification, reset, email change) that cannot be redeemed. */
   invalidAccountToken: { code: 'auth:invalid_token', status: 400, message: 'The link or token is invalid, expired or already used' },
   mailUnavailable: { code: 'mail:unavailable', status: 503, message: 'Could not send the email, try again later' },
+  /** Every sign-in method answers this for an identity its organization deprovisioned (SCIM). */
+  accountDeactivated: { code: 'auth:account_deactivated', status: 403, message: 'This account is deactivated by its organization' },
 });

@@ -1,5 +1,5 @@
-import nodemailer from 'nodemailer';
-import type { Logger } from '@malet/logging';
+import { enqueueMail, type MailRelay } from '@malet/mail-outbox';
+import type { AuthDb } from '../db';
 
 export interface OutgoingMail {
   to: string;
@@ -12,15 +12,16 @@ export interface Mailer {
   send(mail: OutgoingMail): Promise<void>;
 }
 
-/** SMTP through nodemailer: the mail catcher (maildev) in dev, a real relay in production. */
-export function createSmtpMailer(options: { smtpUrl: string; from: string; logger: Logger }): Mailer & { close(): void } {
-  const transport = nodemailer.createTransport(options.smtpUrl);
+/**
+ * Auth's mail goes through a queue in its own database (`mail_outbox`), sent to SMTP by a relay
+ * with retries: no request waits on the SMTP server, and nothing is lost while it is down. The
+ * relay is woken at once, so mail normally leaves within milliseconds.
+ */
+export function createQueuedMailer(deps: { db: AuthDb; relay: Pick<MailRelay, 'wake'> }): Mailer {
   return {
     async send(mail) {
-      await transport.sendMail({ from: options.from, ...mail });
-      // The address is logged; the body (which holds codes and links) never is.
-      options.logger.info({ to: mail.to, subject: mail.subject }, 'email sent');
+      await enqueueMail(deps.db, mail);
+      deps.relay.wake();
     },
-    close: () => transport.close(),
   };
 }

@@ -7,7 +7,8 @@ import type { Mailer, OutgoingMail } from './mailer';
 /**
  * Mails a sign-in code or link and audits the attempt, the same way for every address: a known
  * and an unknown email cost the same look-up, so neither timing nor the answer tells them apart.
- * A mail failure is audited and answered as 503 `mail:unavailable`.
+ * Mail is queued (see mailer.ts), so SMTP being down costs nothing here; a mail that cannot even
+ * be queued is audited and answered as 503 `mail:unavailable`.
  */
 export function createSignInMailer(deps: { mailer: Mailer; audit: AuditLog; identities: Pick<IdentityRepository, 'findByEmail'> }) {
   return async function sendSignInMail(input: { email: string; meta: RequestMeta; mail: Omit<OutgoingMail, 'to'>; auditType: string; method: string }): Promise<void> {

@@ -2,7 +2,8 @@ import type { AuditLog } from '../audit/audit-log';
 import type { RequestMeta } from '../http/request-meta';
 import type { RefreshTokenService } from '../sessions/refresh-token.service';
 import type { IssuedSession, SessionService } from '../sessions/session.service';
-import type { MfaChallenge, MfaGate } from './sign-in-gate';
+import { coreErrors } from '../errors/core.errors';
+import type { MfaChallenge, MfaGate, SignInGuard } from './sign-in-gate';
 
 export type SignInMeta = RequestMeta;
 
@@ -35,17 +36,30 @@ export type OpenSession = ReturnType<typeof createSessionOpener>;
 const amrOfSecondFactor = (method: string) => (method === 'totp' ? 'otp' : method);
 
 /**
- * The one way a verified factor becomes a session, for every sign-in method: the MFA gate
- * first (a challenge instead of a session when a second factor is enrolled and not yet
- * answered), then the session and its refresh token, then the audit record.
+ * The one way a verified factor becomes a session, for every sign-in method: the sign-in guards
+ * first (a deactivated account is refused, whatever the factor), then the MFA gate (a challenge
+ * instead of a session when a second factor is enrolled and not yet answered), then the session
+ * and its refresh token, then the audit record.
  */
 export function createSignIn(deps: {
   openSession: OpenSession;
   audit: AuditLog;
+  revokeSession: (token: string, reason: string) => Promise<unknown>;
   /** A sign-in from this client to this address succeeded (its rate-limit counters start again; it becomes known). */
   onSignedIn?: (email: string, client: string | null) => Promise<void>;
 }) {
   let mfaGate: MfaGate | null = null;
+  const guards: SignInGuard[] = [];
+
+  async function refusedByAGuard(userId: string): Promise<boolean> {
+    for (const guard of guards) if (await guard.isRefused(userId)) return true;
+    return false;
+  }
+
+  async function refuse(input: { user: { id: string }; method: string; meta: SignInMeta }): Promise<never> {
+    await deps.audit.record({ type: 'signin', outcome: 'failure', userId: input.user.id, method: input.method, ...input.meta, details: { reason: 'account_deactivated' } });
+    throw coreErrors.accountDeactivated();
+  }
 
   async function completeSignIn(input: {
     user: { id: string; email: string };
@@ -55,6 +69,7 @@ export function createSignIn(deps: {
     /** The second factor that was just answered; the MFA gate is then satisfied. */
     secondFactor?: string;
   }): Promise<SignInResult> {
+    if (await refusedByAGuard(input.user.id)) return refuse(input);
     const challenge = input.secondFactor || !mfaGate ? null : await mfaGate.beginIfRequired({ userId: input.user.id, firstFactor: input.method, ...input.meta });
     if (challenge) {
       await deps.audit.record({ type: 'signin.mfa_challenge', outcome: 'success', userId: input.user.id, method: input.method, ...input.meta });
@@ -62,6 +77,10 @@ export function createSignIn(deps: {
     }
     const amr = input.secondFactor ? [input.method, 'mfa', amrOfSecondFactor(input.secondFactor)] : [input.method];
     const opened = await deps.openSession({ userId: input.user.id, amr, ...input.meta });
+    if (await refusedByAGuard(input.user.id)) {
+      await deps.revokeSession(opened.session.token, 'account_deactivated');
+      return refuse(input);
+    }
     await deps.onSignedIn?.(input.user.email, input.meta.ip);
     await deps.audit.record({
       type: 'signin',
@@ -78,6 +97,10 @@ export function createSignIn(deps: {
     completeSignIn,
     /** Ends the user's sign-ins waiting on a second factor (none without an MFA gate). */
     abandonPendingSignIns: async (userId: string): Promise<number> => (mfaGate ? mfaGate.abandonPending(userId) : 0),
+    /** Adds a feature's sign-in guard (when the feature is mounted). */
+    useSignInGuard(guard: SignInGuard): void {
+      guards.push(guard);
+    },
     /** Installs the MFA feature's gate (once, when the feature is mounted). */
     useMfaGate(gate: MfaGate): void {
       if (mfaGate) throw new Error('an MFA gate is already installed');

@@ -9,6 +9,17 @@ export interface MfaChallenge {
   methods: string[];
 }
 
+/**
+ * Whether an account may sign in at all, asked by `completeSignIn` before and after it opens a
+ * session (the provisioning feature: an identity its organization's identity provider has
+ * deactivated or deleted may not). Asking again after opening closes the race with a
+ * deactivation that lands meanwhile: its revocation sweep sees the new session, or this check
+ * sees the deactivation.
+ */
+export interface SignInGuard {
+  isRefused(userId: string): Promise<boolean>;
+}
+
 export interface MfaGate {
   beginIfRequired(input: { userId: string; firstFactor: string; ip: string | null; userAgent: string | null }): Promise<MfaChallenge | null>;
   /**

@@ -54,7 +54,7 @@ export function emailOtpRoutes(core: Pick<AuthCore, 'sendSignInResult'>, otp: Em
       limit: 'signIn',
       body: emailLoginFinishBody,
       responses: { 200: { description: 'Signed in, or a second factor is due (`mfa_required`)', body: signInResponseBody } },
-      errors: [emailOtpErrors.codes.invalidCode, emailOtpErrors.codes.codeExpired],
+      errors: [emailOtpErrors.codes.invalidCode, emailOtpErrors.codes.codeExpired, coreErrors.codes.accountDeactivated],
       async handle({ body, res, meta }) {
         core.sendSignInResult(res, await otp.finish({ email: normalizeEmail(body.email), code: body.code, meta }));
       },

@@ -62,7 +62,7 @@ export function magicLinkRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'confi
       limit: 'signIn',
       body: magicLinkVerifyBody,
       responses: { 200: { description: 'Signed in, or a second factor is due (`mfa_required`)', body: signInResponseBody } },
-      errors: [magicLinkErrors.codes.invalidLink],
+      errors: [magicLinkErrors.codes.invalidLink, coreErrors.codes.accountDeactivated],
       async handle({ body, res, meta }) {
         const { result } = await magicLinks.verify({ token: body.token, meta });
         core.sendSignInResult(res, result);

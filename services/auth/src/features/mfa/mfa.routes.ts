@@ -1,3 +1,4 @@
+import { coreErrors } from '../../core/errors/core.errors';
 import { z } from 'zod';
 import type { AuthCore } from '../../core/core';
 import type { RequestMeta } from '../../core/http/request-meta';
@@ -89,7 +90,7 @@ const stepUpErrors = [
   mfaErrors.codes.smsDeliveryFailed,
 ];
 const confirmErrors = [mfaErrors.codes.codeRejected, mfaErrors.codes.tooManyAttempts, mfaErrors.codes.alreadyEnrolled, mfaErrors.codes.noPendingEnrollment];
-const challengeErrors = [mfaErrors.codes.invalidLoginCode, mfaErrors.codes.challengeInvalid, mfaErrors.codes.methodUnavailable];
+const challengeErrors = [mfaErrors.codes.invalidLoginCode, mfaErrors.codes.challengeInvalid, mfaErrors.codes.methodUnavailable, coreErrors.codes.accountDeactivated];
 
 export function mfaRoutes(core: Pick<AuthCore, 'limits' | 'sendSignInResult'>, mfa: MfaService) {
   const { limits } = core;

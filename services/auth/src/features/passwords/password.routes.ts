@@ -119,7 +119,7 @@ export function passwordRoutes(core: Pick<AuthCore, 'limits' | 'sendSignInResult
       limit: 'signIn',
       body: loginBody,
       responses: { 200: { description: 'Signed in, or a second factor is due (`mfa_required`)', body: z.union([passwordSessionBody, mfaRequiredBody]) } },
-      errors: [passwordErrors.codes.invalidCredentials, passwordErrors.codes.locked],
+      errors: [passwordErrors.codes.invalidCredentials, passwordErrors.codes.locked, coreErrors.codes.accountDeactivated],
       async handle({ body, res, meta }) {
         const { result, emailVerified } = await passwords.login({ email: normalizeEmail(body.email), password: body.password, meta });
         // Unverified accounts may sign in; the answer says whether the address is verified.

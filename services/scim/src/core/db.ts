@@ -1,0 +1,12 @@
+import { join } from 'node:path';
+import { serviceRoot } from '@malet/config';
+import { createDatabase, type Database } from '@malet/database';
+import * as schema from './resources/resource.tables';
+
+export type ScimDb = Database<typeof schema>;
+
+export function createScimDatabase(url: string, onPoolError?: (error: Error) => void) {
+  return createDatabase({ url, schema, applicationName: 'malet-scim', onPoolError });
+}
+
+export const migrationsFolder = join(serviceRoot(import.meta.url), 'drizzle');
