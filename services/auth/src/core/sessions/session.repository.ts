@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { isUuid } from '@malet/database';
 import type { AuthDb } from '../db';
 import { identities } from '../identities/identity.tables';
@@ -34,6 +34,14 @@ export interface SessionListing {
 }
 
 export function createSessionRepository(db: AuthDb) {
+  /** Revokes the user's sessions not yet revoked (but `exceptSessionId`) that match `also`. */
+  const revokeUnrevoked = (userId: string, reason: string, now: Date, exceptSessionId?: string, also: SQL = sql`true`) =>
+    db
+      .update(sessions)
+      .set({ revokedAt: now, revokeReason: reason })
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), exceptSessionId ? ne(sessions.id, exceptSessionId) : sql`true`, also))
+      .returning({ id: sessions.id, tokenHash: sessions.tokenHash });
+
   const activeColumns = {
     id: sessions.id,
     userId: sessions.userId,
@@ -181,35 +189,13 @@ export function createSessionRepository(db: AuthDb) {
      * Revokes a user's live sessions that never passed a second factor (`mfa` not in their
      * `amr`), except one; returns the revoked sessions' ids and token hashes.
      */
-    async revokeWithoutSecondFactor(userId: string, reason: string, now: Date, exceptSessionId: string | null): Promise<{ id: string; tokenHash: string }[]> {
-      return db
-        .update(sessions)
-        .set({ revokedAt: now, revokeReason: reason })
-        .where(
-          and(
-            eq(sessions.userId, userId),
-            isNull(sessions.revokedAt),
-            sql`not ('mfa' = any(${sessions.amr}))`,
-            exceptSessionId ? ne(sessions.id, exceptSessionId) : sql`true`,
-          ),
-        )
-        .returning({ id: sessions.id, tokenHash: sessions.tokenHash });
+    revokeWithoutSecondFactor(userId: string, reason: string, now: Date, exceptSessionId: string | null): Promise<{ id: string; tokenHash: string }[]> {
+      return revokeUnrevoked(userId, reason, now, exceptSessionId ?? undefined, sql`not ('mfa' = any(${sessions.amr}))`);
     },
 
     /** Revokes every live session of a user except one; returns the revoked token hashes. */
     async revokeAllForUser(userId: string, reason: string, now: Date, exceptSessionId?: string): Promise<string[]> {
-      const rows = await db
-        .update(sessions)
-        .set({ revokedAt: now, revokeReason: reason })
-        .where(
-          and(
-            eq(sessions.userId, userId),
-            isNull(sessions.revokedAt),
-            exceptSessionId ? ne(sessions.id, exceptSessionId) : sql`true`,
-          ),
-        )
-        .returning({ tokenHash: sessions.tokenHash });
-      return rows.map((row) => row.tokenHash);
+      return (await revokeUnrevoked(userId, reason, now, exceptSessionId)).map((row) => row.tokenHash);
     },
   };
 }
