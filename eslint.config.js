@@ -27,6 +27,14 @@ const restrict = (patterns, extra = { paths: [], patterns: [] }) => ({
   'no-restricted-imports': ['error', { paths: extra.paths, patterns: [...patterns, ...extra.patterns] }],
 });
 
+/** The browser APIs the hosted pages' scripts (plain ES modules served to browsers) may use. */
+const hostedPageGlobals = Object.fromEntries(
+  ['window', 'document', 'navigator', 'fetch', 'sessionStorage', 'history', 'atob', 'btoa', 'AbortController', 'PublicKeyCredential', 'CSS', 'URLSearchParams'].map((name) => [
+    name,
+    'readonly',
+  ]),
+);
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.data/**', '**/drizzle/**', 'coverage/**'] },
   js.configs.recommended,
@@ -39,6 +47,7 @@ export default tseslint.config(
     },
   },
   // Later blocks replace the rule for the files they match, so each combination is spelled out.
+  { files: [`${AUTH}/features/hosted-pages/assets/*.js`], languageOptions: { sourceType: 'module', globals: hostedPageGlobals } },
   { files: ['services/*/src/**/*.service.ts'], rules: restrict([], serviceTouchesNoFrameworks) },
   { files: [`${AUTH}/core/**/*.ts`], rules: restrict(coreImportsNoFeature) },
   { files: [`${AUTH}/core/**/*.service.ts`], rules: restrict(coreImportsNoFeature, serviceTouchesNoFrameworks) },

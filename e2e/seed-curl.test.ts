@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@malet/testing';
+import { freePort, waitFor } from '@malet/testing';
 import { interrupt, startDevSuite } from './suite-process';
 
 const run = promisify(execFile);
@@ -90,14 +90,18 @@ describe('seed 000 curl examples against `pnpm dev`', () => {
   });
 
   it('email OTP: the seed\'s start and finish curls, the code read from the maildev inbox', async () => {
+    // maildev's REST API; mail leaves auth through its queue, so the new code's mail is waited for.
+    const codeMails = async () =>
+      (JSON.parse(await shell('curl -s http://localhost:1080/api/email')) as { to: { address: string }[]; subject: string; text: string }[]).filter(
+        (m) => m.to.some((to) => to.address === 'user@example.com') && /code/i.test(m.subject),
+      );
+    const before = (await codeMails()).length;
     const start = await shell(`curl -X POST http://localhost:3008/auth/email/login/start \\
 -H "Content-Type: application/json" \\
 -d '{"email": "user@example.com"}'`);
     expect(JSON.parse(start)).toBeTypeOf('object');
-    // maildev's REST API: the newest message to the address holds the code.
-    const inbox = JSON.parse(await shell('curl -s http://localhost:1080/api/email')) as { to: { address: string }[]; subject: string; text: string }[];
-    const mail = inbox.filter((m) => m.to.some((to) => to.address === 'user@example.com') && /code/i.test(m.subject)).at(-1);
-    const code = /\b(\d{6})\b/.exec(mail?.text ?? '')?.[1];
+    const mail = await waitFor(async () => (await codeMails())[before], { timeoutMs: 30_000, what: 'the sign-in code mail in maildev' });
+    const code = /\b(\d{6})\b/.exec(mail.text)?.[1];
     expect(code).toMatch(/^\d{6}$/);
     const finish = await shell(
       `curl -X POST http://localhost:3008/auth/email/login/finish \\

@@ -22,7 +22,8 @@ beforeAll(async () => {
     env: {
       // A key prefix of its own: the run's Redis is shared with other test files.
       auth: { SMTP_URL: smtp.url, PASSWORD_ARGON2_MEMORY_KIB: '1024', PASSWORD_ARGON2_TIME_COST: '1', PASSWORD_LOCKOUT_THRESHOLD: '3', RATE_LIMIT_KEY_PREFIX: `scale-${Date.now()}` },
-      gateway: { SESSION_CACHE_TTL_MS: '600000' },
+      // The test plays distinct clients behind an ingress on loopback, naming each in X-Forwarded-For.
+      gateway: { SESSION_CACHE_TTL_MS: '600000', TRUST_PROXY: 'loopback' },
     },
   });
 }, 240_000);

@@ -25,6 +25,8 @@ export async function startFaultSuite(options: SuiteOptions & { postgresAdminUrl
         SUBGRAPH_CIRCUIT_FAILURES: '3',
         SUBGRAPH_CIRCUIT_RESET_MS: '500',
         PROXY_TIMEOUT_MS: '10000',
+        // The load plays many clients behind an ingress on loopback, naming each in X-Forwarded-For.
+        TRUST_PROXY: 'loopback',
         ...env.gateway,
       },
     },

@@ -18,6 +18,8 @@ export interface SuiteOptions {
    * i modulo their number, so two gateways exercise two replicas.
    */
   replicas?: Partial<Record<string, number>>;
+  /** Fixed ports for the gateways, in order (a browser test must know the gateway's origin before auth starts). */
+  gatewayPorts?: number[];
 }
 
 interface ProcessSpec {
@@ -86,7 +88,7 @@ export async function startSuite(options: SuiteOptions & { postgresAdminUrl: str
     );
     const gatewayUrls: string[] = [];
     for (let index = 0; index < (options.gateways ?? 1); index += 1) {
-      const url = `http://127.0.0.1:${await freePort()}`;
+      const url = `http://127.0.0.1:${options.gatewayPorts?.[index] ?? (await freePort())}`;
       const replicaOf = (name: string) => replicaUrls[name]![index % replicaUrls[name]!.length]!;
       await launch({
         name: `gateway-${index}`,

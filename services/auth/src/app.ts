@@ -18,10 +18,12 @@ import { createAccountModule } from './features/account/account.module';
 import { createDevTokenModule } from './features/dev-token/dev-token.module';
 import { createDocsModule } from './features/docs/docs.module';
 import { createEmailOtpModule } from './features/email-otp/email-otp.module';
+import { createHostedPagesModule } from './features/hosted-pages/hosted-pages.module';
 import { createIdentifierCheckModule } from './features/identifier-check/identifier-check.module';
 import { createMagicLinkModule } from './features/magic-link/magic-link.module';
 import { createMfaModule } from './features/mfa/mfa.module';
 import type { SmsProvider } from './features/mfa/sms';
+import { createPasskeysModule } from './features/passkeys/passkeys.module';
 import { createPasswordsModule } from './features/passwords/passwords.module';
 import { createRevocationStreamModule } from './features/revocation-stream/revocation-stream.module';
 import { createProvisioningModule } from './features/provisioning/provisioning.module';
@@ -48,6 +50,7 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     createRevocationStreamModule(core, config.revocationStream),
     mfa,
     passwords,
+    createPasskeysModule(core, config.passkeys),
     createAccountModule(core, {
       confirmPasswordIfSet: passwords.service.confirmPasswordIfSet,
       knowsPassword: passwords.service.knowsPassword,
@@ -57,6 +60,7 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
     pageAssetsModule,
   ];
+  modules.push(createHostedPagesModule(core, () => modules.flatMap((module) => module.signInProviders ?? [])));
   modules.push(createDocsModule(core, () => modules.flatMap((module) => module.routes ?? [])));
   return { modules, mfa: mfa.service };
 }
@@ -70,6 +74,7 @@ export async function createAuthApp(deps: AuthDependencies) {
     if (module.mfaGate) core.useMfaGate(module.mfaGate);
     if (module.signInGuard) core.useSignInGuard(module.signInGuard);
     if (module.onMailboxProven) core.mailboxProof.onProven(module.onMailboxProven);
+    if (module.signInMethods) core.signInMethods.use(module.signInMethods);
   }
   const routes = modules.flatMap((module) => module.routes ?? []);
 

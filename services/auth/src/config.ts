@@ -2,16 +2,18 @@ import { loadConfig, z } from '@malet/config';
 import { coreConfigFrom, coreEnvShape, refineCoreEnv } from './core/core.config';
 import { devConfigFrom, devEnvShape, refineDevEnv } from './features/dev-token/dev-token.config';
 import { mfaConfigFrom, mfaEnvShape, refineMfaEnv } from './features/mfa/mfa.config';
+import { passkeyConfigFrom, passkeyEnvShape, refinePasskeyEnv } from './features/passkeys/passkey.config';
 import { passwordConfigFrom, passwordEnvShape } from './features/passwords/password.config';
 import { revocationStreamConfigFrom, revocationStreamEnvShape } from './features/revocation-stream/revocation-stream.config';
 
 /** Auth's whole environment: core's variables and each feature's own, parsed once at start-up. */
 export const authEnvSchema = z
-  .object({ ...coreEnvShape, ...devEnvShape, ...passwordEnvShape, ...mfaEnvShape, ...revocationStreamEnvShape })
+  .object({ ...coreEnvShape, ...devEnvShape, ...passwordEnvShape, ...mfaEnvShape, ...passkeyEnvShape, ...revocationStreamEnvShape })
   .superRefine((value, ctx) => {
     refineCoreEnv(value, ctx);
     refineDevEnv(value, ctx);
     refineMfaEnv(value, ctx);
+    refinePasskeyEnv(value, ctx);
   });
 
 export type AuthConfig = ReturnType<typeof loadAuthConfig>;
@@ -23,6 +25,7 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
     dev: devConfigFrom(raw),
     passwords: passwordConfigFrom(raw),
     mfa: mfaConfigFrom(raw),
+    passkeys: passkeyConfigFrom(raw),
     revocationStream: revocationStreamConfigFrom(raw),
   };
 }

@@ -1,20 +1,18 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, launchChromium, type Browser, type BrowserContext } from '@malet/testing';
 import { requestMagicLink, startAuth, type AuthHarness } from './support';
+import { startLandingApp } from './support/browser-pages';
 
 let auth: AuthHarness;
 let browser: Browser;
 /** The web app a link returns to: a page that only says where it is. */
-let app: Server;
+let app: Awaited<ReturnType<typeof startLandingApp>>;
 let appOrigin: string;
 let authPort: number;
 
 beforeAll(async () => {
-  app = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<h1>app at ${req.url}</h1>`));
-  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-  appOrigin = `http://localhost:${(app.address() as AddressInfo).port}`;
+  app = await startLandingApp();
+  appOrigin = app.origin;
   // PUBLIC_URL is the origin the browser sees, as in production: the emailed link points at it.
   authPort = await freePort();
   auth = await startAuth({
@@ -26,7 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await auth?.stop();
-  await new Promise((resolve) => app?.close(resolve));
+  await app?.close();
 });
 
 /** Requests a link and reads it out of the email. */

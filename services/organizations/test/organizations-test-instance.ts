@@ -36,6 +36,8 @@ export async function startOrganizationsTestInstance(env: Record<string, string>
   const sign = createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: 'gateway' });
   const signAs = (user: TestUser | null) =>
     sign({ userId: user?.id ?? null, email: user?.email ?? null, sessionId: null, orgId: null, roles: [], amr: [] });
+  // The internal endpoints tested here (SCIM token checks, provisioning events) serve the SCIM service only.
+  const signAsScim = createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: 'scim' });
 
   return {
     url: server.url,
@@ -58,7 +60,7 @@ export async function startOrganizationsTestInstance(env: Record<string, string>
     async internal(path: string, body: unknown) {
       const response = await fetch(`${server.url}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: await signAs(null) },
+        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: await signAsScim({ userId: null, email: null, sessionId: null, orgId: null, roles: [], amr: [] }) },
         body: JSON.stringify(body),
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };

@@ -20,7 +20,7 @@ export function isPlaceholderSecret(value: string | Uint8Array): boolean {
 const refuse = (ctx: z.RefinementCtx, key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
 
 /** Comma-separated http(s) origins, each reduced to its canonical `scheme://host[:port]` form. */
-const originList = (fallback: string) =>
+export const originList = (fallback: string) =>
   z
     .string()
     .default(fallback)

@@ -16,6 +16,7 @@ import { createOriginCheck } from './http/csrf';
 import { createSignInResponder } from './http/sign-in-response';
 import { createIdentityRepository } from './identities/identity.repository';
 import { createMailboxProof } from './identities/mailbox-proof';
+import { createSignInMethods } from './identities/sign-in-methods';
 import { createChallengeRepository } from './login-challenges/login-challenge.repository';
 import { createMailRelay, createSmtpSender } from '@malet/mail-outbox';
 import { createQueuedMailer, type Mailer, type OutgoingMail } from './mail/mailer';
@@ -147,6 +148,8 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     useMfaGate: signIn.useMfaGate,
     signOutEverywhere,
     useSignInGuard: signIn.useSignInGuard,
+    /** Every way a user can sign in; features add theirs (`AuthModule.signInMethods`). */
+    signInMethods: createSignInMethods({ identities }),
     mailboxProof: createMailboxProof({ identities, accountTokens, signOutEverywhere, audit, clock, onSignUp: () => relay.wake() }),
     mailer,
     /** Sends queued mail to SMTP (absent when a mailer is injected). */

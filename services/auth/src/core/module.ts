@@ -2,6 +2,8 @@ import type { GraphQLResolverMap } from '@malet/graphql-server';
 import type { RequestHandler, Router } from 'express';
 import type { RouteSpec } from './http/route';
 import type { MailboxProvenHook } from './identities/mailbox-proof';
+import type { SignInMethodsProvider } from './identities/sign-in-methods';
+import type { SignInProvider } from './sign-in/sign-in-provider';
 import type { MfaGate, SignInGuard } from './sign-in/sign-in-gate';
 import type { AuthGraphqlContext } from './graphql-context';
 
@@ -36,6 +38,10 @@ export interface AuthModule {
   mfaGate?: MfaGate;
   /** Its part in retiring an unproven holder's access when the mailbox owner proves the address. */
   onMailboxProven?: MailboxProvenHook;
+  /** The sign-in methods it holds for a user (a password, passkeys), so none removes the last one. */
+  signInMethods?: SignInMethodsProvider;
+  /** Buttons for the hosted sign-in page (a social provider's "Continue with ..."). */
+  signInProviders?: SignInProvider[];
   jobs?: ScheduledJob[];
   /** Runs once the service is about to take traffic (seeding dev users). */
   start?(): Promise<void>;

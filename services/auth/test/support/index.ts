@@ -13,6 +13,7 @@ export { authenticatorFrom, enrollTotp, firstFactorSucceeded, startMfaChallenge 
 export { STRONG, STRONGER, mailAfter, readVerification, registerUser, tokenFromMail } from '../../src/features/passwords/password.fixtures';
 export { requestCode, wrongCodeFor } from '../../src/features/email-otp/email-otp.fixtures';
 export { requestMagicLink } from '../../src/features/magic-link/magic-link.fixtures';
+export { createSoftwareAuthenticator, registerPasskey, startPasskeySignIn, type SoftwareAuthenticator } from '../../src/features/passkeys/passkey.fixtures';
 export { listenForRevocations, type RevocationListener } from './revocations';
 
 /** `POST /auth/dev/token` for an existing identity: its session token. */

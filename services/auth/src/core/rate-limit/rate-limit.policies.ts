@@ -192,6 +192,12 @@ export function createRateLimitPolicies(settings: RateLimitSettings) {
         { rule: SIGN_IN_ADDRESS_RULES.ceiling, key: bodyEmailKey, exceptKnownClients: true },
       ],
     },
+    /**
+     * Starting a passkey ceremony (`/auth/passkey/login/start`): it stores a short-lived challenge,
+     * and the sign-in page asks for one on every load (passkey autofill), so it is looser than
+     * sign-in but bounded per IP.
+     */
+    passkeyChallenge: { checks: [perIp('passkey-challenge', 30, 60)] },
     /** Creating an account: `/auth/register`, which mails the address (a verification, or "you already have an account"). */
     signUp: { checks: [perIp('signup', 3, 10), ...mailChecks(bodyEmailKey)] },
     /**

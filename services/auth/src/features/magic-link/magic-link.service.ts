@@ -6,27 +6,11 @@ import type { MailboxProof } from '../../core/identities/mailbox-proof';
 import type { ChallengeRepository } from '../../core/login-challenges/login-challenge.repository';
 import type { SendSignInMail } from '../../core/mail/sign-in-mail';
 import type { CompleteSignIn, SignInResult } from '../../core/sign-in/complete-sign-in';
+import { isAllowedReturnTo } from '../../core/http/return-to';
 import { hashToken, looksLikeToken, mintToken } from '../../core/tokens';
 import { magicLinkErrors } from './magic-link.errors';
 
 export const MAGIC_LINK_METHOD = 'magic_link';
-
-/**
- * Whether `returnTo` is an absolute http(s) URL on an allow-listed origin. Anything else
- * (relative paths, protocol-relative `//evil`, `javascript:`, userinfo tricks) is refused: the
- * comparison is on the origin the browser would actually navigate to.
- */
-export function isAllowedReturnTo(returnTo: string, allowlist: readonly string[]): boolean {
-  if (!/^https?:\/\//i.test(returnTo)) return false;
-  let url: URL;
-  try {
-    url = new URL(returnTo);
-  } catch {
-    return false;
-  }
-  if (url.username || url.password) return false;
-  return allowlist.includes(url.origin);
-}
 
 /**
  * Magic links (seeds 000 and 001): a single-use link by email, valid 15 minutes. API clients

@@ -47,6 +47,7 @@ export function createPasswordsModule(core: AuthCore, config: PasswordConfig) {
     routes: passwordRoutes(core, service),
     // A password set by whoever registered an address nobody had proved is theirs goes.
     onMailboxProven: async (userId) => ({ passwordRemoved: await credentials.deletePassword(userId) }),
+    signInMethods: async (userId) => ((await credentials.findPasswordHash(userId)) ? [{ kind: 'password' }] : []),
     service,
     /** What `service.confirmPasswordIfSet` answers, for the routes of other features that use it. */
     reauthenticationErrors: [passwordErrors.codes.wrongPassword, passwordErrors.codes.locked],

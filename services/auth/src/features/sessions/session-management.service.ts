@@ -1,5 +1,5 @@
-import Bowser from 'bowser';
 import type { AuditLog } from '../../core/audit/audit-log';
+import { describeDevice } from '../../core/http/device-name';
 import type { RequestMeta } from '../../core/http/request-meta';
 import { sessionErrors } from './sessions.errors';
 import type { SignOutEverywhere } from '../../core/identities/mailbox-proof';
@@ -17,16 +17,6 @@ export interface SessionView {
   device: string | null;
   current: boolean;
   methods: string[];
-}
-
-/** A readable device name from a user agent: browser and version, operating system. */
-export function describeDevice(userAgent: string | null): string | null {
-  if (!userAgent) return null;
-  const parsed = Bowser.parse(userAgent);
-  const browser = [parsed.browser.name, parsed.browser.version?.split('.')[0]].filter(Boolean).join(' ');
-  const os = [parsed.os.name, parsed.os.versionName ?? parsed.os.version].filter(Boolean).join(' ');
-  if (!browser && !os) return null;
-  return browser && os ? `${browser} on ${os}` : browser || os;
 }
 
 /** A session as the list shows it. */
