@@ -12,7 +12,8 @@ import { createInternalTokenSigner } from '@malet/internal-auth';
 import { hashToken } from '@malet/session-client';
 import { startTestPostgres, startTestRedis } from '@malet/testing';
 import { startSuite } from '../test/support/suite';
-import { loadHttp, type BenchSection } from './lib';
+import { cpuSeconds } from './federation/processes';
+import { loadHttp, type BenchRow, type BenchSection } from './lib';
 
 const QUERY = JSON.stringify({ query: '{ me { id email } }' });
 
@@ -49,14 +50,32 @@ export async function run(): Promise<BenchSection> {
     }
     await db.end();
 
+    // Requests per CPU-second of the processes that serve them (the auth subgraph alone, or the
+    // gateway and auth): a ratio that a machine busy with other work moves far less than req/s.
+    const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+    const [authPid, gatewayPid] = [suite.process('auth').child.pid!, suite.process('gateway-0').child.pid!];
+    const perCpuSecond = async (pids: number[], measure: Promise<BenchRow>) => {
+      const before = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+      const row = await measure;
+      const cpu = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - before;
+      const value = (row.rps * seconds) / cpu;
+      row.extra = { ...row.extra, 'req per serving core-s': Math.round(value) };
+      return { row, value };
+    };
     const post = { method: 'POST' as const, body: QUERY };
     const json = { 'content-type': 'application/json' };
     const rows = [];
     rows.push(await loadHttp({ name: 'node:http hello-world', url: `http://127.0.0.1:${(hello.address() as AddressInfo).port}/` }));
-    rows.push(
-      await loadHttp({ name: 'auth subgraph direct (internal token)', url: `${suite.urls.auth}/graphql`, ...post, headers: { ...json, 'x-internal-token': internalToken } }),
+    const direct = await perCpuSecond(
+      [authPid],
+      loadHttp({ name: 'auth subgraph direct (internal token)', url: `${suite.urls.auth}/graphql`, ...post, headers: { ...json, 'x-internal-token': internalToken } }),
     );
-    rows.push(await loadHttp({ name: 'gateway, session cache warm', url: `${suite.gatewayUrl}/graphql`, ...post, headers: { ...json, authorization: `Bearer ${token}` } }));
+    rows.push(direct.row);
+    const warmCpu = await perCpuSecond(
+      [gatewayPid, authPid],
+      loadHttp({ name: 'gateway, session cache warm', url: `${suite.gatewayUrl}/graphql`, ...post, headers: { ...json, authorization: `Bearer ${token}` } }),
+    );
+    rows.push(warmCpu.row);
     let next = 0;
     const unique = await loadHttp({
       name: 'gateway, unique token per request (validates at auth)',
@@ -81,6 +100,7 @@ export async function run(): Promise<BenchSection> {
       rows,
       ratios: [
         { name: 'gateway warm / subgraph direct', value: warm.rps / subgraph.rps },
+        { name: 'gateway warm / subgraph direct, per CPU-second of the serving processes (gateway + auth, or auth)', value: warmCpu.value / direct.value },
         { name: 'gateway unique-token / gateway warm', value: cold.rps / warm.rps },
         { name: 'gateway warm / node:http hello-world', value: warm.rps / helloRow.rps },
         { name: 'subgraph direct / node:http hello-world', value: subgraph.rps / helloRow.rps },

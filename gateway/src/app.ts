@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createHttpApp, finishHttpApp, jsonBody, useErrorRenderer } from '@malet/http-server';
@@ -39,10 +40,12 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
   const { server: graphql, circuitStates } = await createGatewayServer({
     logger,
     metrics,
-    subgraphUrls: config.services,
-    supergraphSdl: deps.supergraphSdl,
+    subgraphUrls: config.supergraph.subgraphUrls,
+    requiredSubgraphs: config.supergraph.required,
+    supergraphSdl: deps.supergraphSdl ?? readFileSync(config.supergraph.path, 'utf8'),
     subgraphTimeoutMs: config.subgraphs.timeoutMs,
     circuit: config.subgraphs.circuit,
+    entityBatching: config.subgraphs.entityBatching,
     maxTokens: config.graphql.limits.tokens,
   });
   const rateLimit = createClientRateLimit({ ...config.graphql.rateLimit, redisUrl: config.redisUrl, logger });

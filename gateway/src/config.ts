@@ -1,6 +1,37 @@
-import { baseConfig, baseEnvShape, flag, httpUrl, loadConfig, port, refuseDevSecretsInProduction, z } from '@malet/config';
-import { GATEWAY, SERVICES, devUrl, type ServiceName, type ServiceUrlEnv } from '@malet/service-registry';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { baseConfig, baseEnvShape, flag, httpUrl, loadConfig, port, refuseDevSecretsInProduction, serviceRoot, z } from '@malet/config';
+import { GATEWAY, SERVICES, SUBGRAPH_SERVICES, devUrl, type ServiceName, type ServiceUrlEnv } from '@malet/service-registry';
 import { parseTrustedProxies } from './http/client-address';
+
+/** The supergraph `pnpm compose` writes from the suite's own subgraphs, served unless SUPERGRAPH_PATH names another. */
+export const committedSupergraphPath = join(serviceRoot(import.meta.url), 'supergraph.graphql');
+
+/**
+ * `SUBGRAPH_URLS`: `name=url` pairs separated by commas, each sending one subgraph of the
+ * supergraph somewhere other than the URL the supergraph names.
+ */
+const subgraphUrlList = z
+  .string()
+  .transform((value, context) => {
+    const urls: Record<string, string> = {};
+    for (const pair of value.split(',').map((item) => item.trim()).filter(Boolean)) {
+      const split = pair.indexOf('=');
+      const name = pair.slice(0, split).trim();
+      const url = httpUrl.safeParse(pair.slice(split + 1).trim());
+      if (split <= 0 || !url.success) {
+        context.addIssue({ code: 'custom', message: 'must be name=http(s)-URL pairs separated by commas' });
+        return z.NEVER;
+      }
+      if (name in urls) {
+        context.addIssue({ code: 'custom', message: `names subgraph ${name} twice` });
+        return z.NEVER;
+      }
+      urls[name] = url.data;
+    }
+    return urls;
+  });
 
 /** `AUTH_URL`, `USERS_URL`, ...: one per service in the registry, defaulting to its dev address. */
 const serviceUrlShape = Object.fromEntries(SERVICES.map((service) => [service.urlEnv, httpUrl.default(devUrl(service))])) as Record<
@@ -13,6 +44,14 @@ export const gatewayEnvSchema = z
     ...baseEnvShape,
     PORT: port(GATEWAY.port),
     ...serviceUrlShape,
+    /** The supergraph file to serve (default: the committed one); relative paths start at the working directory. */
+    SUPERGRAPH_PATH: z
+      .string()
+      .transform((path) => resolve(path))
+      .refine((path) => existsSync(path), 'must name an existing file')
+      .optional(),
+    /** Per-subgraph URL overrides; subgraphs not named here use the URL in the supergraph. */
+    SUBGRAPH_URLS: subgraphUrlList.optional(),
     /** Positive cache entries never outlive this, even when the session lives longer. */
     SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
     SESSION_CACHE_NEGATIVE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
@@ -56,6 +95,10 @@ export const gatewayEnvSchema = z
     SUBGRAPH_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1_000).default(5),
     /** How long an open circuit waits before one trial request. */
     SUBGRAPH_CIRCUIT_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    /** Gateway processes sharing the port, one per core with `auto` (see gateway-workers.ts). */
+    GATEWAY_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
+    /** Entity fetches one request starts together go to each subgraph as one request (see subgraph-batcher.ts). */
+    SUBGRAPH_ENTITY_BATCHING: flag(true),
     /** Longest silence from a proxied service (auth, scim, feeds) before the client gets 504. */
     PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
     /**
@@ -87,6 +130,23 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   return {
     ...baseConfig(raw),
     services: Object.fromEntries(SERVICES.map((service) => [service.name, raw[service.urlEnv]])) as Record<ServiceName, string>,
+    supergraph: {
+      path: raw.SUPERGRAPH_PATH ?? committedSupergraphPath,
+      /**
+       * Where each overridden subgraph is: a suite subgraph whose `<SERVICE>_URL` is set lives at
+       * `<that URL>/graphql`, and `SUBGRAPH_URLS` wins over both that and the supergraph's URL.
+       * An unset `<SERVICE>_URL` leaves the supergraph's URL alone (for the committed supergraph
+       * it is the same dev address), so another supergraph's like-named subgraph is not redirected.
+       */
+      subgraphUrls: {
+        ...Object.fromEntries(
+          SUBGRAPH_SERVICES.filter((service) => env[service.urlEnv]).map((service) => [service.name, `${raw[service.urlEnv]}/graphql`]),
+        ),
+        ...raw.SUBGRAPH_URLS,
+      } as Record<string, string>,
+      /** Subgraphs SUBGRAPH_URLS names: each must be in the supergraph (a typo stops the gateway). */
+      required: Object.keys(raw.SUBGRAPH_URLS ?? {}),
+    },
     sessionCache: {
       positiveTtlCapMs: raw.SESSION_CACHE_TTL_MS,
       negativeTtlMs: raw.SESSION_CACHE_NEGATIVE_TTL_MS,
@@ -94,6 +154,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       revocationStreamSilenceMs: raw.REVOCATION_STREAM_SILENCE_MS,
     },
     admin: { token: raw.ADMIN_TOKEN, port: raw.ADMIN_PORT, host: raw.ADMIN_HOST },
+    workers: raw.GATEWAY_WORKERS === 'auto' ? availableParallelism() : raw.GATEWAY_WORKERS,
     graphql: {
       bodyLimit: raw.GRAPHQL_BODY_LIMIT,
       limits: {
@@ -111,6 +172,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     trustedProxies: parseTrustedProxies(raw.TRUST_PROXY),
     subgraphs: {
       timeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
+      entityBatching: raw.SUBGRAPH_ENTITY_BATCHING,
       circuit: { failureThreshold: raw.SUBGRAPH_CIRCUIT_FAILURES, resetMs: raw.SUBGRAPH_CIRCUIT_RESET_MS },
     },
   };

@@ -169,6 +169,46 @@ describe('content coding of the crawler feeds at the gateway', () => {
     }
   });
 
+  it('codes a warm feed once: later requests get the held bytes after content-feed confirms them (304), and a changed feed is coded afresh', async () => {
+    /** Responses content-feed answered 304, from its own Prometheus counters: the real signal of a body it did not send. */
+    const upstreamNotModified = async () => {
+      const text = await (await fetch(`${suite.urls['content-feed']}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((line) => line.startsWith('http_server_request_duration_seconds_count{') && line.includes('status_code="304"'))
+        .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+    };
+    const first = await send(RSS, GZIP);
+    expect(first.status).toBe(200);
+    const before = await upstreamNotModified();
+    const second = await send(RSS, GZIP);
+    expect(second.status).toBe(200);
+    expect(second.headers['content-encoding']).toBe('gzip');
+    expect(second.headers.etag).toBe(first.headers.etag);
+    expect(Number(second.headers['content-length'])).toBe(second.raw.length);
+    expect(second.raw.equals(first.raw)).toBe(true);
+    expect(second.headers['x-request-id']).not.toBe(first.headers['x-request-id']);
+    expect(await upstreamNotModified()).toBe(before + 1);
+
+    // A new post: content-feed's tag changes, so the held body is no longer current.
+    const pool = new pg.Pool({ connectionString: suite.databaseUrls['content-feed'], max: 1 });
+    try {
+      await pool.query(
+        `insert into blog_posts (malet_id, slug, title, body_markdown, body_html, author_id, status, published_at)
+         select id, 'fresh-post', 'A fresh post', 'Fresh', '<p>Fresh</p>', owner_id, 'published', now() from malets where handle = 'small-1'`,
+      );
+      // What content-feed's own publishing path does with a post (see malet.repository.ts).
+      await pool.query(`update malets set content_changed_at = clock_timestamp() where handle = 'small-1'`);
+    } finally {
+      await pool.end();
+    }
+    const changed = await send(RSS, GZIP);
+    expect(changed.status).toBe(200);
+    expect(changed.headers.etag).not.toBe(first.headers.etag);
+    expect(decoded(changed)).toContain('A fresh post');
+    expect(decoded(first)).not.toContain('A fresh post');
+  });
+
   it('answers HEAD with the headers a GET would get, and no body', async () => {
     for (const path of ['/sitemap-blogs.xml', RSS]) {
       const get = await send(path, GZIP);

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { serviceRoot } from '@malet/config';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -11,6 +8,9 @@ import type { GatewayMetrics } from '../admin/gateway-metrics';
 import { createCountingPlanCache } from './query-plan-cache';
 import { createSubgraphCircuit, type CircuitSettings, type SubgraphCircuit } from './subgraph-circuit';
 import { SUBGRAPH_UNAVAILABLE, describeSubgraphError, isSubgraphFailure } from './subgraph-failure';
+import { isBatchableEntityFetch, type SubgraphAnswer } from './entity-fetch-batch';
+import { levelQueryPlan } from './query-plan-levels';
+import { createSubgraphBatcher } from './subgraph-batcher';
 import { createSubgraphFetcher } from './subgraph-fetcher';
 
 export interface GatewayContext {
@@ -18,8 +18,6 @@ export interface GatewayContext {
   internalToken: string;
   requestId: string;
 }
-
-export const supergraphPath = join(serviceRoot(import.meta.url), 'supergraph.graphql');
 
 /**
  * Attaches the internal token and request id to every subgraph call, times it, and runs it
@@ -32,13 +30,16 @@ class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContex
     private readonly metrics: GatewayMetrics,
     private readonly circuit: SubgraphCircuit,
     fetcher: ReturnType<typeof createSubgraphFetcher>,
+    batching: boolean,
   ) {
     // The fetcher implements the part of the Fetch API the data source uses.
     super({ url: config.url, fetcher: fetcher as never });
     this.name = config.name;
+    this.batch = batching ? createSubgraphBatcher({ send: (options) => this.processAlone(options), pathOf: pathOfFetch }) : null;
   }
 
   readonly name: string;
+  private readonly batch: ((options: GraphQLDataSourceProcessOptions<GatewayContext>) => Promise<SubgraphAnswer>) | null;
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
     request.http?.headers.set(INTERNAL_TOKEN_HEADER, context.internalToken);
@@ -46,7 +47,15 @@ class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContex
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
-    const path = 'pathInIncomingRequest' in options ? responsePrefix(options.pathInIncomingRequest) : undefined;
+    // Entity fetches of one client request that start together share one request (subgraph-batcher.ts).
+    if (this.batch && 'pathInIncomingRequest' in options && isBatchableEntityFetch(options.request)) {
+      return (await this.batch(options)) as Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+    }
+    return this.processAlone(options);
+  }
+
+  private async processAlone(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const path = pathOfFetch(options);
     const stop = this.metrics.subgraphRequestDuration.startTimer({ subgraph: this.name });
     try {
       const result = await this.circuit.run(async () => {
@@ -69,6 +78,9 @@ class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContex
   }
 }
 
+const pathOfFetch = (options: GraphQLDataSourceProcessOptions<GatewayContext>) =>
+  'pathInIncomingRequest' in options ? responsePrefix(options.pathInIncomingRequest) : undefined;
+
 /** Where in the response a fetch's data lands, up to its first list (`@` in a query plan). */
 function responsePrefix(path: readonly (string | number)[] | undefined): (string | number)[] | undefined {
   if (!path) return undefined;
@@ -79,25 +91,31 @@ function responsePrefix(path: readonly (string | number)[] | undefined): (string
 export async function createGatewayServer(options: {
   logger: Logger;
   metrics: GatewayMetrics;
+  /** Full GraphQL endpoint URLs by subgraph name, overriding the supergraph's (see config.ts). */
   subgraphUrls: Record<string, string>;
-  supergraphSdl?: string;
+  /** Subgraph names the supergraph must have (those the operator named explicitly). */
+  requiredSubgraphs?: string[];
+  supergraphSdl: string;
   /** Deadline of one subgraph request, connect to last byte. */
   subgraphTimeoutMs: number;
   circuit: CircuitSettings;
+  /** Merge the entity fetches a request starts together into one request per subgraph. */
+  entityBatching: boolean;
   /** Apollo's own parser stops at this many tokens too (operation-limits.ts checks first). */
   maxTokens: number;
 }) {
   const fetcher = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs });
   const circuits = new Map<string, SubgraphCircuit>();
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl ?? readFileSync(supergraphPath, 'utf8'),
+    supergraphSdl: options.supergraphSdl,
     buildService: ({ name, url }) => {
-      const base = options.subgraphUrls[name];
       const circuit = createSubgraphCircuit(name, options.circuit, (state) => options.metrics.setCircuitState(name, state));
       options.metrics.setCircuitState(name, circuit.state());
       circuits.set(name, circuit);
-      return new IdentityForwardingDataSource({ name, url: base ? `${base}/graphql` : url! }, options.metrics, circuit, fetcher);
+      return new IdentityForwardingDataSource({ name, url: options.subgraphUrls[name] ?? url! }, options.metrics, circuit, fetcher, options.entityBatching);
     },
+    // Levelled plans start together the fetches that entity batching can merge (query-plan-levels.ts).
+    ...(options.entityBatching ? { experimental_didResolveQueryPlan: ({ queryPlan }) => levelQueryPlan(queryPlan) } : {}),
     queryPlannerConfig: {
       cache: createCountingPlanCache((result) => options.metrics.queryPlanCacheLookups.inc({ result })),
     },
@@ -111,6 +129,11 @@ export async function createGatewayServer(options: {
     plugins: [graphqlMetricsPlugin(options.metrics), ApolloServerPluginInlineTraceDisabled()],
   });
   await server.start();
+  const unknown = (options.requiredSubgraphs ?? []).filter((name) => !circuits.has(name));
+  if (unknown.length > 0) {
+    await server.stop();
+    throw new Error(`SUBGRAPH_URLS names ${unknown.join(', ')}, which the supergraph does not have (it has ${[...circuits.keys()].join(', ')})`);
+  }
   return {
     server,
     /** Each subgraph's circuit state, for the admin metrics. */

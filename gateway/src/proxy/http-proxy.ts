@@ -55,7 +55,7 @@ export function createProxy(options: {
     headers['x-forwarded-proto'] = req.protocol;
     headers[REQUEST_ID_HEADER] = req.id;
     headers.host = target.host;
-    options.compression?.forwardRequestHeaders(headers);
+    options.compression?.forwardRequestHeaders(req, res, headers);
     res.locals.route = `proxy:${options.name}`;
 
     const upstream = http.request({

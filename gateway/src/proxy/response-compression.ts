@@ -1,7 +1,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import type { Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { constants, createBrotliCompress, createGzip } from 'node:zlib';
 import type { Request, Response } from 'express';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Streaming coders. On equal weights the client's order decides; this order only breaks `*`,
@@ -52,7 +53,9 @@ const COMPRESSIBLE = /^(?:text\/|application\/(?:[\w.-]+\+)?(?:xml|json)\b)/i;
  *
  * The body streams through the coder with back-pressure end to end, never buffered whole.
  */
-export function createResponseCompression() {
+export function createResponseCompression(options: { cacheBytes?: number; largestCachedBytes?: number } = {}) {
+  const coded = createCodedBodyCache(options.cacheBytes ?? 32 * 2 ** 20, options.largestCachedBytes ?? 2 ** 20);
+
   function negotiate(req: Request): Coding | null {
     // No header: identity. RFC 9110 12.5.3 would allow any coding, but a client that sends none
     // (curl without --compressed) usually cannot decode one.
@@ -62,11 +65,22 @@ export function createResponseCompression() {
   }
 
   return {
-    /** Adjusts the headers the upstream receives: identity only, validators in identity form. */
-    forwardRequestHeaders(headers: OutgoingHttpHeaders): void {
+    /**
+     * Adjusts the headers the upstream receives: identity only, validators in identity form.
+     * When this gateway holds a coded body of the URL and the client sent no validator of its
+     * own, the upstream is asked whether that body is still current (If-None-Match with its
+     * identity tag): a 304 then costs it no body and the gateway no coding (see encoderFor).
+     */
+    forwardRequestHeaders(req: Request, res: Response, headers: OutgoingHttpHeaders): void {
       headers['accept-encoding'] = 'identity';
       const ifNoneMatch = headers['if-none-match'];
       if (typeof ifNoneMatch === 'string') headers['if-none-match'] = ifNoneMatch.replace(CODING_SUFFIX, '"');
+      const coding = req.method === 'GET' ? negotiate(req) : null;
+      const held = coding && ifNoneMatch === undefined && headers['if-modified-since'] === undefined ? coded.latest(coding, req.originalUrl) : undefined;
+      if (held) {
+        headers['if-none-match'] = held.identityTag;
+        res.locals.revalidating = held;
+      }
     },
 
     /**
@@ -87,13 +101,102 @@ export function createResponseCompression() {
         return null;
       }
       const etag = upstream.headers.etag;
-      if (etag?.endsWith('"')) res.setHeader('ETag', `W/${etag.replace(/^W\//, '').slice(0, -1)}-${coding}"`);
-      if (status === 304) return null;
+      if (etag?.endsWith('"')) res.setHeader('ETag', codedTag(etag, coding));
+      const revalidated = res.locals.revalidating as CodedBody | undefined;
+      if (status === 304) {
+        // Our own question (the client asked unconditionally): the body we hold is current.
+        return revalidated ? replay(res, revalidated, upstream) : null;
+      }
+      const cacheable = req.method === 'GET' && etag?.endsWith('"') && !/\b(?:no-store|private)\b/i.test(upstream.headers['cache-control'] ?? '');
+      const held = cacheable ? coded.find(coding, req.originalUrl, etag!) : undefined;
+      if (held) return replay(res, held, upstream);
       res.setHeader('Content-Encoding', coding);
       res.removeHeader('Content-Length');
-      return req.method === 'HEAD' ? null : CODERS[coding]();
+      if (req.method === 'HEAD') return null;
+      const coder = CODERS[coding]();
+      if (cacheable) coded.collect(coder, { coding, url: req.originalUrl, identityTag: etag!, headers: representationHeaders(res) });
+      return coder;
     },
   };
 }
 
 export type ResponseCompression = ReturnType<typeof createResponseCompression>;
+
+/** Headers that describe the representation itself; per-exchange ones (request id, date) are never replayed. */
+const REPRESENTATION_HEADERS = ['content-type', 'content-encoding', 'content-language', 'etag', 'vary', 'cache-control', 'last-modified', 'expires'];
+
+function representationHeaders(res: Response): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  for (const name of REPRESENTATION_HEADERS) {
+    const value = res.getHeader(name);
+    if (value !== undefined) headers[name] = value;
+  }
+  return headers;
+}
+
+const codedTag = (etag: string, coding: Coding) => `W/${etag.replace(/^W\//, '').slice(0, -1)}-${coding}"`;
+
+/** A coded representation kept by the gateway: the bytes, and the headers it went out with. */
+interface CodedBody {
+  coding: Coding;
+  url: string;
+  /** The upstream's tag of the identity body these bytes encode. */
+  identityTag: string;
+  headers: OutgoingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * Coded feed bodies by URL, coding and the upstream's entity tag: a warm feed is coded once,
+ * not on every request. The tag names the identity body (see the contract above), so equal
+ * tags mean equal documents and the same coded bytes are a correct answer; a feed that changes
+ * gets a new tag and is coded afresh. Bodies larger than `largest` (big sitemap parts) stream
+ * through uncached; the whole cache is bounded by `maxBytes`.
+ */
+function createCodedBodyCache(maxBytes: number, largest: number) {
+  const bodies = new LRUCache<string, CodedBody>({ maxSize: maxBytes, sizeCalculation: (entry) => entry.body.length + 512 });
+  const key = (coding: Coding, url: string, tag: string) => `${coding} ${tag} ${url}`;
+  /** The newest tag seen per coding and URL, for revalidation. */
+  const newest = new LRUCache<string, string>({ max: 10_000 });
+
+  return {
+    find: (coding: Coding, url: string, tag: string) => bodies.get(key(coding, url, tag)),
+    latest(coding: Coding, url: string): CodedBody | undefined {
+      const tag = newest.get(`${coding} ${url}`);
+      return tag ? bodies.get(key(coding, url, tag)) : undefined;
+    },
+    /** Keeps what `coder` outputs once it has coded the whole body, if it is small enough. */
+    collect(coder: Transform, entry: Omit<CodedBody, 'body'>): void {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      coder.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= largest) chunks.push(chunk);
+      });
+      coder.once('end', () => {
+        if (size > largest) return;
+        bodies.set(key(entry.coding, entry.url, entry.identityTag), { ...entry, body: Buffer.concat(chunks) });
+        newest.set(`${entry.coding} ${entry.url}`, entry.identityTag);
+      });
+    },
+  };
+}
+
+/**
+ * Answers with a held coded body: 200, its headers (refreshed by what the upstream just sent
+ * about freshness), its bytes. The upstream body, if any, is read and dropped.
+ */
+function replay(res: Response, held: CodedBody, upstream: IncomingMessage): Transform {
+  res.status(200);
+  for (const [name, value] of Object.entries(held.headers)) if (value !== undefined) res.setHeader(name, value);
+  for (const name of ['cache-control', 'expires', 'last-modified', 'date']) {
+    const value = upstream.headers[name];
+    if (value !== undefined) res.setHeader(name, value);
+  }
+  res.setHeader('Content-Length', held.body.length);
+  const replacement = new Transform({
+    transform: (_chunk, _encoding, done) => done(),
+  });
+  replacement.push(held.body);
+  return replacement;
+}
