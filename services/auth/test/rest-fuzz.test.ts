@@ -17,6 +17,8 @@ import { damaged, fromSchema, operationsOf, pathFor, queryFor, wireBody, type Kn
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 12);
 const HANG_GUARD_MS = 30_000;
+/** A property's own deadline grows with its cases (a timed-out property would keep sending into the next one). */
+const PROPERTY_TIMEOUT_MS = 60_000 + RUNS * 2_000;
 /** Tables a refusal writes to by design: the failure's audit row, the lockout's counter. */
 const WRITTEN_BY_REFUSALS = new Set(['audit_events', 'password_failures']);
 /** Rows a table may gain from a refusal: the outbox carries each audit row on as an event. */
@@ -47,15 +49,24 @@ async function rowCounts(): Promise<Record<string, number>> {
 type Credential = 'none' | 'session bearer' | 'session cookie' | 'forged bearer' | 'malformed bearer' | 'garbled cookies';
 const credentialKinds: Credential[] = ['none', 'session bearer', 'session cookie', 'forged bearer', 'malformed bearer', 'garbled cookies'];
 
+/** The live session the current case was given, if any: ended after the case, so the account's list stays short. */
+let caseSession: string | null = null;
+async function endCaseSession() {
+  if (caseSession) await api.post('/auth/logout', undefined, { authorization: `Bearer ${caseSession}` });
+  caseSession = null;
+}
+
 /** The headers of a credential; a live session is made for each case that needs one (a case may end it). */
 async function credentialHeaders(kind: Credential): Promise<Record<string, string>> {
   switch (kind) {
     case 'none':
       return {};
     case 'session bearer':
-      return { authorization: `Bearer ${await issueDevToken(auth, known.emails[1]!)}` };
+      caseSession = await issueDevToken(auth, known.emails[1]!);
+      return { authorization: `Bearer ${caseSession}` };
     case 'session cookie':
-      return { cookie: `session_token=${await issueDevToken(auth, known.emails[1]!)}` };
+      caseSession = await issueDevToken(auth, known.emails[1]!);
+      return { cookie: `session_token=${caseSession}` };
     case 'forged bearer':
       return { authorization: `Bearer sess_${'A'.repeat(43)}` };
     case 'malformed bearer':
@@ -128,10 +139,10 @@ describe('REST fuzzing of every operation in openapi.json', () => {
           const after = await rowCounts();
           const changed = Object.keys(after).filter((table) => after[table] !== before[table]);
           expect(changed.map((table) => `${table}: ${before[table]} → ${after[table]}`), context).toEqual([]);
-        }),
+        }).afterEach(endCaseSession),
         { numRuns: RUNS },
       );
     },
-    120_000,
+    PROPERTY_TIMEOUT_MS,
   );
 });
