@@ -245,7 +245,7 @@ describe('signing in through the pages', () => {
 });
 
 describe('the account page', () => {
-  it('turns on an authenticator app from its QR code, shows the backup codes once, and signs out another device', async () => {
+  it('turns on an authenticator app from its QR code, shows the backup codes once (the device that never passed a second factor is signed out, and the list says so), and signs out another device', async () => {
     const email = 'browser.account@example.com';
     const { context, page } = await openPage('account page');
     await signInBrowser(context, email);
@@ -261,10 +261,16 @@ describe('the account page', () => {
     await page.click('#totp-confirm-form button[type=submit]');
     await expect.poll(() => page.locator('#backup-code-list li').count(), PAGE_SETTLES).toBe(10);
     expect(await page.textContent('#mfa-summary')).toBe('On: authenticator app, backup codes.');
-
-    await page.click('#session-list button');
+    // Turning a factor on ended the other session, which never passed one (docs/architecture.md, section 4).
     await expect.poll(() => page.locator('#session-list li').count(), PAGE_SETTLES).toBe(1);
     expect((await auth.api.get('/me', { authorization: `Bearer ${other}` })).status).toBe(401);
+
+    const later = await issueDevToken(auth, email);
+    await page.reload();
+    await expect.poll(() => page.locator('#session-list li').count(), PAGE_SETTLES).toBe(2);
+    await page.click('#session-list button');
+    await expect.poll(() => page.locator('#session-list li').count(), PAGE_SETTLES).toBe(1);
+    expect((await auth.api.get('/me', { authorization: `Bearer ${later}` })).status).toBe(401);
     await context.close();
   });
 

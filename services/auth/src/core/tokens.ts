@@ -4,10 +4,10 @@ export { hashToken } from '@malet/session-client';
 
 /**
  * Every opaque token names its kind: sessions, refresh tokens, magic links, MFA challenges, the
- * emailed account links (email verification, password reset, email change), and pending links
- * of a provider identity to an account (`lnk`).
+ * emailed account links (email verification, password reset, email change and its undo), and
+ * pending links of a provider identity to an account (`lnk`).
  */
-export type TokenPrefix = 'sess' | 'ref' | 'ml' | 'mfa' | 'vfy' | 'rst' | 'eml' | 'lnk';
+export type TokenPrefix = 'sess' | 'ref' | 'ml' | 'mfa' | 'vfy' | 'rst' | 'eml' | 'undo' | 'lnk';
 
 /** Opaque bearer tokens: a recognisable prefix and 32 random bytes (docs/architecture.md, section 4). */
 export function mintToken(prefix: TokenPrefix): string {

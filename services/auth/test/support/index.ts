@@ -5,7 +5,7 @@
  */
 import type { AuthHarness } from './auth-harness';
 
-export { startAuth, type AuthHarness, type AuthHarnessOptions } from './auth-harness';
+export { productionEnv, startAuth, type AuthHarness, type AuthHarnessOptions } from './auth-harness';
 export { startAuthForFile } from './auth-for-file';
 export { httpClient, bearer, type HttpAnswer, type HttpClient } from './http-client';
 export { createTestClock, type TestClock } from './clock';

@@ -75,15 +75,16 @@ export function createSessionService(deps: {
   }
 
   /**
-   * A refresh-token exchange: the bound session gets a new token and a full lifetime (expired
-   * sessions included; revoked ones never come back). The old token stops working everywhere.
+   * A refresh-token exchange: the bound session gets `token` (derived from the refresh token, so
+   * a repeated exchange within the grace window renews to the same token) and a full lifetime
+   * (expired sessions included; revoked ones never come back). The old token stops working
+   * everywhere.
    */
-  async function renewById(sessionId: string): Promise<(IssuedSession & { session: ActiveSession }) | null> {
+  async function renewById(sessionId: string, token: string): Promise<(IssuedSession & { session: ActiveSession }) | null> {
     const now = clock.now();
-    const token = mintToken('sess');
     const renewed = await sessions.renewById({ id: sessionId, newTokenHash: hashToken(token), expiresAtFor: (kind) => expiryFrom(now, kind), now });
     if (!renewed) return null;
-    await revocations.publish([renewed.oldTokenHash]);
+    if (renewed.oldTokenHash) await revocations.publish([renewed.oldTokenHash]);
     const { session } = renewed;
     return { token, sessionId, expiresAt: session.expiresAt, ttlSeconds: ttlFor(session.kind), session };
   }
@@ -109,9 +110,31 @@ export function createSessionService(deps: {
     return hashes.length;
   }
 
+  /**
+   * After a second factor is enrolled: the sessions that never passed one end (with their
+   * refresh tokens), except `exceptSessionId` (the one enrolling). Returns how many ended.
+   */
+  async function revokeWithoutSecondFactor(userId: string, exceptSessionId: string | null): Promise<number> {
+    const now = clock.now();
+    const revoked = await sessions.revokeWithoutSecondFactor(userId, 'second_factor_enrolled', now, exceptSessionId);
+    for (const { id } of revoked) await deps.refreshTokens.revokeForSession(id, now);
+    if (revoked.length) await revocations.publish(revoked.map((row) => row.tokenHash));
+    return revoked.length;
+  }
+
+  /** The holder of a live session just proved who they are again: `recent` routes open for it. */
+  async function markReauthenticated(sessionId: string): Promise<void> {
+    await sessions.markReauthenticated(sessionId, clock.now());
+  }
+
   /** The user's live sessions (REST and GraphQL session lists). */
   async function listForUser(userId: string): Promise<SessionListing[]> {
-    return sessions.listActiveForUser(userId, clock.now());
+    return (await listForUsers([userId])).get(userId) ?? [];
+  }
+
+  /** Several users' live sessions in one query (a GraphQL request's loader). */
+  async function listForUsers(userIds: readonly string[]): Promise<Map<string, SessionListing[]>> {
+    return sessions.listActiveForUsers(userIds, clock.now());
   }
 
   /** Revokes one of the user's own sessions by id; false when it is not theirs or not live. */
@@ -125,7 +148,21 @@ export function createSessionService(deps: {
     return tokenHash !== null;
   }
 
-  return { issue, findActive, getActiveOrThrow, refresh, renewById, revoke, revokeAllForUser, listForUser, revokeById, ttlSeconds };
+  return {
+    issue,
+    findActive,
+    getActiveOrThrow,
+    refresh,
+    renewById,
+    revoke,
+    revokeAllForUser,
+    revokeWithoutSecondFactor,
+    markReauthenticated,
+    listForUser,
+    listForUsers,
+    revokeById,
+    ttlSeconds,
+  };
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;

@@ -23,11 +23,11 @@ export type SignInResult =
  * The one place a sign-in gets its tokens, whichever factor finished it: the session, and a
  * refresh token of a new rotation family bound to that session (so logging out ends both).
  */
-export function createSessionOpener(deps: { sessions: Pick<SessionService, 'issue'>; refreshTokens: Pick<RefreshTokenService, 'issue' | 'ttlSeconds'> }) {
+export function createSessionOpener(deps: { sessions: Pick<SessionService, 'issue'>; refreshTokens: Pick<RefreshTokenService, 'issue'> }) {
   return async function openSession(input: { userId: string; amr: string[]; kind?: SessionKind } & SignInMeta): Promise<OpenedSession> {
     const session = await deps.sessions.issue(input);
-    const refreshToken = await deps.refreshTokens.issue({ userId: input.userId, sessionId: session.sessionId });
-    return { session, refreshToken, refreshExpiresIn: deps.refreshTokens.ttlSeconds };
+    const refresh = await deps.refreshTokens.issue({ userId: input.userId, sessionId: session.sessionId });
+    return { session, refreshToken: refresh.token, refreshExpiresIn: refresh.expiresIn };
   };
 }
 
@@ -42,7 +42,13 @@ const amrOfSecondFactor = (method: string) => (method === 'totp' ? 'otp' : metho
  * instead of a session when a second factor is enrolled and not yet answered), then the session
  * and its refresh token, then the audit record.
  */
-export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog; revokeSession: (token: string, reason: string) => Promise<unknown> }) {
+export function createSignIn(deps: {
+  openSession: OpenSession;
+  audit: AuditLog;
+  revokeSession: (token: string, reason: string) => Promise<unknown>;
+  /** A sign-in from this client to this address succeeded (its rate-limit counters start again; it becomes known). */
+  onSignedIn?: (email: string, client: string | null) => Promise<void>;
+}) {
   let mfaGate: MfaGate | null = null;
   const guards: SignInGuard[] = [];
 
@@ -78,6 +84,7 @@ export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog; 
       await deps.revokeSession(opened.session.token, 'account_deactivated');
       return refuse(input);
     }
+    await deps.onSignedIn?.(input.user.email, input.meta.ip);
     await deps.audit.record({
       type: 'signin',
       outcome: 'success',
@@ -91,6 +98,8 @@ export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog; 
 
   return {
     completeSignIn,
+    /** Ends the user's sign-ins waiting on a second factor (none without an MFA gate). */
+    abandonPendingSignIns: async (userId: string): Promise<number> => (mfaGate ? mfaGate.abandonPending(userId) : 0),
     /** Adds a feature's sign-in guard (when the feature is mounted). */
     useSignInGuard(guard: SignInGuard): void {
       guards.push(guard);

@@ -22,4 +22,9 @@ export interface SignInGuard {
 
 export interface MfaGate {
   beginIfRequired(input: { userId: string; firstFactor: string; ip: string | null; userAgent: string | null }): Promise<MfaChallenge | null>;
+  /**
+   * Ends the user's sign-ins that wait on a second factor (their challenges can no longer be
+   * answered): signing out everywhere covers sign-ins half done. Returns how many ended.
+   */
+  abandonPending(userId: string): Promise<number>;
 }

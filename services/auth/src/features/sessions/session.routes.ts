@@ -103,9 +103,9 @@ export function sessionRoutes(core: Pick<AuthCore, 'sessions' | 'refreshTokens' 
         },
       },
       errors: [coreErrors.codes.invalidSession, coreErrors.codes.invalidRefreshToken],
-      async handle({ req, res, body }) {
+      async handle({ req, res, body, meta }) {
         if (body.refresh_token) {
-          const opened = await core.refreshTokens.exchange(body.refresh_token);
+          const opened = await core.refreshTokens.exchange(body.refresh_token, meta);
           core.sendSignInResult(res, { kind: 'session', ...opened });
           return;
         }

@@ -231,7 +231,7 @@ export function socialRoutes(core: Pick<AuthCore, 'config'>, social: SocialSignI
       body: callbackForm,
       responses: callbackResponses,
       errors: [...callbackErrors, socialErrors.codes.unexpectedFormPost],
-      crossSitePost:
+      crossSitePosts:
         "Apple answers with a cross-site form post, which carries no trusted Origin. What stops a forged post is the flow itself: the state must match a sign-in this browser started, and the flow cookie (HttpOnly, only sent to this path) must hold the secret that sign-in was bound to; the session cookie is never read here.",
       async handle({ req, res, params, body, meta }) {
         const outcome = await social.finish({

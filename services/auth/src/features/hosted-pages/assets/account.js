@@ -165,6 +165,8 @@ function confirmFactorWith(formId, fieldId, path, turnedOn) {
       if (!answer.ok) return fail(answer, field);
       form.hidden = true;
       await loadMfa();
+      // Turning a factor on signs out the devices that never passed one: the list shows it.
+      if (answer.body.revoked_sessions > 0) await loadSessions();
       announce(turnedOn);
       showBackupCodes(answer.body.backup_codes);
     });
