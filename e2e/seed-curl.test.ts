@@ -35,7 +35,9 @@ describe('seed 000 curl examples against `pnpm dev`', () => {
   let userId = '';
 
   it('prints every URL in its summary', () => {
-    for (const url of ['http://localhost:30000/graphql', 'http://localhost:3008', 'http://localhost:1080']) expect(suite.output()).toContain(url);
+    for (const url of ['http://localhost:30000/graphql', 'http://localhost:3008', 'http://localhost:1080', 'http://localhost:3008/auth/oauth/google', 'http://localhost:3020']) {
+      expect(suite.output()).toContain(url);
+    }
   });
 
   it('dev token: curl -s -X POST http://localhost:3008/auth/dev/token … | jq .', async () => {
@@ -110,6 +112,27 @@ describe('seed 000 curl examples against `pnpm dev`', () => {
       { CODE: code! },
     );
     expect(JSON.parse(finish)).toMatchObject({ session_token: expect.stringMatching(/^sess_/), user: { email: 'user@example.com' } });
+  });
+
+  it('social sign-in: open "http://localhost:3008/auth/oauth/google", followed by curl -L with a cookie jar, ends signed in as the dev user (the stand-in plays Google)', async () => {
+    const jar = { JAR: join(dataDir, 'cookies-google.txt') };
+    const page = await shell('curl -s -L -c "$JAR" -b "$JAR" "http://localhost:3008/auth/oauth/google"', jar);
+    expect(page).toContain('You are signed in');
+    expect(JSON.parse(await shell('curl -s -b "$JAR" http://localhost:3008/me', jar))).toMatchObject({ id: userId, email: 'user@example.com' });
+  });
+
+  it('social sign-in: login_hint=<email> reaches the provider, whose stand-in signs that email in (a new account, through the gateway too)', async () => {
+    const jar = { JAR: join(dataDir, 'cookies-github.txt') };
+    const page = await shell('curl -s -L -c "$JAR" -b "$JAR" "http://localhost:3008/auth/oauth/github?login_hint=dev.github@example.com"', jar);
+    expect(page).toContain('You are signed in');
+    const me = JSON.parse(await shell('curl -s -b "$JAR" http://localhost:3008/me', jar)) as { id: string; email: string };
+    expect(me).toMatchObject({ email: 'dev.github@example.com' });
+    expect(me.id).not.toBe(userId);
+    const graphql = await shell(
+      `curl -s http://localhost:30000/graphql -b "$JAR" -H "Content-Type: application/json" -d '{"query": "{ me { id email } }"}'`,
+      jar,
+    );
+    expect(JSON.parse(graphql)).toEqual({ data: { me: { id: me.id, email: 'dev.github@example.com' } } });
   });
 
   it('keeps its data across a restart (Ctrl-C, then pnpm dev again)', async () => {

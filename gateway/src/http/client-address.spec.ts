@@ -14,11 +14,12 @@ describe('TRUST_PROXY accepts explicit forms only', () => {
     ['none', { kind: 'none' }],
     ['1', { kind: 'hops', count: 1 }],
     ['10', { kind: 'hops', count: 10 }],
+    ['hops:2', { kind: 'hops', count: 2 }],
     ['10.0.0.0/8', { kind: 'addresses', list: ['10.0.0.0/8'] }],
     ['loopback, 192.168.1.7, fd00::/8', { kind: 'addresses', list: ['loopback', '192.168.1.7', 'fd00::/8'] }],
   ])('%j parses', (value, parsed) => expect(parseTrustedProxies(value)).toEqual(parsed));
 
-  it.each(['0', '11', 'true', 'false', '*', '1, 10.0.0.0/8', '10.0.0.0/33', '10.0.0.0/8/1', 'fd00::/129', 'gateway', '10.0.0.0/x'])(
+  it.each(['0', '11', 'hops:0', 'hops:11', 'hops:', 'true', 'false', '*', '1, 10.0.0.0/8', '10.0.0.0/33', '10.0.0.0/8/1', 'fd00::/129', 'gateway', '10.0.0.0/x'])(
     '%j is refused',
     (value) => expect(() => parseTrustedProxies(value)).toThrow(),
   );

@@ -17,8 +17,10 @@ const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 export function parseTrustedProxies(value: string): TrustedProxies {
   const trimmed = value.trim();
   if (trimmed === '' || trimmed === 'none') return { kind: 'none' };
-  if (/^\d+$/.test(trimmed)) {
-    const count = Number(trimmed);
+  // A hop count, bare or written as auth's TRUST_PROXY takes it (`hops:N`).
+  const hops = /^(?:hops:)?(\d+)$/.exec(trimmed);
+  if (hops) {
+    const count = Number(hops[1]);
     if (count < 1 || count > 10) throw new Error('a hop count must be between 1 and 10');
     return { kind: 'hops', count };
   }

@@ -7,8 +7,8 @@ import { createHttpApp, finishHttpApp } from '@malet/http-server';
 import { INTERNAL_CALLERS, requireInternalToken } from '@malet/internal-auth';
 import type { AuthConfig } from './config';
 import { createAuthCore, type AuthCore, type AuthCoreDependencies } from './core/core';
-import { createIdentityLoader, type AuthGraphqlContext } from './core/graphql-context';
-import { csrfProtection } from './core/http/csrf';
+import { createIdentityLoader, createRequestLoaders, type AuthGraphqlContext } from './core/graphql-context';
+import { pageAssetsModule } from './core/http/page-assets';
 import { mountRoutes } from './core/http/route';
 import { scheduleJobs } from './core/jobs';
 import { identityResolvers } from './core/identities/identity.resolvers';
@@ -18,6 +18,7 @@ import { createAccountModule } from './features/account/account.module';
 import { createDevTokenModule } from './features/dev-token/dev-token.module';
 import { createDocsModule } from './features/docs/docs.module';
 import { createEmailOtpModule } from './features/email-otp/email-otp.module';
+import { createEthereumModule } from './features/ethereum/ethereum.module';
 import { createHostedPagesModule } from './features/hosted-pages/hosted-pages.module';
 import { createIdentifierCheckModule } from './features/identifier-check/identifier-check.module';
 import { createMagicLinkModule } from './features/magic-link/magic-link.module';
@@ -29,6 +30,7 @@ import { createRevocationStreamModule } from './features/revocation-stream/revoc
 import { createProvisioningModule } from './features/provisioning/provisioning.module';
 import { createSamlModule } from './features/saml/saml.module';
 import { createSessionsModule } from './features/sessions/sessions.module';
+import { createSocialModule } from './features/social/social.module';
 
 export interface AuthDependencies extends AuthCoreDependencies {
   config: AuthConfig;
@@ -52,10 +54,17 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
     mfa,
     passwords,
     createPasskeysModule(core, config.passkeys),
-    createAccountModule(core, { confirmPasswordIfSet: passwords.service.confirmPasswordIfSet, errors: passwords.reauthenticationErrors }),
+    createAccountModule(core, {
+      confirmPasswordIfSet: passwords.service.confirmPasswordIfSet,
+      knowsPassword: passwords.service.knowsPassword,
+      errors: passwords.reauthenticationErrors,
+    }),
     createProvisioningModule(core),
     createSamlModule(core, config.saml),
+    createSocialModule(core, config.social),
+    createEthereumModule(core, config.ethereum),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
+    pageAssetsModule,
   ];
   modules.push(createHostedPagesModule(core, () => modules.flatMap((module) => module.signInProviders ?? [])));
   modules.push(createDocsModule(core, () => modules.flatMap((module) => module.routes ?? [])));
@@ -78,9 +87,15 @@ export async function createAuthApp(deps: AuthDependencies) {
 
   const app = createHttpApp({ service: 'auth', logger, metrics: core.metrics, production: config.production, readiness: deps.ping });
   app.set('trust proxy', config.trustProxy);
-  // Before every route: cookie-authenticated state changes need a trusted Origin (core/http/csrf.ts).
-  app.use(csrfProtection({ trustedOrigins: core.browserOrigins, crossSitePostPaths: modules.flatMap((module) => module.crossSitePostPaths ?? []) }));
-  app.use(mountRoutes(routes, { limits: core.limits, sessions: core.sessions, clock: core.clock, recentSignInSeconds: config.session.recentSignInSeconds }));
+  app.use(
+    mountRoutes(routes, {
+      verifyOrigin: core.verifyRequestOrigin,
+      limits: core.limits,
+      sessions: core.sessions,
+      clock: core.clock,
+      recentSignInSeconds: config.session.recentSignInSeconds,
+    }),
+  );
   for (const { assets } of modules) if (assets) app.use(assets.path, ...assets.handlers);
   // Any process holding a valid internal token gets this far; each route names the callers it serves.
   app.use('/internal', requireInternalToken(core.verifyInternalToken, { callers: INTERNAL_CALLERS }));
@@ -89,7 +104,10 @@ export async function createAuthApp(deps: AuthDependencies) {
   const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));
   const resolvers = mergeResolvers<AuthGraphqlContext>([identityResolvers, ...modules.flatMap((module) => (module.resolvers ? [module.resolvers] : []))]);
   const graphql = await createSubgraphServer<AuthGraphqlContext>({ typeDefs, resolvers, logger, metrics: core.metrics });
-  app.post('/graphql', subgraphMiddleware(graphql, core.verifyInternalToken, (base) => ({ ...base, identities: createIdentityLoader(core.identities) })));
+  app.post(
+    '/graphql',
+    subgraphMiddleware(graphql, core.verifyInternalToken, (base) => ({ ...base, identities: createIdentityLoader(core.identities), loaders: createRequestLoaders() })),
+  );
   finishHttpApp(app);
 
   const stopJobs = scheduleJobs([...core.jobs, ...modules.flatMap((module) => module.jobs ?? [])], logger);

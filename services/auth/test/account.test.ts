@@ -9,15 +9,20 @@ const verifiedAt = async (email: string) => (await auth.rows(sql`select email_ve
 const register = (email: string) => registerUser(api, auth.mail, email);
 
 describe('email verification', () => {
-  it('verifies by the link in the email (GET), once', async () => {
+  it('verifies by the token of the emailed link, once; opening the link (GET) only shows the form that posts it', async () => {
     const email = 'verify.link@example.com';
     const { token } = await register(email);
     expect(token).toMatch(/^vfy_/);
-    const response = await api.get(`/auth/verify-email?token=${encodeURIComponent(token)}`);
+    const page = await api.get(`/auth/verify-email?token=${encodeURIComponent(token)}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`name="token" value="${token}"`);
+    expect(await verifiedAt(email)).toBeNull();
+    const response = await api.post('/auth/verify-email', { token, password: STRONG });
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ message: 'Email verified', email, email_verified: true });
+    expect(response.body).toEqual({ message: 'Email verified', email, email_verified: true, password_kept: true });
     expect(await verifiedAt(email)).not.toBeNull();
     expect((await api.post('/auth/verify-email', { token })).status).toBe(400);
+    expect((await api.get(`/auth/verify-email?token=${encodeURIComponent(token)}`)).status).toBe(400);
     expect((await login(auth, email, STRONG)).body).toMatchObject({ user: { email_verified: true } });
     const stored = await auth.rows(sql`select token_hash, code_hash from account_tokens`);
     expect(JSON.stringify(stored)).not.toContain(token);
@@ -44,7 +49,7 @@ describe('email verification', () => {
     const mistaken = await api.post('/auth/verify-email', { email, code: fresh.code === '000000' ? '000001' : '000000' });
     expect(unknown.body).toEqual(mistaken.body);
     expect(unknown.body).toMatchObject({ code: expect.any(String) });
-    const ok = await api.post('/auth/verify-email', { email, code: fresh.code });
+    const ok = await api.post('/auth/verify-email', { email, code: fresh.code, password: STRONG });
     expect(ok.status).toBe(200);
     expect(await verifiedAt(email)).not.toBeNull();
     const already = await api.post('/auth/resend-verification-email', undefined, bearer(session));
@@ -93,6 +98,65 @@ describe('email change', () => {
     expect(outbox).toHaveLength(1);
     const audit = await auth.rows(sql`select type from audit_events where type in ('email.change_requested', 'email.changed') and outcome = 'success'`);
     expect(audit).toHaveLength(2);
+  });
+
+  it('signs out every other session when the change is confirmed (the requesting one stays), and mails the old address an undo link that works', async () => {
+    const email = 'undo.from@example.com';
+    const next = 'undo.to@example.com';
+    const { token: verification } = await register(email);
+    expect((await api.post('/auth/verify-email', { token: verification, password: STRONG })).status).toBe(200);
+    const requester = String((await login(auth, email, STRONG)).body.session_token);
+    const other = await login(auth, email, STRONG);
+    const before = auth.mail.messages.length;
+    expect((await api.post('/auth/change-email', { new_email: next, password: STRONG }, bearer(requester))).status).toBe(200);
+    const token = tokenFromMail((await mailAfter(auth.mail, before, next, /Confirm your new/)).text);
+    // The emailed link opens a page; only its form's post confirms.
+    const page = await api.get(`/auth/confirm-email-change?token=${encodeURIComponent(token)}`);
+    expect(page.headers.get('content-type')).toMatch(/html/);
+    expect((await login(auth, email, STRONG)).status).toBe(200);
+    expect((await api.post('/auth/confirm-email-change', { token })).body).toMatchObject({ email: next });
+
+    expect((await api.get('/me', bearer(requester))).body).toMatchObject({ email: next });
+    expect((await api.get('/me', bearer(String(other.body.session_token)))).status).toBe(401);
+    expect((await api.post('/auth/refresh', { refresh_token: other.body.refresh_token })).status).toBe(401);
+
+    const notice = await mailAfter(auth.mail, before, email, /was changed/);
+    const undo = tokenFromMail(notice.text);
+    expect(undo).toMatch(/^undo_/);
+    expect(notice.text).toContain(`${auth.config.publicUrl}/auth/undo-email-change?token=`);
+    const undone = await api.post('/auth/undo-email-change', { token: undo });
+    expect(undone.body).toMatchObject({ email, email_verified: true });
+    // Back on the old address, with everyone signed out, the requester too.
+    expect((await api.get('/me', bearer(requester))).status).toBe(401);
+    expect((await login(auth, email, STRONG)).status).toBe(200);
+    expect((await login(auth, next, STRONG)).status).toBe(401);
+    await mailAfter(auth.mail, before, email, /was restored/);
+    expect((await api.post('/auth/undo-email-change', { token: undo })).status).toBe(400);
+    const audit = await auth.rows(sql`select type from audit_events where type = 'email.change_undone' and outcome = 'success'`);
+    expect(audit).toHaveLength(1);
+  });
+
+  it('undoes nothing once another account holds the old address, and expires the undo link after 7 days', async () => {
+    const changeAndGetUndo = async (email: string, next: string) => {
+      await register(email);
+      const session = String((await login(auth, email, STRONG)).body.session_token);
+      const before = auth.mail.messages.length;
+      expect((await api.post('/auth/change-email', { new_email: next, password: STRONG }, bearer(session))).status).toBe(200);
+      const token = tokenFromMail((await mailAfter(auth.mail, before, next, /Confirm your new/)).text);
+      expect((await api.post('/auth/confirm-email-change', { token })).status).toBe(200);
+      return tokenFromMail((await mailAfter(auth.mail, before, email, /was changed/)).text);
+    };
+    const taken = await changeAndGetUndo('undo.taken@example.com', 'undo.taken.new@example.com');
+    await register('undo.taken@example.com');
+    expect((await api.post('/auth/undo-email-change', { token: taken })).body).toMatchObject({ status: 409, code: 'auth:email_taken' });
+
+    const inTime = await changeAndGetUndo('undo.prompt@example.com', 'undo.prompt.new@example.com');
+    const late = await changeAndGetUndo('undo.late@example.com', 'undo.late.new@example.com');
+    clock.advance(7 * 86_400_000 - 1);
+    expect((await api.post('/auth/undo-email-change', { token: inTime })).status).toBe(200);
+    clock.advance(2);
+    expect((await api.post('/auth/undo-email-change', { token: late })).status).toBe(400);
+    expect((await login(auth, 'undo.late.new@example.com', STRONG)).status).toBe(200);
   });
 
   it('expires an email change after one hour: the link works just before, not just after', async () => {

@@ -1,7 +1,22 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { issueDevToken, startAuthForFile } from './support';
+import { createInternalTokenSigner } from '@malet/internal-auth';
+import {
+  STRONG,
+  createTestClock,
+  enrollTotp,
+  issueDevToken,
+  login,
+  registerUser,
+  requestCode,
+  requestMagicLink,
+  signedInUser,
+  startAuthForFile,
+  type HttpAnswer,
+} from './support';
 
-const { auth, api } = startAuthForFile({ seed: ['user@example.com'], env: { CSRF_TRUSTED_ORIGINS: 'http://localhost:3000,https://app.example.com' } });
+const clock = createTestClock();
+const { auth, api } = startAuthForFile({ clock, seed: ['user@example.com'], env: { CSRF_TRUSTED_ORIGINS: 'http://localhost:3000,https://app.example.com' } });
 
 const session = () => issueDevToken(auth, 'user@example.com');
 const alive = async (token: string) => (await api.get('/me', { authorization: `Bearer ${token}` })).status === 200;
@@ -42,16 +57,33 @@ describe('CSRF protection for cookie-authenticated state changes', () => {
     expect(response.status).toBe(200);
   });
 
-  it('leaves service-to-service calls with an internal token header alone', async () => {
+  it('leaves service-to-service calls carrying a valid internal token alone', async () => {
     const token = await session();
-    const response = await logout({ cookie: `session_token=${token}`, origin: 'https://evil.example.com', 'x-internal-token': 'anything' });
+    const internal = await createInternalTokenSigner({ secret: auth.config.internalTokenSecret, issuer: 'gateway' })();
+    const response = await logout({ cookie: `session_token=${token}`, origin: 'https://evil.example.com', 'x-internal-token': internal });
     // Past the CSRF check; logout itself only looks at the session.
     expect(response.status).toBe(200);
   });
 
-  it('leaves requests without a session cookie alone (sign-in from any origin)', async () => {
+  it.each([
+    ['any value', 'anything'],
+    ['a token signed with another secret', 'forged'],
+  ])('does not exempt a request whose internal token header holds %s: its untrusted Origin is refused', async (_name, kind) => {
+    const token = await session();
+    const header = kind === 'forged' ? await createInternalTokenSigner({ secret: 'f'.repeat(48), issuer: 'gateway' })() : 'anything';
+    const response = await logout({ cookie: `session_token=${token}`, origin: 'https://evil.example.com', 'x-internal-token': header });
+    expect(response.body).toMatchObject({ status: 403, code: 'csrf:origin_not_trusted' });
+    expect(await alive(token)).toBe(true);
+  });
+
+  it('checks requests without a session cookie too: a sign-in code cannot be requested from a hostile page', async () => {
     const response = await api.post('/auth/email/login/start', { email: 'user@example.com' }, { origin: 'https://evil.example.com', cookie: 'theme=dark' });
-    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ status: 403, code: 'csrf:origin_not_trusted' });
+  });
+
+  it('lets API clients without cookies and without browser headers sign in as before', async () => {
+    const code = await requestCode(api, auth.mail, 'user@example.com');
+    expect((await api.post('/auth/email/login/finish', { email: 'user@example.com', code })).status).toBe(200);
   });
 
   it('leaves safe methods alone: the gateway validates cookies with GET', async () => {
@@ -72,5 +104,77 @@ describe('CSRF protection for cookie-authenticated state changes', () => {
       'x-forwarded-host': 'localhost:30000',
     });
     expect(response.status).toBe(200);
+  });
+});
+
+/** A form post as a hostile page's auto-submitting form sends it: form-encoded, with the browser's headers. */
+const formPost = (path: string, fields: Record<string, string>, headers: Record<string, string>) =>
+  api.post(path, new URLSearchParams(fields).toString(), { 'content-type': 'application/x-www-form-urlencoded', ...headers }, { redirect: 'manual' });
+
+const hostile = { origin: 'https://evil.example.com', 'sec-fetch-site': 'cross-site' };
+const hostileWithoutOrigin = { 'sec-fetch-site': 'cross-site' };
+const trustedPage = { origin: 'https://app.example.com', 'sec-fetch-site': 'same-site' };
+
+const sessionCount = async () => Number((await auth.rows(sql`select count(*)::int as n from sessions`))[0]!.n);
+
+/** A sign-in each route would complete: the attacker's own valid credentials, posted into the visitor's browser. */
+const signIns: Record<string, () => Promise<{ path: string; fields: Record<string, string> }>> = {
+  async 'POST /auth/login'() {
+    const email = `csrf.password.${Math.random()}@example.com`;
+    await registerUser(api, auth.mail, email);
+    return { path: '/auth/login', fields: { email, password: STRONG } };
+  },
+  async 'POST /auth/email/login/finish'() {
+    const code = await requestCode(api, auth.mail, 'user@example.com');
+    return { path: '/auth/email/login/finish', fields: { email: 'user@example.com', code } };
+  },
+  async 'POST /auth/magic-link/verify'() {
+    const { token } = await requestMagicLink(api, auth.mail, 'user@example.com');
+    return { path: '/auth/magic-link/verify', fields: { token } };
+  },
+  async 'POST /auth/magic-link/callback'() {
+    const { token } = await requestMagicLink(api, auth.mail, 'user@example.com');
+    return { path: '/auth/magic-link/callback', fields: { token } };
+  },
+  async 'POST /auth/mfa/verify'() {
+    const { headers, user } = await signedInUser(auth, `csrf.totp.${Math.random()}@example.com`);
+    const { app } = await enrollTotp(api, headers, clock);
+    const challenge = await auth.completeSignIn({ user, method: 'email_otp', meta: { ip: null, userAgent: null } });
+    if (challenge.kind !== 'mfa_required') throw new Error('expected a challenge');
+    clock.advance(30_000);
+    return { path: '/auth/mfa/verify', fields: { mfa_token: challenge.challenge.mfaToken, code: app.code() } };
+  },
+  async 'POST /auth/mfa/backup'() {
+    const { headers, user } = await signedInUser(auth, `csrf.backup.${Math.random()}@example.com`);
+    const { backupCodes } = await enrollTotp(api, headers, clock);
+    const challenge = await auth.completeSignIn({ user, method: 'email_otp', meta: { ip: null, userAgent: null } });
+    if (challenge.kind !== 'mfa_required') throw new Error('expected a challenge');
+    return { path: '/auth/mfa/backup', fields: { mfa_token: challenge.challenge.mfaToken, code: backupCodes[0]! } };
+  },
+  async 'POST /auth/refresh'() {
+    const email = `csrf.refresh.${Math.random()}@example.com`;
+    await registerUser(api, auth.mail, email);
+    const { body } = await login(auth, email, STRONG);
+    return { path: '/auth/refresh', fields: { refresh_token: String(body.refresh_token) } };
+  },
+};
+
+const setsSessionCookie = (answer: HttpAnswer) => (answer.headers.get('set-cookie') ?? '').includes('session_token=sess_');
+
+describe('login CSRF: a hostile page cannot sign the visitor into an account', () => {
+  it.each(Object.keys(signIns))('%s refuses a cross-site form post carrying valid credentials: 403, no session, no cookie', async (route) => {
+    for (const headers of [hostile, hostileWithoutOrigin]) {
+      const { path, fields } = await signIns[route]!();
+      const before = await sessionCount();
+      const refused = await formPost(path, fields, headers);
+      expect(refused.status, JSON.stringify(headers)).toBe(403);
+      expect(refused.body).toMatchObject({ status: 403, code: expect.stringMatching(/^csrf:/) });
+      expect(setsSessionCookie(refused)).toBe(false);
+      expect(await sessionCount()).toBe(before);
+      // The very same credentials, posted from a trusted page, sign in: the refusal was the origin's.
+      const accepted = await formPost(path, fields, trustedPage);
+      expect(accepted.status, `${route} from a trusted page`).toBeLessThan(400);
+      expect(setsSessionCookie(accepted)).toBe(true);
+    }
   });
 });

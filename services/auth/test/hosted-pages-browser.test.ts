@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { freePort, launchChromium, type Browser, type BrowserContext } from '@malet/testing';
+import { freePort, launchChromium, startOAuthProviderStandIn, type Browser, type BrowserContext, type OAuthProviderStandIn } from '@malet/testing';
 import { authenticatorFrom, enrollTotp, issueDevToken, startAuth, wrongCodeFor, type AuthHarness } from './support';
 import {
   addVirtualAuthenticator,
@@ -21,6 +21,8 @@ let origin: string;
 /** A web app on the return_to allow-list: a page that says where it is. */
 let app: Awaited<ReturnType<typeof startLandingApp>>;
 let appOrigin: string;
+/** The independent OAuth/OIDC server playing the social providers this auth offers: Google and GitHub. */
+let standIn: OAuthProviderStandIn;
 const shots = screenshotsOnFailure();
 /** How long a page may take to show what a test waits for: a hang guard on a shared machine, not a time limit. */
 const PAGE_SETTLES = { timeout: 30_000 };
@@ -28,16 +30,18 @@ const PAGE_SETTLES = { timeout: 30_000 };
 beforeAll(async () => {
   app = await startLandingApp();
   appOrigin = app.origin;
+  standIn = await startOAuthProviderStandIn();
   // The browser sees auth at http://localhost:PORT (a secure context and the RP ID `localhost`).
   const port = await freePort();
   origin = `http://localhost:${port}`;
-  auth = await startAuth({ port, env: { PUBLIC_URL: origin, RETURN_TO_ALLOWLIST: appOrigin, CSRF_TRUSTED_ORIGINS: origin } });
+  auth = await startAuth({ port, env: { PUBLIC_URL: origin, RETURN_TO_ALLOWLIST: appOrigin, CSRF_TRUSTED_ORIGINS: origin, ...standIn.authEnv(['google', 'github']) } });
   browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await auth?.stop();
   await app?.close();
+  await standIn?.stop();
 });
 
 /** A fresh browser profile and a page in it, photographed if the test fails. */
@@ -241,7 +245,7 @@ describe('signing in through the pages', () => {
 });
 
 describe('the account page', () => {
-  it('turns on an authenticator app from its QR code, shows the backup codes once, and signs out another device', async () => {
+  it('turns on an authenticator app from its QR code, shows the backup codes once (the device that never passed a second factor is signed out, and the list says so), and signs out another device', async () => {
     const email = 'browser.account@example.com';
     const { context, page } = await openPage('account page');
     await signInBrowser(context, email);
@@ -257,10 +261,16 @@ describe('the account page', () => {
     await page.click('#totp-confirm-form button[type=submit]');
     await expect.poll(() => page.locator('#backup-code-list li').count(), PAGE_SETTLES).toBe(10);
     expect(await page.textContent('#mfa-summary')).toBe('On: authenticator app, backup codes.');
-
-    await page.click('#session-list button');
+    // Turning a factor on ended the other session, which never passed one (docs/architecture.md, section 4).
     await expect.poll(() => page.locator('#session-list li').count(), PAGE_SETTLES).toBe(1);
     expect((await auth.api.get('/me', { authorization: `Bearer ${other}` })).status).toBe(401);
+
+    const later = await issueDevToken(auth, email);
+    await page.reload();
+    await expect.poll(() => page.locator('#session-list li').count(), PAGE_SETTLES).toBe(2);
+    await page.click('#session-list button');
+    await expect.poll(() => page.locator('#session-list li').count(), PAGE_SETTLES).toBe(1);
+    expect((await auth.api.get('/me', { authorization: `Bearer ${later}` })).status).toBe(401);
     await context.close();
   });
 
@@ -268,6 +278,36 @@ describe('the account page', () => {
     const { context, page } = await openPage('account without session');
     await page.goto(`${origin}/auth/ui/account`);
     expect(page.url()).toBe(`${origin}/auth/ui/sign-in`);
+    await context.close();
+  });
+});
+
+describe('social sign-in in the hosted pages', () => {
+  it('offers one button per configured provider, signs in through one, and lists and unlinks it on the account page', async () => {
+    const { context, page } = await openPage('social sign-in and linked accounts');
+    await page.goto(`${origin}/auth/ui/sign-in`);
+    expect(await page.locator('.providers a').evaluateAll((links) => links.map((link) => [link.id, link.textContent]))).toEqual([
+      ['provider-google', 'Continue with Google'],
+      ['provider-github', 'Continue with GitHub'],
+    ]);
+
+    // The stand-in signs in its default user without a form and sends the browser back to auth's callback.
+    await page.click('#provider-google');
+    await expect.poll(() => signedInEmail(context), PAGE_SETTLES).toBe('user@example.com');
+
+    await page.goto(`${origin}/auth/ui/account`);
+    await expect.poll(() => page.locator('#linked-list li').count(), PAGE_SETTLES).toBe(1);
+    expect(await page.textContent('#linked-list li strong')).toBe('Google');
+    expect(await page.isHidden('#linked-none')).toBe(true);
+    expect(await page.locator('#link-offers a').evaluateAll((links) => links.map((link) => link.getAttribute('href')))).toEqual(['/auth/oauth/github/link']);
+
+    // The verified email stays a way in, so unlinking Google is allowed.
+    await page.click('#linked-list button');
+    await expect.poll(() => page.locator('#linked-list li').count(), PAGE_SETTLES).toBe(0);
+    expect(await page.isVisible('#linked-none')).toBe(true);
+    const cookie = (await context.cookies(origin)).find((c) => c.name === 'session_token')!;
+    const connections = await auth.api.get<{ connections: unknown[] }>('/auth/oauth/connections', { cookie: `session_token=${cookie.value}` });
+    expect(connections.body.connections).toEqual([]);
     await context.close();
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { loadAuthConfig } from '../src/config';
 import { createTwilioSmsProvider, devSmsAddress } from '../src/features/mfa/sms';
-import { authenticatorFrom, createTestClock, signedInUser, startAuthForFile, startMfaChallenge } from './support';
+import { authenticatorFrom, createTestClock, signedInUser, startAuth, startAuthForFile, startMfaChallenge, type AuthHarness } from './support';
 
 const clock = createTestClock();
 const { auth, api } = startAuthForFile({ clock });
@@ -217,5 +217,40 @@ describe('Twilio provider', () => {
     const config = loadAuthConfig({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_FROM: '+15550000000' });
     expect(config.mfa.sms).toMatchObject({ provider: 'twilio', accountSid: 'AC1', apiBaseUrl: 'https://api.twilio.com' });
     expect(loadAuthConfig({}).mfa.sms).toEqual({ provider: 'dev' });
+  });
+});
+
+describe('caps on texts (rate limits on)', () => {
+  /** Starts SMS enrolment to `phone` for a fresh account, from its own client address. */
+  const enrolFrom = async (instance: AuthHarness, phone: string, n: number) => {
+    const { headers } = await signedInUser(instance, `sms-cap-${n}@example.com`);
+    return instance.api.post('/auth/mfa/sms/enroll', { phone }, { ...headers, 'x-forwarded-for': `198.51.100.${n}` });
+  };
+
+  it('texts one number at most 5 times an hour, whatever the number of accounts; other numbers are unaffected', async () => {
+    const instance = await startAuth({ env: { RATE_LIMITS_ENABLED: 'true' } });
+    try {
+      const statuses: number[] = [];
+      for (let n = 1; n <= 6; n++) statuses.push((await enrolFrom(instance, '+15559990001', n)).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+      // The refused enrolment stored nothing: five pending factors, not six.
+      expect(await instance.rows(sql`select id from mfa_factors`)).toHaveLength(5);
+      expect((await enrolFrom(instance, '+15559990002', 7)).status).toBe(200);
+    } finally {
+      await instance.stop();
+    }
+  });
+
+  it('texts at most SMS_GLOBAL_HOURLY_LIMIT messages an hour across the service', async () => {
+    const instance = await startAuth({ env: { RATE_LIMITS_ENABLED: 'true', SMS_GLOBAL_HOURLY_LIMIT: '3' } });
+    try {
+      const statuses: number[] = [];
+      for (let n = 1; n <= 4; n++) statuses.push((await enrolFrom(instance, `+1555888000${n}`, n)).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const refused = await enrolFrom(instance, '+15558880009', 9);
+      expect(refused.body).toMatchObject({ status: 429, code: 'rate_limit:exceeded' });
+    } finally {
+      await instance.stop();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createLogger } from '@malet/logging';
@@ -197,10 +198,10 @@ describe('MFA encryption key', () => {
   });
 
   it('refuses the published dev key in production and names the variable, not the value', () => {
-    const production = { NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: 'x'.repeat(40), OTP_HMAC_SECRET: 'y'.repeat(40) };
+    const production = { NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: randomBytes(32).toString('hex'), OTP_HMAC_SECRET: randomBytes(32).toString('hex'), SMTP_URL: 'smtp://relay.example.com:587' };
     expect(() => loadAuthConfig(production)).toThrow(/MFA_ENCRYPTION_KEY: must be set in production/);
     expect(() => loadAuthConfig({ ...production, MFA_ENCRYPTION_KEY: 'short' })).toThrow(/MFA_ENCRYPTION_KEY: must be 32 bytes/);
-    const key = Buffer.alloc(32, 9).toString('base64');
+    const key = randomBytes(32).toString('base64');
     const config = loadAuthConfig({ ...production, MFA_ENCRYPTION_KEY: key, MFA_ENCRYPTION_KEY_ID: 'k2', MFA_ENCRYPTION_PREVIOUS_KEYS: `k1:${'b'.repeat(64)}` });
     expect(config.mfa.encryptionKey.id).toBe('k2');
     expect(config.mfa.previousEncryptionKeys.map((k) => k.id)).toEqual(['k1']);

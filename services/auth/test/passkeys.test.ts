@@ -297,7 +297,7 @@ describe('passkey sign-in', () => {
     const { publicKey } = await startPasskeySignIn(api);
     const assertion = authenticator.assert(publicKey);
     const foreign = await api.post('/auth/passkey/login/finish', assertion, { origin: 'http://evil.example' });
-    expect(foreign.body).toMatchObject({ status: 403, code: 'csrf:cross_site' });
+    expect(foreign.body).toMatchObject({ status: 403, code: 'csrf:origin_not_trusted' });
     expect((await api.post('/auth/passkey/login/finish', assertion, { origin: ORIGIN })).status).toBe(200);
   });
 
@@ -378,7 +378,7 @@ describe('the passkey list', () => {
     const { user, headers, passkey } = await userWithPasskey('pk-last@example.com', { verified: false });
     expect((await api.del(`/auth/passkeys/${passkey.id}`, headers)).body).toMatchObject({ status: 409, code: 'passkey:last_sign_in_method' });
     // A verified email is a way in (codes and links reach its owner).
-    await auth.identities.markEmailVerified(user.id, clock.now());
+    await auth.identities.markAddressVerified(user.id, 'pk-last@example.com', clock.now());
     expect((await api.del(`/auth/passkeys/${passkey.id}`, headers)).status).toBe(200);
   });
 

@@ -172,40 +172,44 @@ describe('login', () => {
 });
 
 describe('lockout', () => {
-  it('pauses password sign-in after 5 failures with a growing cooldown, audits it, and lets other methods through', async () => {
+  it('pauses password sign-in after 5 failures with a growing cooldown, audits it, and lets other methods and the owner\'s known client through', async () => {
     const email = 'lock.me@example.com';
     // Verified first: an email code on a never-verified account would remove the password
     // (see account-claim.test.ts), which is not what this test is about.
     const { token } = await register(email);
-    expect((await api.post('/auth/verify-email', { token })).status).toBeLessThan(300);
-    for (let i = 0; i < 5; i++) expect((await login(auth, email, `wrong-guess-${i}-xyz`)).status).toBe(401);
-    const locked = await login(auth, email, STRONG);
+    expect((await api.post('/auth/verify-email', { token, password: STRONG })).status).toBeLessThan(300);
+    // A client that never signed in to the address (behind the trusted loopback proxy).
+    const stranger = { 'x-forwarded-for': '198.51.100.66' };
+    for (let i = 0; i < 5; i++) expect((await login(auth, email, `wrong-guess-${i}-xyz`, stranger)).status).toBe(401);
+    const locked = await login(auth, email, STRONG, stranger);
     expect(locked.status).toBe(429);
     expect(locked.body).toMatchObject({ code: 'auth:password_locked' });
     expect(Number(locked.headers.get('retry-after'))).toBe(30);
     const [lockout] = await auth.rows(sql`select user_id, details from audit_events where type = 'lockout'`);
     expect(lockout).toBeDefined();
 
-    // Email OTP still works for the real owner while passwords are paused.
+    // Email OTP still works for the real owner while passwords are paused; their client is then
+    // known to the address, and its password attempts have their own count.
     const code = await requestCode(api, auth.mail, email);
     expect((await api.post('/auth/email/login/finish', { email, code })).status).toBe(200);
+    expect((await login(auth, email, STRONG)).status).toBe(200);
 
-    // The pause holds until its last millisecond; after it one more failure doubles it; the right
-    // password then works once the doubled pause is over, not before.
+    // For strangers the pause holds until its last millisecond; after it one more failure
+    // doubles it; the right password then works once the doubled pause is over, not before.
     clock.advance(30_000 - 1);
-    expect((await login(auth, email, STRONG)).status).toBe(429);
+    expect((await login(auth, email, STRONG, stranger)).status).toBe(429);
     clock.advance(2);
-    expect((await login(auth, email, 'wrong-again-xyz')).status).toBe(401);
-    const doubled = await login(auth, email, STRONG);
+    expect((await login(auth, email, 'wrong-again-xyz', stranger)).status).toBe(401);
+    const doubled = await login(auth, email, STRONG, stranger);
     expect(doubled.status).toBe(429);
     expect(Number(doubled.headers.get('retry-after'))).toBe(60);
     clock.advance(60_000 - 1);
-    expect((await login(auth, email, STRONG)).status).toBe(429);
+    expect((await login(auth, email, STRONG, stranger)).status).toBe(429);
     clock.advance(2);
-    expect((await login(auth, email, STRONG)).status).toBe(200);
-    // Success reset the counter: one failure does not lock again.
-    expect((await login(auth, email, 'wrong-once-more')).status).toBe(401);
-    expect((await login(auth, email, STRONG)).status).toBe(200);
+    expect((await login(auth, email, STRONG, stranger)).status).toBe(200);
+    // Success reset the counter (that client's now: it signed in): one failure does not lock again.
+    expect((await login(auth, email, 'wrong-once-more', stranger)).status).toBe(401);
+    expect((await login(auth, email, STRONG, stranger)).status).toBe(200);
   });
 
   it('locks unknown emails exactly like known ones (no enumeration through the lockout)', async () => {
@@ -432,7 +436,7 @@ describe('bad input is a 4xx and stores nothing', () => {
 });
 
 describe('rate limits', () => {
-  it('throttles password sign-in and registration at 3 per IP (another IP still gets through), and registration mail at 3 per address from any IP', async () => {
+  it('throttles password sign-in and registration at 3 per IP (another IP still gets through), and registration mail at 3 a minute per address and client', async () => {
     const instance = await startAuth({ env: { RATE_LIMITS_ENABLED: 'true' } });
     try {
       const statuses: number[] = [];
@@ -442,11 +446,12 @@ describe('rate limits', () => {
       const signups: number[] = [];
       for (let i = 0; i < 4; i++) signups.push((await instance.api.post('/auth/register', { email: `rl${i}@example.com`, password: STRONG })).status);
       expect(signups).toEqual([201, 201, 201, 429]);
-      // One address, many clients: the per-address mail budget (3 a minute) still holds.
+      // One address, one client: its mail budget for the address (3 a minute) holds across 10-second IP windows.
       const sameAddress: number[] = [];
       for (let i = 0; i < 4; i++) {
-        const response = await instance.api.post('/auth/register', { email: 'rl.victim@example.com', password: STRONG }, { 'x-forwarded-for': `198.51.100.${i + 1}` });
+        const response = await instance.api.post('/auth/register', { email: 'rl.victim@example.com', password: STRONG }, { 'x-forwarded-for': '198.51.100.7' });
         sameAddress.push(response.status);
+        if (i === 2) await instance.api.post('/auth/register', { email: 'rl.other@example.com', password: STRONG }, { 'x-forwarded-for': '198.51.100.8' });
       }
       expect(sameAddress).toEqual([201, 201, 201, 429]);
     } finally {

@@ -32,9 +32,10 @@ describe('refresh tokens', () => {
     expect(family[0]!.rotated_at).not.toBeNull();
   });
 
-  it('treat reuse of a rotated token as theft: the family and its session are revoked', async () => {
+  it('treat reuse of a rotated token past the grace window as theft: the family and its session are revoked', async () => {
     const { refreshToken, sessionToken } = await signedInWithRefresh('refresh.reuse@example.com');
     const next = await auth.refreshTokens.rotate(refreshToken);
+    clock.advance(10_001);
     await expect(auth.refreshTokens.rotate(refreshToken)).rejects.toMatchObject({ code: 'auth:invalid_refresh_token' });
     await expect(auth.refreshTokens.rotate(next.token)).rejects.toMatchObject({ code: 'auth:invalid_refresh_token' });
     expect((await api.get('/me', bearer(sessionToken))).status).toBe(401);
@@ -97,45 +98,85 @@ describe('POST /auth/refresh with a refresh token (seed 003)', () => {
     expect(family.every((row) => row.revoked_at !== null)).toBe(true);
   });
 
-  it('treats a replayed refresh token as theft over HTTP: 401, and the session it had renewed is signed out', async () => {
+  it('treats a refresh token replayed past the grace window as theft over HTTP: 401, and the session it had renewed is signed out', async () => {
     const { refreshToken } = await signedInWithRefresh('refresh.replay@example.com');
     const first = (await api.post<{ session_token: string }>('/auth/refresh', { refresh_token: refreshToken })).body;
+    clock.advance(10_001);
     const replay = await api.post('/auth/refresh', { refresh_token: refreshToken });
     expect(replay.status).toBe(401);
     expect((await api.get('/me', bearer(first.session_token))).status).toBe(401);
   });
 
-  it('parallel refreshes with one token: one rotation wins, the losers present the token it rotated and count as reuse, so the whole family ends, the winner\'s new session and refresh token included (no grace window yet: issue 8)', async () => {
-    // Whether the winner still answers 200 depends on whether a loser revoked the session before
-    // the winner renewed it (today both happen). Race until a winner answers, checking every race
-    // by the same rules, so the winner's tokens are always looked at.
-    let winnerSeen = false;
-    for (let race = 0; race < 20 && !winnerSeen; race++) {
-      const family = await signedInWithRefresh(`refresh.parallel-${race}@example.com`);
-      const answers = await Promise.all(Array.from({ length: 6 }, () => api.post('/auth/refresh', { refresh_token: family.refreshToken })));
-      const winners = answers.filter((answer) => answer.status === 200);
-      expect(winners.length).toBeLessThanOrEqual(1);
-      for (const loser of answers.filter((answer) => answer.status !== 200)) {
-        expect(loser.body).toMatchObject({ status: 401, code: 'auth:invalid_refresh_token' });
-      }
-      // Exactly one rotation happened: the family holds the presented token and one successor.
-      expect(await auth.rows(sql`select id from refresh_tokens where user_id = ${family.userId}`)).toHaveLength(2);
-      // It ended as a theft: the session is revoked for reuse, and the reuse is audited.
-      expect(await auth.rows(sql`select revoke_reason from sessions where id = ${family.sessionId}`)).toEqual([{ revoke_reason: 'refresh_token_reuse' }]);
-      expect(await auth.rows(sql`select id from audit_events where type = 'refresh_token.reuse' and user_id = ${family.userId}`)).not.toHaveLength(0);
-      expect((await api.get('/me', bearer(family.sessionToken))).status).toBe(401);
-      if (winners[0]) {
-        winnerSeen = true;
-        const won = winners[0].body as { session_token: string; refresh_token: string };
-        expect(won.session_token).toMatch(/^sess_/);
-        expect(won.refresh_token).toMatch(/^ref_/);
-        // What the winner was handed no longer works anywhere.
-        expect((await api.get('/me', bearer(won.session_token))).status).toBe(401);
-        expect((await api.post('/validate-token', undefined, bearer(won.session_token))).status).toBe(401);
-        expect((await api.post('/auth/refresh', { refresh_token: won.refresh_token })).body).toMatchObject({ status: 401, code: 'auth:invalid_refresh_token' });
+  it('parallel refreshes of one token from one client all succeed with the same successor and session token (the grace window, as Hydra does)', async () => {
+    const family = await signedInWithRefresh('refresh.parallel@example.com');
+    const answers = await Promise.all(Array.from({ length: 6 }, () => api.post<{ session_token: string; refresh_token: string }>('/auth/refresh', { refresh_token: family.refreshToken })));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(6).fill(200));
+    expect(new Set(answers.map((answer) => answer.body.refresh_token)).size).toBe(1);
+    expect(new Set(answers.map((answer) => answer.body.session_token)).size).toBe(1);
+    const { session_token: sessionToken, refresh_token: successor } = answers[0]!.body;
+    // One rotation: the presented token and its one successor; the session kept its id.
+    expect(await auth.rows(sql`select id from refresh_tokens where user_id = ${family.userId}`)).toHaveLength(2);
+    expect(await sessionIdOf(sessionToken)).toBe(family.sessionId);
+    expect((await api.get('/me', bearer(family.sessionToken))).status).toBe(401);
+    expect(await auth.rows(sql`select id from audit_events where type = 'refresh_token.reuse' and user_id = ${family.userId}`)).toEqual([]);
+    expect((await api.post('/auth/refresh', { refresh_token: successor })).status).toBe(200);
+  });
+
+  it('the grace window lasts REFRESH_TOKEN_REUSE_GRACE_SECONDS (10) for the client that rotated: a repeat just inside gets the same successor, one just after revokes the family', async () => {
+    const inTime = await signedInWithRefresh('refresh.grace-in@example.com');
+    const late = await signedInWithRefresh('refresh.grace-late@example.com');
+    const first = { inTime: await api.post('/auth/refresh', { refresh_token: inTime.refreshToken }), late: await api.post('/auth/refresh', { refresh_token: late.refreshToken }) };
+    clock.advance(10_000);
+    const repeated = await api.post('/auth/refresh', { refresh_token: inTime.refreshToken });
+    expect(repeated.body).toMatchObject({ refresh_token: first.inTime.body.refresh_token, session_token: first.inTime.body.session_token });
+    clock.advance(1);
+    expect((await api.post('/auth/refresh', { refresh_token: late.refreshToken })).body).toMatchObject({ status: 401, code: 'auth:invalid_refresh_token' });
+    expect((await api.get('/me', bearer(String(first.late.body.session_token)))).status).toBe(401);
+    expect((await api.post('/auth/refresh', { refresh_token: first.late.body.refresh_token })).status).toBe(401);
+    expect((await api.get('/me', bearer(String(first.inTime.body.session_token)))).status).toBe(200);
+  });
+
+  it('inside the window, another client (address or user agent) presenting the rotated token is theft: the family ends', async () => {
+    const others: Record<string, string>[] = [{ 'x-forwarded-for': '203.0.113.50' }, { 'user-agent': 'stolen-token-replayer/1.0' }];
+    for (const other of others) {
+      const family = await signedInWithRefresh(`refresh.grace-other-${Object.keys(other)[0]}@example.com`);
+      const first = await api.post('/auth/refresh', { refresh_token: family.refreshToken });
+      expect(first.status).toBe(200);
+      const replay = await api.post('/auth/refresh', { refresh_token: family.refreshToken }, other);
+      expect(replay.body).toMatchObject({ status: 401, code: 'auth:invalid_refresh_token' });
+      expect((await api.get('/me', bearer(String(first.body.session_token)))).status).toBe(401);
+      expect(await auth.rows(sql`select id from audit_events where type = 'refresh_token.reuse' and user_id = ${family.userId}`)).toHaveLength(1);
+    }
+  });
+
+  it('a rotated token whose successor was already used is theft even inside the window', async () => {
+    const family = await signedInWithRefresh('refresh.grace-used@example.com');
+    const first = await api.post('/auth/refresh', { refresh_token: family.refreshToken });
+    expect((await api.post('/auth/refresh', { refresh_token: first.body.refresh_token })).status).toBe(200);
+    expect((await api.post('/auth/refresh', { refresh_token: family.refreshToken })).status).toBe(401);
+    expect(await auth.rows(sql`select revoke_reason from sessions where id = ${family.sessionId}`)).toEqual([{ revoke_reason: 'refresh_token_reuse' }]);
+  });
+
+  it('a family ends REFRESH_TOKEN_ABSOLUTE_LIFETIME_SECONDS (90 days) after its sign-in however often it rotates: a rotation just before works, one just after does not', async () => {
+    const families = [await signedInWithRefresh('refresh.family-in@example.com'), await signedInWithRefresh('refresh.family-late@example.com')];
+    const tokens = families.map((family) => family.refreshToken);
+    // Rotating every 29 days keeps each token well inside its own 30 days.
+    for (const days of [29, 29, 29]) {
+      clock.advance(days * 86_400_000);
+      for (const [i, token] of tokens.entries()) {
+        const rotated = await api.post<{ refresh_token: string; refresh_expires_in: number }>('/auth/refresh', { refresh_token: token });
+        expect(rotated.status).toBe(200);
+        tokens[i] = rotated.body.refresh_token;
       }
     }
-    expect(winnerSeen).toBe(true);
+    // 87 days in: the successors stop where the family does, 3 days from now, not in 30.
+    const left = 3 * 86_400;
+    clock.advance(left * 1000 - 1);
+    const last = await api.post<{ refresh_expires_in: number }>('/auth/refresh', { refresh_token: tokens[0] });
+    expect(last.status).toBe(200);
+    expect(last.body.refresh_expires_in).toBe(0);
+    clock.advance(2);
+    expect((await api.post('/auth/refresh', { refresh_token: tokens[1] })).body).toMatchObject({ status: 401, code: 'auth:invalid_refresh_token' });
   });
 
   it('dies with its session: logout and revoking the session token end the refresh token too', async () => {

@@ -135,3 +135,26 @@ describe('session management over GraphQL (auth subgraph)', () => {
     expect(anonymous.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
   });
 });
+
+describe('repeated fields in one GraphQL request', () => {
+  it('resolves User.sessions and User.mfa once per request however many aliases ask for them (one SQL query on sessions, not one per alias)', async () => {
+    const email = 'gql.aliases@example.com';
+    await register(email);
+    const current = await signInAs(email, FIREFOX_WINDOWS);
+    const validated = (await api.post<{ session_id: string }>('/validate-token', undefined, bearer(current.token))).body;
+    const viewer = { userId: current.userId, email, sessionId: validated.session_id };
+    const aliases = (field: string, count: number) => Array.from({ length: count }, (_, i) => `${field[0]}${i}: ${field}`).join(' ');
+    const query = `{ me { ${aliases('sessions { id current }', 50)} ${aliases('mfa { enabled }', 20)} } }`;
+    let answer: Awaited<ReturnType<typeof graphql>> | undefined;
+    const statements = await auth.statementsDuring(async () => {
+      answer = await graphql(viewer, query);
+    });
+    expect(answer!.errors).toBeUndefined();
+    const me = answer!.data!.me as Record<string, { id: string; current: boolean }[] | { enabled: boolean }>;
+    expect(me.s0).toEqual(me.s49);
+    expect(me.s0).toEqual([{ id: viewer.sessionId, current: true }]);
+    expect(me.m19).toEqual({ enabled: false });
+    expect(statements.filter((statement) => /from "sessions"/.test(statement) && !/"token_hash" = /.test(statement))).toHaveLength(1);
+    expect(statements.filter((statement) => /from "mfa_factors"/.test(statement))).toHaveLength(1);
+  });
+});

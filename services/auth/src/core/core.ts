@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createInternalTokenSigner, createInternalTokenVerifier } from '@malet/internal-auth';
 import type { Logger } from '@malet/logging';
@@ -11,15 +12,19 @@ import { createBackgroundTasks } from './background';
 import { systemClock, type Clock } from './clock';
 import type { CoreConfig } from './core.config';
 import type { AuthDb } from './db';
+import { createOriginCheck } from './http/csrf';
 import { createSignInResponder } from './http/sign-in-response';
 import { createIdentityRepository } from './identities/identity.repository';
-import { createMailboxProof } from './identities/mailbox-proof';
 import { createSignInMethods } from './identities/sign-in-methods';
+import { createLinkedIdentityRepository } from './linked-identities/linked-identity.repository';
+import { createLinkedIdentityService } from './linked-identities/linked-identity.service';
+import { createMailboxProof } from './identities/mailbox-proof';
 import { createChallengeRepository } from './login-challenges/login-challenge.repository';
 import { createMailRelay, createSmtpSender } from '@malet/mail-outbox';
 import { createQueuedMailer, type Mailer, type OutgoingMail } from './mail/mailer';
 import { createSignInMailer } from './mail/sign-in-mail';
 import type { ScheduledJob } from './module';
+import { createKnownClients } from './rate-limit/known-clients';
 import { createRateLimitGuard } from './rate-limit/rate-limit.guard';
 import { createRateLimiters } from './rate-limit/rate-limiter';
 import { createRefreshTokenRepository } from './sessions/refresh-token.repository';
@@ -59,7 +64,14 @@ export function createAuthCore(deps: AuthCoreDependencies) {
   const mailer = deps.mailer ?? createQueuedMailer({ db, relay: mailRelay! });
   const background = createBackgroundTasks(logger);
   const rateLimiters = createRateLimiters(deps.redis, { keyPrefix: config.rateLimits.keyPrefix });
-  const limits = createRateLimitGuard({ limiters: rateLimiters, enabled: config.rateLimits.enabled, verifyInternalToken });
+  const knownClients = createKnownClients({ db, clock });
+  const limits = createRateLimitGuard({
+    limiters: rateLimiters,
+    enabled: config.rateLimits.enabled,
+    verifyInternalToken,
+    knownClients,
+    settings: { dailyMailsPerAddress: config.rateLimits.dailyMailsPerAddress },
+  });
   const audit = createAuditLog({ audit: createAuditRepository(db), logger });
   const identities = createIdentityRepository(db);
   const refreshTokenRows = createRefreshTokenRepository(db);
@@ -70,12 +82,45 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     clock,
     ttlSeconds: config.session.ttlSeconds,
   });
-  const refreshTokens = createRefreshTokenService({ refreshTokens: refreshTokenRows, sessions, audit, clock });
-  const signIn = createSignIn({ openSession: createSessionOpener({ sessions, refreshTokens }), audit, revokeSession: (token, reason) => sessions.revoke(token, reason) });
+  const refreshTokens = createRefreshTokenService({
+    refreshTokens: refreshTokenRows,
+    sessions,
+    audit,
+    clock,
+    // A key of its own, derived from the server secret (domain separation).
+    successorSecret: createHmac('sha256', config.otp.hmacSecret).update('refresh-token-successors').digest('hex'),
+    ...config.refreshTokens,
+  });
+  const signIn = createSignIn({
+    openSession: createSessionOpener({ sessions, refreshTokens }),
+    audit,
+    revokeSession: (token, reason) => sessions.revoke(token, reason),
+    async onSignedIn(email, client) {
+      await limits.forgetClientOf(email, client);
+      await knownClients.remember(email, client);
+    },
+  });
+
+  /**
+   * Signs a user out everywhere (but `exceptSessionId`): every session and its refresh tokens,
+   * and every sign-in still waiting on a second factor. Returns how many sessions ended.
+   */
+  async function signOutEverywhere(userId: string, reason: string, exceptSessionId?: string): Promise<number> {
+    const ended = await sessions.revokeAllForUser(userId, reason, exceptSessionId);
+    await signIn.abandonPendingSignIns(userId);
+    return ended;
+  }
   // The relay reads this list on every batch: features add their consumers when they are mounted.
   const eventSubscribers: OutboxSubscriber[] = [{ name: 'users', url: `${config.usersUrl}/internal/events`, topics: ['user.created', 'user.updated'] }];
   const relay = createOutboxRelay({ db, logger, signInternalToken, pollMs: config.outbox.pollMs, subscribers: eventSubscribers });
+  const signInMethods = createSignInMethods({ identities });
+  const links = createLinkedIdentityRepository(db);
+  const linkedIdentities = createLinkedIdentityService({ links, identities, signInMethods, audit, clock, onSignUp: () => relay.wake() });
+  signInMethods.use(async (userId) => (await links.listForUser(userId)).map((link) => ({ kind: link.provider, id: link.subject })));
   const accountTokens = createAccountTokenRepository(db);
+  const mailboxProof = createMailboxProof({ identities, accountTokens, signOutEverywhere, audit, clock, onSignUp: () => relay.wake() });
+  mailboxProof.onProven((userId) => linkedIdentities.retireUnprovenLinks(userId));
+  const browserOrigins = [...config.csrf.trustedOrigins, new URL(config.publicUrl).origin];
   const loginChallenges = createChallengeRepository(db);
 
   const jobs: ScheduledJob[] = [
@@ -85,6 +130,7 @@ export function createAuthCore(deps: AuthCoreDependencies) {
       everyMs: 10 * 60_000,
       run: () => loginChallenges.purgeExpired(new Date(clock.now().getTime() - 86_400_000)),
     },
+    { name: 'forget clients not seen for 30 days', everyMs: 60 * 60_000, run: () => knownClients.purgeStale() },
   ];
 
   return {
@@ -97,16 +143,20 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     verifyInternalToken,
     limits,
     rateLimiters,
+    knownClients,
     audit,
     identities,
     sessions,
     refreshTokens,
     completeSignIn: signIn.completeSignIn,
     useMfaGate: signIn.useMfaGate,
+    signOutEverywhere,
     useSignInGuard: signIn.useSignInGuard,
+    mailboxProof,
+    /** Provider identities and wallet addresses linked to accounts, and the rules that tie them (core/linked-identities). */
+    linkedIdentities,
     /** Every way a user can sign in; features add theirs (`AuthModule.signInMethods`). */
-    signInMethods: createSignInMethods({ identities }),
-    mailboxProof: createMailboxProof({ identities, sessions, audit, clock, onSignUp: () => relay.wake() }),
+    signInMethods,
     mailer,
     /** Sends queued mail to SMTP (absent when a mailer is injected). */
     mailRelay,
@@ -123,9 +173,11 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     addEventSubscriber(subscriber: OutboxSubscriber): void {
       eventSubscribers.push(subscriber);
     },
-    sendSignInResult: createSignInResponder({ ttlSeconds: config.session.ttlSeconds, cookie: config.cookie }),
+    sendSignInResult: createSignInResponder({ cookie: config.cookie }),
     /** Origins whose pages may post to auth: the CSRF allow-list plus auth's own public origin. */
-    browserOrigins: [...config.csrf.trustedOrigins, new URL(config.publicUrl).origin],
+    browserOrigins,
+    /** The CSRF check every state-changing route runs first (core/http/csrf.ts). */
+    verifyRequestOrigin: createOriginCheck({ trustedOrigins: browserOrigins, verifyInternalToken }),
     jobs,
     async close() {
       await relay.stop();

@@ -35,12 +35,6 @@ export interface AuthModule {
   internalRoutes?: Router;
   /** Other services' event endpoints that should receive some of the module's outbox topics. */
   eventSubscribers?: OutboxSubscriber[];
-  /**
-   * Paths whose POSTs arrive cross-site by design and carry their own proof (the SAML ACS: a
-   * form the identity provider's page posts, authenticated by its signature), exempt from the
-   * Origin check of `core/http/csrf.ts`. Each needs a comment saying why that is safe.
-   */
-  crossSitePostPaths?: RegExp[];
   /** Asked by `completeSignIn` whether an account may sign in at all (the provisioning feature). */
   signInGuard?: SignInGuard;
   /** The second-factor check `completeSignIn` runs after every first factor (the MFA feature). */

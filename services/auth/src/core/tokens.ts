@@ -3,10 +3,11 @@ import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 export { hashToken } from '@malet/session-client';
 
 /**
- * Every opaque token names its kind: sessions, refresh tokens, magic links, MFA challenges, and
- * the emailed account links (email verification, password reset, email change).
+ * Every opaque token names its kind: sessions, refresh tokens, magic links, MFA challenges, the
+ * emailed account links (email verification, password reset, email change and its undo), and
+ * pending links of a provider identity to an account (`lnk`).
  */
-export type TokenPrefix = 'sess' | 'ref' | 'ml' | 'mfa' | 'vfy' | 'rst' | 'eml';
+export type TokenPrefix = 'sess' | 'ref' | 'ml' | 'mfa' | 'vfy' | 'rst' | 'eml' | 'undo' | 'lnk';
 
 /** Opaque bearer tokens: a recognisable prefix and 32 random bytes (docs/architecture.md, section 4). */
 export function mintToken(prefix: TokenPrefix): string {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { SQL } from 'drizzle-orm';
 import { expect, inject } from 'vitest';
@@ -16,7 +16,7 @@ import { createTestClock, type TestClock } from './clock';
 import { httpClient } from './http-client';
 
 export interface AuthHarnessOptions {
-  /** Environment on top of the test defaults (dev mode, limits off, Secure cookies off, mail to the catcher). */
+  /** Environment on top of the test defaults (dev mode, limits off, Secure cookies off, mail to the catcher; see `production`). */
   env?: Record<string, string>;
   clock?: TestClock;
   /** The run's real Redis (default), or none, as the embedded dev default runs. */
@@ -26,7 +26,23 @@ export interface AuthHarnessOptions {
   /** Users created at start, as dev mode seeds them (`admin@…` gets the admin role). */
   seed?: string[];
   sms?: SmsProvider;
+  /**
+   * Run as production does by default: NODE_ENV=production with fresh secrets, and none of the
+   * test conveniences (dev mode, Secure cookies off, rate limits off); `env` still applies on top.
+   */
+  production?: boolean;
 }
+
+/** The test conveniences production refuses (dev mode, cookies without Secure, limits off). */
+const TEST_CONVENIENCES = { DEV_MODE: 'true', COOKIE_SECURE: 'false', RATE_LIMITS_ENABLED: 'false' };
+
+/** What an operator sets in production besides the mail relay: NODE_ENV and secrets of their own. */
+export const productionEnv = () => ({
+  NODE_ENV: 'production',
+  INTERNAL_TOKEN_SECRET: randomBytes(32).toString('hex'),
+  OTP_HMAC_SECRET: randomBytes(32).toString('hex'),
+  MFA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+});
 
 /**
  * The one way auth's tests start auth: the real app on a fresh database of the run's
@@ -41,14 +57,12 @@ export async function startAuth(options: AuthHarnessOptions = {}) {
   const redisUrl = options.redis === false ? undefined : inject('redisUrl');
   const config = loadAuthConfig({
     DATABASE_URL: database.url,
-    DEV_MODE: 'true',
-    COOKIE_SECURE: 'false',
+    ...(options.production ? productionEnv() : TEST_CONVENIENCES),
     LOG_LEVEL: 'silent',
     PORT: '0',
     SMTP_URL: mail.url,
     // No users service here: profile look-ups fail fast on a closed port.
     USERS_URL: 'http://127.0.0.1:9',
-    RATE_LIMITS_ENABLED: 'false',
     RATE_LIMIT_KEY_PREFIX: `test:${randomUUID()}`,
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     ...options.env,
@@ -98,6 +112,27 @@ export async function startAuth(options: AuthHarnessOptions = {}) {
 
     async rows(query: SQL): Promise<Record<string, unknown>[]> {
       return (await pool.db.execute(query)).rows as Record<string, unknown>[];
+    },
+
+    /**
+     * The SQL statements auth sent through its database pool while `work` ran (observed at the
+     * real pool, nothing replaced): how many queries a request costs.
+     */
+    async statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
+      const statements: string[] = [];
+      const query = pool.pool.query.bind(pool.pool);
+      const observed = (...args: Parameters<typeof query>) => {
+        const [first] = args as unknown[];
+        statements.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+        return query(...args);
+      };
+      pool.pool.query = observed as typeof pool.pool.query;
+      try {
+        await work();
+      } finally {
+        pool.pool.query = query;
+      }
+      return statements;
     },
 
     /** Proves that no mail went to `address` (after the first `after` messages), once the queue has settled. */

@@ -5,7 +5,7 @@
  */
 import type { AuthHarness } from './auth-harness';
 
-export { startAuth, type AuthHarness, type AuthHarnessOptions } from './auth-harness';
+export { productionEnv, startAuth, type AuthHarness, type AuthHarnessOptions } from './auth-harness';
 export { startAuthForFile } from './auth-for-file';
 export { httpClient, bearer, type HttpAnswer, type HttpClient } from './http-client';
 export { createTestClock, type TestClock } from './clock';
@@ -13,8 +13,10 @@ export { authenticatorFrom, enrollTotp, firstFactorSucceeded, startMfaChallenge 
 export { STRONG, STRONGER, mailAfter, readVerification, registerUser, tokenFromMail } from '../../src/features/passwords/password.fixtures';
 export { requestCode, wrongCodeFor } from '../../src/features/email-otp/email-otp.fixtures';
 export { requestMagicLink } from '../../src/features/magic-link/magic-link.fixtures';
+export { CookieJar, appClientId, authorizeAtProvider, returnToAuth, signInWithProvider, webClientId } from '../../src/features/social/social.fixtures';
 export { createSoftwareAuthenticator, registerPasskey, startPasskeySignIn, type SoftwareAuthenticator } from '../../src/features/passkeys/passkey.fixtures';
 export { listenForRevocations, type RevocationListener } from './revocations';
+export { startProviderStandInForFile } from './provider-stand-in';
 
 /** `POST /auth/dev/token` for an existing identity: its session token. */
 export async function issueDevToken(auth: Pick<AuthHarness, 'api'>, email: string): Promise<string> {

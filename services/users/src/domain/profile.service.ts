@@ -7,10 +7,10 @@ export function createProfileService(deps: { profiles: ProfileRepository }) {
   const { profiles } = deps;
   return {
     /** Creates the profile for a new identity (idempotent: an existing profile is kept). */
-    async createForUser(tx: AnyPgDatabase, input: { userId: string; preferredUsername: string }): Promise<void> {
+    async createForUser(tx: AnyPgDatabase, input: { userId: string; preferredUsername: string; displayName?: string | null }): Promise<void> {
       if (await profiles.exists(tx, input.userId)) return;
       for (const username of usernameCandidates(input.preferredUsername, input.userId)) {
-        if (await profiles.insertIfFree(tx, { id: input.userId, username, displayName: null })) return;
+        if (await profiles.insertIfFree(tx, { id: input.userId, username, displayName: input.displayName ?? null })) return;
       }
       throw new ConflictError('No free username for this user', 'profile:username_exhausted');
     },

@@ -25,6 +25,8 @@ const userCreated = z.object({
   user_id: z.uuid(),
   email: z.string(),
   preferred_username: z.string().max(320).default('user'),
+  /** A name the sign-in provider gave (Apple gives it on the first sign-in only). */
+  display_name: z.string().trim().min(1).max(100).optional().catch(undefined),
 });
 
 /** Endpoints for auth only: every request needs a verified internal token that auth issued. */
@@ -43,7 +45,11 @@ export function internalRoutes(deps: {
     if (event.topic === 'user.created') {
       const payload = validate(userCreated, event.payload);
       const outcome = await consumeEventOnce(deps.db, event, (tx) =>
-        deps.profileService.createForUser(tx, { userId: payload.user_id, preferredUsername: payload.preferred_username }),
+        deps.profileService.createForUser(tx, {
+          userId: payload.user_id,
+          preferredUsername: payload.preferred_username,
+          displayName: payload.display_name ?? null,
+        }),
       );
       res.json({ status: outcome });
       return;

@@ -1,11 +1,11 @@
-import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { AuthDb } from '../db';
 import { accountTokens } from './account-token.tables';
 
 /** A token that can still be redeemed: not consumed, not expired. */
 const tokenIsLive = (now: Date) => and(isNull(accountTokens.consumedAt), gt(accountTokens.expiresAt, now));
 
-export type AccountTokenPurpose = 'verify_email' | 'reset_password' | 'change_email';
+export type AccountTokenPurpose = (typeof accountTokens.purpose.enumValues)[number];
 export type AccountTokenRow = typeof accountTokens.$inferSelect;
 
 /** Emailed one-time tokens (verification, reset, email change); only hashes are stored. */
@@ -21,6 +21,7 @@ export function createAccountTokenRepository(db: AuthDb) {
       tokenHash: string;
       codeHash?: string | null;
       email?: string | null;
+      sessionId?: string | null;
       expiresAt: Date;
       now: Date;
     }): Promise<void> {
@@ -35,6 +36,7 @@ export function createAccountTokenRepository(db: AuthDb) {
           tokenHash: input.tokenHash,
           codeHash: input.codeHash ?? null,
           email: input.email ?? null,
+          sessionId: input.sessionId ?? null,
           expiresAt: input.expiresAt,
           createdAt: input.now,
         });
@@ -101,6 +103,25 @@ export function createAccountTokenRepository(db: AuthDb) {
         .where(and(eq(accountTokens.id, id), isNull(accountTokens.consumedAt)))
         .returning();
       return row ?? null;
+    },
+
+    /**
+     * Retires every unconsumed token of the user (of the given purposes, or all): pending email
+     * changes, resets and verifications die together when someone else's access is retired.
+     */
+    async retireAllForUser(userId: string, now: Date, purposes?: AccountTokenPurpose[]): Promise<number> {
+      const rows = await db
+        .update(accountTokens)
+        .set({ consumedAt: now })
+        .where(
+          and(
+            eq(accountTokens.userId, userId),
+            isNull(accountTokens.consumedAt),
+            purposes ? inArray(accountTokens.purpose, purposes) : undefined,
+          ),
+        )
+        .returning({ id: accountTokens.id });
+      return rows.length;
     },
 
     /** Retires every live token of a purpose, e.g. outstanding reset links once the password changed. */

@@ -4,11 +4,25 @@ import type { Clock } from '../clock';
 import { hashToken, looksLikeToken, mintToken, type TokenPrefix } from '../tokens';
 
 /** Emailed account tokens carry their purpose in the prefix, like every token here. */
-const PREFIX_OF = { verify_email: 'vfy', reset_password: 'rst', change_email: 'eml' } as const satisfies Record<AccountTokenPurpose, TokenPrefix>;
+const PREFIX_OF = {
+  verify_email: 'vfy',
+  reset_password: 'rst',
+  change_email: 'eml',
+  undo_email_change: 'undo',
+} as const satisfies Record<AccountTokenPurpose, TokenPrefix>;
 
 /** Rejects anything that cannot be a token of `purpose` before it costs a lookup. */
 export function looksLikeAccountToken(purpose: AccountTokenPurpose, value: string): boolean {
   return looksLikeToken(PREFIX_OF[purpose], value);
+}
+
+/** Whether an emailed token can still be redeemed (its page shows the form only then); spends nothing. */
+export async function isLiveAccountToken(
+  deps: { tokens: Pick<AccountTokenRepository, 'findLive'>; clock: Clock },
+  purpose: AccountTokenPurpose,
+  token: string,
+): Promise<boolean> {
+  return looksLikeAccountToken(purpose, token) && (await deps.tokens.findLive(purpose, hashToken(token), deps.clock.now())) !== null;
 }
 
 /**
@@ -17,7 +31,7 @@ export function looksLikeAccountToken(purpose: AccountTokenPurpose, value: strin
  */
 export async function issueAccountToken(
   deps: { tokens: Pick<AccountTokenRepository, 'issue'>; clock: Clock },
-  input: { purpose: AccountTokenPurpose; userId: string; email: string; ttlSeconds: number; codeHash?: string },
+  input: { purpose: AccountTokenPurpose; userId: string; email: string; ttlSeconds: number; codeHash?: string; sessionId?: string | null },
 ): Promise<string> {
   const now = deps.clock.now();
   const token = mintToken(PREFIX_OF[input.purpose]);
@@ -27,6 +41,7 @@ export async function issueAccountToken(
     tokenHash: hashToken(token),
     codeHash: input.codeHash ?? null,
     email: input.email,
+    sessionId: input.sessionId ?? null,
     expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000),
     now,
   });

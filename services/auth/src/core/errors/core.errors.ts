@@ -33,17 +33,18 @@ export const coreErrors = defineErrors('core', {
   invalidRefreshToken: { code: 'auth:invalid_refresh_token', status: 401, message: 'Refresh token invalid or expired' },
   /** Signed in, but not as the owner of what was asked for. */
   notYours: { code: 'auth:forbidden', status: 403, message: (what: string) => `Only the user themselves can see their ${what}` },
-  /** A recent sign-in is required (route access `recent`): sign in again, then retry. */
+  /** A recent sign-in is required (route access `recent`): sign in again or re-authenticate, then retry. */
   reauthenticationRequired: {
     code: 'auth:reauthentication_required',
     status: 403,
-    message: 'This change needs a recent sign-in: sign in again, then retry',
+    message:
+      'This change needs a recent sign-in: sign in again, or prove it is you in this session (POST /auth/reauthenticate with the password, or POST /auth/mfa/step-up with a second factor), then retry',
   },
   originNotTrusted: { code: 'csrf:origin_not_trusted', status: 403, message: 'Cross-site request refused: origin not trusted' },
   crossSite: { code: 'csrf:cross_site', status: 403, message: 'Cross-site request refused' },
   /** An emailed account token (verification, reset, email change) that cannot be redeemed. */
   invalidAccountToken: { code: 'auth:invalid_token', status: 400, message: 'The link or token is invalid, expired or already used' },
-  /** A return_to (magic link, SAML login) outside RETURN_TO_ALLOWLIST: no open redirects. */
+  /** A return_to (magic link, social provider, SAML login) outside RETURN_TO_ALLOWLIST: no open redirects. */
   returnToNotAllowed: { code: 'auth:return_to_not_allowed', status: 400, message: 'return_to is not an allowed destination', fields: ['return_to'] },
   mailUnavailable: { code: 'mail:unavailable', status: 503, message: 'Could not send the email, try again later' },
   /** Every sign-in method answers this for an identity its organization deprovisioned (SCIM). */

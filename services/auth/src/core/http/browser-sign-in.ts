@@ -1,20 +1,16 @@
 import type { Response } from 'express';
-import type { CoreConfig } from '../core.config';
 import type { SignInResult } from '../sign-in/complete-sign-in';
 import { sendPage } from './html-page';
-import { setSessionCookie } from './session-cookie';
+import { setSessionCookie, type CookieSettings } from './session-cookie';
 
 /**
- * Finishes a sign-in that a browser completed by a form post (a magic link's page, an identity
- * provider's SAML form): the session cookie and a 303 to the allow-listed return_to chosen at
- * start, or a page. With MFA due, the token goes to return_to in the fragment (never sent to
- * servers or in a Referer), or is shown on the page.
+ * Finishes a sign-in that a browser completed on auth's own pages (a magic link, a social
+ * provider's callback): the session cookie and a 303 to the allow-listed `returnTo` chosen when
+ * the flow started, or a signed-in page. With MFA due, the challenge token goes to `returnTo` in
+ * the fragment (never sent to servers or in a Referer), or is shown on the page.
  */
-export function sendBrowserSignIn(
-  res: Response,
-  { result, returnTo }: { result: SignInResult; returnTo: string | null },
-  config: Pick<CoreConfig, 'session' | 'cookie'>,
-): void {
+export function sendBrowserSignIn(res: Response, outcome: { result: SignInResult; returnTo: string | null }, cookie: CookieSettings): void {
+  const { result, returnTo } = outcome;
   if (result.kind === 'mfa_required') {
     if (returnTo) {
       const target = new URL(returnTo);
@@ -32,7 +28,7 @@ export function sendBrowserSignIn(
     });
     return;
   }
-  setSessionCookie(res, result.session.token, config.session.ttlSeconds, config.cookie);
+  setSessionCookie(res, result.session.token, result.session.ttlSeconds, cookie);
   if (returnTo) {
     res.redirect(303, returnTo);
     return;

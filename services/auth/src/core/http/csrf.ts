@@ -1,38 +1,37 @@
-import type { NextFunction, Request, Response } from 'express';
-import { parse as parseCookie } from 'cookie';
-import { INTERNAL_TOKEN_HEADER } from '@malet/internal-auth';
-import { SESSION_COOKIE } from '@malet/session-client';
+import type { Request } from 'express';
+import { INTERNAL_TOKEN_HEADER, type InternalTokenVerifier } from '@malet/internal-auth';
 import { coreErrors } from '../errors/core.errors';
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * CSRF protection for cookie-authenticated, state-changing requests from browsers.
+ * CSRF protection for every state-changing request (POST, PUT, PATCH, DELETE), whether or not
+ * it carries a session cookie: a sign-in sets one, so a hostile page posting its own
+ * credentials would sign the visitor into the attacker's account (login CSRF).
  *
  * The session cookie is `SameSite=Lax`, which already keeps it off cross-site POSTs in modern
- * browsers; this is the second layer (older browsers, same-site sibling origins, and Lax's
- * two-minute top-level POST allowance in some engines). A request is checked only when all hold:
+ * browsers; this is the layer that also covers requests without a cookie, older browsers and
+ * same-site sibling origins. It decides on what browsers send and pages cannot forge:
  *
- * - its method changes state (not GET, HEAD or OPTIONS);
- * - it carries the `session_token` cookie (without it there is no ambient authority to abuse);
- * - it has no `Authorization` header (a Bearer token is never sent by a browser on its own) and
- *   no internal token (service-to-service calls; a cross-site page cannot add a custom header
- *   without a CORS preflight, which auth never approves).
- *
- * Such a request passes when its `Origin` is trusted (CSRF_TRUSTED_ORIGINS plus auth's own
- * PUBLIC_URL). Without `Origin` the Fetch Metadata header decides: `same-origin` and `none` (a
- * user-typed navigation) pass, `same-site` and `cross-site` are refused; without either header
- * the `Referer` origin is checked when present. A request with none of the three did not come
- * from a browser's cross-origin machinery (every browser that could be tricked sends `Origin`
- * on a cross-origin POST) and passes, so cookie-using curl scripts keep working.
+ * - A request with an `Authorization` header (a browser never adds one on its own, and a
+ *   cross-origin page cannot without a CORS preflight, which auth never approves) or with a
+ *   *valid* internal token (service-to-service calls; its mere presence proves nothing) passes.
+ * - An `Origin` on the allow-list (CSRF_TRUSTED_ORIGINS plus auth's own PUBLIC_URL) passes, and
+ *   so does `Sec-Fetch-Site: same-origin` (the browser says the page is ours, even when privacy
+ *   settings send `Origin: null`).
+ * - Any other `Origin` (`null` included) is refused; without `Origin`, `Sec-Fetch-Site` decides
+ *   (`none`, a user-typed navigation, passes; `same-site` and `cross-site` are refused); without
+ *   either, a `Referer` must be trusted when present.
+ * - A request with none of these headers did not come from a browser's cross-origin machinery
+ *   (every browser that could be tricked sends `Origin` on a cross-origin POST) and passes, so
+ *   API clients and curl scripts keep working.
  *
  * The gateway proxies browser requests to auth and forwards `Origin` untouched, so a web app on
- * an allow-listed origin (the default list holds the dev web app and the gateway) passes through
- * it; the gateway's own validation calls are GET or carry a Bearer token and are never checked.
+ * an allow-listed origin passes through it. Routes that must accept posts from other sites (an
+ * identity provider posting back) say so in their declaration (`crossSitePosts`, route.ts).
  */
-export function csrfProtection(options: { trustedOrigins: readonly string[]; crossSitePostPaths?: readonly RegExp[] }) {
+export function createOriginCheck(options: { trustedOrigins: readonly string[]; verifyInternalToken: InternalTokenVerifier }) {
   const trusted = new Set(options.trustedOrigins);
-  const exempt = options.crossSitePostPaths ?? [];
 
   const originOf = (value: string): string | null => {
     try {
@@ -42,46 +41,38 @@ export function csrfProtection(options: { trustedOrigins: readonly string[]; cro
     }
   };
 
-  return function verifyRequestOrigin(req: Request, _res: Response, next: NextFunction): void {
-    if (SAFE_METHODS.has(req.method)) return next();
-    // Cross-site by design and proven otherwise (module.ts `crossSitePostPaths`): the cookie grants nothing there.
-    if (exempt.some((pattern) => pattern.test(req.path))) return next();
-    if (req.headers.authorization || req.headers[INTERNAL_TOKEN_HEADER]) return next();
-    const cookieHeader = req.headers.cookie;
-    if (!cookieHeader || parseCookie(cookieHeader)[SESSION_COOKIE] === undefined) return next();
+  async function carriesValidInternalToken(req: Request): Promise<boolean> {
+    const raw = req.headers[INTERNAL_TOKEN_HEADER];
+    const token = Array.isArray(raw) ? raw[0] : raw;
+    if (!token) return false;
+    try {
+      await options.verifyInternalToken(token);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Throws 403 `csrf:*` for a state-changing request a browser sent from a page we do not trust. */
+  return async function verifyRequestOrigin(req: Request): Promise<void> {
+    if (SAFE_METHODS.has(req.method)) return;
+    if (req.headers.authorization || (await carriesValidInternalToken(req))) return;
 
     const origin = req.get('origin');
-    if (origin !== undefined) {
-      // `Origin: null` (sandboxed frames, some redirects) is never trusted.
-      if (trusted.has(origin)) return next();
-      return next(coreErrors.originNotTrusted());
-    }
     const site = req.get('sec-fetch-site');
+    if ((origin !== undefined && trusted.has(origin)) || site === 'same-origin') return;
+    if (origin !== undefined) throw coreErrors.originNotTrusted();
     if (site !== undefined) {
-      if (site === 'same-origin' || site === 'none') return next();
-      return next(coreErrors.crossSite());
+      if (site === 'none') return;
+      throw coreErrors.crossSite();
     }
     const referer = req.get('referer');
     if (referer !== undefined) {
       const refererOrigin = originOf(referer);
-      if (refererOrigin && trusted.has(refererOrigin)) return next();
-      return next(coreErrors.originNotTrusted());
+      if (refererOrigin && trusted.has(refererOrigin)) return;
+      throw coreErrors.originNotTrusted();
     }
-    next();
   };
 }
 
-/**
- * Login CSRF, for form posts that sign a browser in (no cookie yet, so `csrfProtection` does
- * not look at them): another site must not post its own link's token and sign the visitor into
- * the attacker's account. Browsers send `Origin` on form posts (`null` under some referrer
- * policies, when Fetch Metadata still says `same-origin`); a client that sends neither header
- * is not a browser that could be tricked.
- */
-export function assertPostedByOurPage(req: Request, pageOrigins: ReadonlySet<string>): void {
-  const origin = req.get('origin');
-  const site = req.get('sec-fetch-site');
-  if ((origin !== undefined && pageOrigins.has(origin)) || site === 'same-origin') return;
-  if (origin === undefined && site === undefined) return;
-  throw coreErrors.crossSite();
-}
+export type VerifyRequestOrigin = ReturnType<typeof createOriginCheck>;

@@ -29,6 +29,7 @@ function errorsByStatus(route: RouteSpec): Map<number, DeclaredError[]> {
   if (route.body || route.query || route.params) implied.push(platformErrors.codes.invalidRequest);
   if (route.access !== 'public') implied.push(coreErrors.codes.invalidSession);
   if (route.access === 'recent') implied.push(coreErrors.codes.reauthenticationRequired);
+  if (route.method !== 'get' && !route.crossSitePosts) implied.push(coreErrors.codes.originNotTrusted, coreErrors.codes.crossSite);
   if (RATE_LIMIT_POLICIES[route.limit].checks.length > 0) implied.push(platformErrors.codes.rateLimited);
   const byStatus = new Map<number, DeclaredError[]>();
   for (const error of [...implied, ...(route.errors ?? [])]) {

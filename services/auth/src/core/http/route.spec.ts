@@ -3,10 +3,12 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { finishHttpApp } from '@malet/http-server';
+import { createInternalTokenVerifier } from '@malet/internal-auth';
 import { coreErrors } from '../errors/core.errors';
 import { createRateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { createRateLimiters } from '../rate-limit/rate-limiter';
 import type { ActiveSession } from '../sessions/session.repository';
+import { createOriginCheck } from './csrf';
 import { buildOpenApiDocument } from './openapi';
 import { defineRoute, mountRoutes } from './route';
 
@@ -15,6 +17,7 @@ let now = new Date('2026-01-01T12:00:00Z');
 const session = (signedInSecondsAgo: number): ActiveSession => ({
   id: 's1',
   userId: 'u1',
+  kind: 'web',
   email: 'u@example.com',
   roles: [],
   amr: ['pwd'],
@@ -78,6 +81,17 @@ const routes = [
       throw coreErrors.invalidRefreshToken();
     },
   }),
+  defineRoute({
+    method: 'post',
+    path: '/posted-back',
+    summary: 'An identity provider posts here',
+    tags: ['Spec'],
+    access: 'public',
+    limit: 'staticPage',
+    crossSitePosts: 'the identity provider posts its answer from its own site',
+    responses: { 200: { description: 'Accepted' } },
+    handle: () => ({ ok: true }),
+  }),
 ];
 
 let base = '';
@@ -87,7 +101,8 @@ beforeAll(async () => {
   app.use(express.json());
   app.locals.errorOptions = { production: false };
   const limits = createRateLimitGuard({ limiters: createRateLimiters(null), enabled: true });
-  app.use(mountRoutes(routes, { limits, sessions, clock: { now: () => now }, recentSignInSeconds: RECENT_SECONDS }));
+  const verifyOrigin = createOriginCheck({ trustedOrigins: [], verifyInternalToken: createInternalTokenVerifier({ secret: 'v'.repeat(40) }) });
+  app.use(mountRoutes(routes, { verifyOrigin, limits, sessions, clock: { now: () => now }, recentSignInSeconds: RECENT_SECONDS }));
   finishHttpApp(app);
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -130,6 +145,17 @@ describe('declared routes', () => {
     expect((await call('POST', '/sensitive', undefined, `fresh-${RECENT_SECONDS}`)).status).toBe(200);
   });
 
+  it('run the origin check before anything else on state-changing routes, unless the route declares crossSitePosts', async () => {
+    const hostile = { 'content-type': 'application/json', origin: 'https://evil.example.com' };
+    const refused = await fetch(`${base}/things/abc`, { method: 'POST', headers: hostile, body: JSON.stringify({ name: 'x' }) });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ code: 'csrf:origin_not_trusted' });
+    const open = await fetch(`${base}/posted-back`, { method: 'POST', headers: hostile, body: '{}' });
+    expect(open.status).toBe(200);
+    // Reads are never checked.
+    expect((await fetch(`${base}/mine`, { headers: { origin: 'https://evil.example.com', authorization: 'Bearer fresh-5' } })).status).toBe(200);
+  });
+
   it('write errors in the OAuth 2.0 shape where the route says so, keeping the catalogue status', async () => {
     const answer = await call('POST', '/token');
     expect(answer.status).toBe(401);
@@ -142,7 +168,9 @@ describe('declared routes', () => {
     const paths = document.paths as Record<string, Record<string, { responses: Record<string, { description: string }>; parameters?: { name: string; in: string }[]; security: unknown[] }>>;
     const echo = paths['/things/{id}']!.post!;
     expect(echo.parameters).toEqual([{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }]);
-    expect(Object.keys(echo.responses)).toEqual(['200', '400', '429']);
+    // A POST can be refused by the origin check (403 csrf:*).
+    expect(Object.keys(echo.responses)).toEqual(['200', '400', '403', '429']);
+    expect(echo.responses['403']!.description).toContain('csrf:origin_not_trusted');
     expect(echo.security).toEqual([]);
     expect(paths['/mine']!.get!.responses['401']!.description).toContain('auth:invalid_session');
     expect(paths['/mine']!.get!.security).toEqual([{ sessionCookie: [] }, { bearer: [] }]);

@@ -27,18 +27,18 @@ export const signInResponseBody = z.union([sessionIssuedBody, mfaRequiredBody]);
  * a second factor is due. `user` may carry method-specific extras (password login adds
  * `email_verified`).
  */
-export function createSignInResponder(settings: { ttlSeconds: number; cookie: CookieSettings }) {
+export function createSignInResponder(settings: { cookie: CookieSettings }) {
   return function sendSignInResult(res: Response, result: SignInResult, userExtras: Record<string, unknown> = {}): void {
     res.setHeader('Cache-Control', 'no-store');
     if (result.kind === 'mfa_required') {
       res.json({ mfa_required: true, mfa_token: result.challenge.mfaToken, mfa_methods: result.challenge.methods });
       return;
     }
-    setSessionCookie(res, result.session.token, settings.ttlSeconds, settings.cookie);
+    setSessionCookie(res, result.session.token, result.session.ttlSeconds, settings.cookie);
     res.json({
       session_token: result.session.token,
       token_type: 'Bearer',
-      expires_in: settings.ttlSeconds,
+      expires_in: result.session.ttlSeconds,
       refresh_token: result.refreshToken,
       refresh_expires_in: result.refreshExpiresIn,
       user: { id: result.user.id, email: result.user.email, ...userExtras },

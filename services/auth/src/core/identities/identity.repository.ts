@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm';
 import { enqueueEvent } from '@malet/outbox';
 import { isUuid } from '@malet/database';
 import type { AuthDb, AuthTransaction } from '../db';
@@ -30,24 +30,46 @@ export function createIdentityRepository(db: AuthDb) {
       return row ?? null;
     },
 
-    /** Marks the email verified (an emailed code or link proved the mailbox); true only for the call that changed it. */
-    async markEmailVerified(id: string, at: Date): Promise<boolean> {
+    /**
+     * Lists `phone` (E.164, proven by its holder, who asked for it) on the identity, answered by
+     * `GET /auth/phone/check`. The last account to prove a number holds its listing: numbers are
+     * recycled, so another identity's listing of it is taken off in the same transaction.
+     */
+    async listPhone(userId: string, phone: string, now: Date): Promise<void> {
+      await db.transaction(async (tx) => {
+        // Two accounts proving one number at once take turns (the listing is unique).
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`phone-listing:${phone}`}))`);
+        await tx.update(identities).set({ phone: null, updatedAt: now }).where(and(eq(identities.phone, phone), ne(identities.id, userId)));
+        await tx.update(identities).set({ phone, updatedAt: now }).where(eq(identities.id, userId));
+      });
+    },
+
+    /** Takes the identity's phone listing off; whether there was one. */
+    async unlistPhone(userId: string, now: Date): Promise<boolean> {
+      if (!isUuid(userId)) return false;
       const rows = await db
         .update(identities)
-        .set({ emailVerifiedAt: at, updatedAt: at })
-        .where(and(eq(identities.id, id), isNull(identities.emailVerifiedAt)))
+        .set({ phone: null, updatedAt: now })
+        .where(and(eq(identities.id, userId), isNotNull(identities.phone)))
         .returning({ id: identities.id });
       return rows.length > 0;
     },
 
-    /** Marks `email` verified while it is still the identity's address (an emailed token for it came back). */
-    async markAddressVerified(userId: string, email: string, now: Date): Promise<boolean> {
+    /**
+     * Marks `email` verified while it is still the identity's address (an emailed token for it
+     * came back): `first_proof` for the one call that verified it, `already_proven` after that,
+     * `not_current` when the identity has another address now.
+     */
+    async markAddressVerified(userId: string, email: string, now: Date): Promise<'first_proof' | 'already_proven' | 'not_current'> {
+      if (!isUuid(userId)) return 'not_current';
       const rows = await db
         .update(identities)
         .set({ emailVerifiedAt: now, updatedAt: now })
-        .where(and(eq(identities.id, userId), eq(identities.email, email)))
+        .where(and(eq(identities.id, userId), eq(identities.email, email), isNull(identities.emailVerifiedAt)))
         .returning({ id: identities.id });
-      return rows.length > 0;
+      if (rows.length > 0) return 'first_proof';
+      const [current] = await db.select({ id: identities.id }).from(identities).where(and(eq(identities.id, userId), eq(identities.email, email))).limit(1);
+      return current ? 'already_proven' : 'not_current';
     },
 
     /** Hands a display name (given at registration) to the users service, which owns profiles. */
@@ -58,12 +80,14 @@ export function createIdentityRepository(db: AuthDb) {
     },
 
     /**
-     * Creates the identity, whatever must exist with it (a first password: `withinTransaction`)
-     * and its `user.created` event in one transaction, so a failure leaves no half-made
-     * account. An existing email returns the existing row and changes nothing.
+     * Creates the identity, whatever must exist with it (a first password, a provider link:
+     * `withinTransaction`) and its `user.created` event in one transaction, so a failure leaves
+     * no half-made account. An existing email returns the existing row and changes nothing.
+     * The profile's username is `preferredUsername` where free (a provider's handle), else the
+     * email's local part; `displayName` travels in the same event (Apple names a user only once).
      */
     async createWithEvent(
-      input: { email: string; roles?: string[]; verified?: boolean },
+      input: { email: string; roles?: string[]; verified?: boolean; preferredUsername?: string; displayName?: string },
       withinTransaction?: (tx: AuthTransaction, identity: IdentityRow) => Promise<void>,
     ): Promise<{ identity: IdentityRow; created: boolean }> {
       return db.transaction(async (tx) => {
@@ -84,7 +108,8 @@ export function createIdentityRepository(db: AuthDb) {
         await enqueueEvent(tx, 'user.created', {
           user_id: inserted.id,
           email: inserted.email,
-          preferred_username: inserted.email.split('@')[0],
+          preferred_username: input.preferredUsername ?? inserted.email.split('@')[0],
+          ...(input.displayName ? { display_name: input.displayName } : {}),
         });
         return { identity: inserted, created: true };
       });

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { describe, expect, it } from 'vitest';
 import { bodyEmailKey, clientIpKey } from './rate-limit.policies';
 
-const fromIp = (ip: string) => ({ ip, socket: {} }) as unknown as Request;
+const fromIp = (ip: string) => ({ ips: [], socket: { remoteAddress: ip } }) as unknown as Request;
 
 describe('rate-limit keys', () => {
   it('count an IPv4-mapped IPv6 address as the IPv4 address', () => {

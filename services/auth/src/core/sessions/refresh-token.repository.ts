@@ -6,8 +6,21 @@ export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 
 export function createRefreshTokenRepository(db: AuthDb) {
   return {
-    async insert(input: { userId: string; sessionId: string | null; familyId: string; tokenHash: string; expiresAt: Date; now: Date }): Promise<void> {
-      await db.insert(refreshTokens).values({ ...input, createdAt: input.now });
+    /** Stores a token; a successor that a parallel rotation already stored is left as it is. */
+    async insert(input: {
+      userId: string;
+      sessionId: string | null;
+      familyId: string;
+      tokenHash: string;
+      expiresAt: Date;
+      familyExpiresAt: Date;
+      now: Date;
+    }): Promise<void> {
+      const { now, ...values } = input;
+      await db
+        .insert(refreshTokens)
+        .values({ ...values, createdAt: now })
+        .onConflictDoNothing({ target: refreshTokens.tokenHash });
     },
 
     async findByHash(tokenHash: string): Promise<RefreshTokenRow | null> {
@@ -15,11 +28,11 @@ export function createRefreshTokenRepository(db: AuthDb) {
       return row ?? null;
     },
 
-    /** Marks a live token rotated; exactly one of parallel rotations gets the row. */
-    async markRotated(tokenHash: string, now: Date): Promise<RefreshTokenRow | null> {
+    /** Marks a live token rotated by `rotatedBy`; exactly one of parallel rotations gets the row. */
+    async markRotated(tokenHash: string, now: Date, rotatedBy: string): Promise<RefreshTokenRow | null> {
       const [row] = await db
         .update(refreshTokens)
-        .set({ rotatedAt: now })
+        .set({ rotatedAt: now, rotatedBy })
         .where(
           and(
             eq(refreshTokens.tokenHash, tokenHash),

@@ -1,6 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { coreErrors } from '../errors/core.errors';
-import type { RefreshTokenRepository } from './refresh-token.repository';
+import type { RequestMeta } from '../http/request-meta';
+import { clientKeyOf } from '../rate-limit/rate-limit.policies';
+import type { RefreshTokenRepository, RefreshTokenRow } from './refresh-token.repository';
 import type { AuditLog } from '../audit/audit-log';
 import type { Clock } from '../clock';
 import type { SessionService } from './session.service';
@@ -9,32 +11,57 @@ import { hashToken, looksLikeToken, mintToken } from '../tokens';
 
 const REFRESH_TTL_SECONDS = 30 * 24 * 3600;
 
+/** A refresh token handed out, and how long it works. */
+export interface IssuedRefreshToken {
+  token: string;
+  expiresIn: number;
+}
+
 /**
- * Refresh tokens (docs/architecture.md, section 4): 30 days, rotated on every use, one family per sign-in.
+ * Refresh tokens (docs/architecture.md, section 4): 30 days, rotated on every use, one family per
+ * sign-in, and no family outlives its absolute lifetime (REFRESH_TOKEN_ABSOLUTE_LIFETIME_SECONDS).
+ *
  * Presenting a token that was already rotated is treated as theft: the whole family and the
- * sessions it was bound to are revoked.
+ * sessions it was bound to are revoked. Except within a short grace window
+ * (REFRESH_TOKEN_REUSE_GRACE_SECONDS) for the client that rotated it (same address and user
+ * agent), as Ory Hydra allows: an app that refreshed twice at once (two tabs, a retry after a
+ * lost answer) gets the same successor both times rather than being signed out. That works
+ * without storing any token: a successor is derived from the token it replaces with a server
+ * key (HMAC), so every request presenting the same token within the window computes the same
+ * successor refresh token and the same renewed session token.
  */
 export function createRefreshTokenService(deps: {
   refreshTokens: RefreshTokenRepository;
   sessions: SessionService;
   audit: AuditLog;
   clock: Clock;
+  /** Keys the derivation of successors (a server secret). */
+  successorSecret: string;
+  reuseGraceSeconds: number;
+  familyLifetimeSeconds: number;
   ttlSeconds?: number;
 }) {
   const ttlSeconds = deps.ttlSeconds ?? REFRESH_TTL_SECONDS;
 
-  async function insert(userId: string, sessionId: string | null, familyId: string): Promise<string> {
-    const token = mintToken('ref');
+  /** The token that replaces `token` on rotation (`ref`), and the session token it renews (`sess`). */
+  const successorOf = (prefix: 'ref' | 'sess', token: string) =>
+    `${prefix}_${createHmac('sha256', deps.successorSecret).update(`${prefix}-successor:${token}`).digest('base64url')}`;
+
+  /** Who is rotating: the client's address (as rate limits group it) and its user agent. */
+  const clientOf = (meta: RequestMeta) => createHash('sha256').update(`${meta.ip ? clientKeyOf(meta.ip) : ''}|${meta.userAgent ?? ''}`).digest('hex');
+
+  /** Stores a token of a family; it ends 30 days from now or with its family, whichever is first. */
+  async function store(input: { token: string; userId: string; sessionId: string | null; familyId: string; familyExpiresAt: Date }): Promise<IssuedRefreshToken> {
     const now = deps.clock.now();
-    await deps.refreshTokens.insert({
-      userId,
-      sessionId,
-      familyId,
-      tokenHash: hashToken(token),
-      expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
-      now,
-    });
-    return token;
+    const expiresAt = new Date(Math.min(now.getTime() + ttlSeconds * 1000, input.familyExpiresAt.getTime()));
+    await deps.refreshTokens.insert({ ...input, tokenHash: hashToken(input.token), expiresAt, now });
+    return { token: input.token, expiresIn: Math.floor((expiresAt.getTime() - now.getTime()) / 1000) };
+  }
+
+  /** The successor of a rotated token (derived, so every rotation of it stores the same row). */
+  function storeSuccessor(rotated: RefreshTokenRow, token: string) {
+    const familyExpiresAt = rotated.familyExpiresAt ?? new Date(rotated.createdAt.getTime() + deps.familyLifetimeSeconds * 1000);
+    return store({ token: successorOf('ref', token), userId: rotated.userId, sessionId: rotated.sessionId, familyId: rotated.familyId, familyExpiresAt });
   }
 
   async function revokeFamily(familyId: string, userId: string, reason: string): Promise<void> {
@@ -44,33 +71,52 @@ export function createRefreshTokenService(deps: {
 
   const invalidToken = coreErrors.invalidRefreshToken;
 
-  /** Exchanges a live token for its successor in the same family; reuse of a rotated one revokes the family. */
-  async function rotate(token: string): Promise<{ token: string; userId: string; sessionId: string | null; familyId: string }> {
+  /** A repeat of a rotation the same client made moments ago (the grace window). */
+  function isGracefulRepeat(known: RefreshTokenRow, rotatedBy: string): boolean {
+    if (deps.reuseGraceSeconds <= 0 || !known.rotatedAt || known.rotatedBy !== rotatedBy) return false;
+    return deps.clock.now().getTime() - known.rotatedAt.getTime() <= deps.reuseGraceSeconds * 1000;
+  }
+
+  /**
+   * Exchanges a live token for its successor in the same family. A rotated one is answered with
+   * the same successor within the grace window, for the client that rotated it and while the
+   * successor is unused; any other reuse revokes the family.
+   */
+  async function rotate(
+    token: string,
+    meta: RequestMeta = { ip: null, userAgent: null },
+  ): Promise<IssuedRefreshToken & { userId: string; sessionId: string | null; familyId: string }> {
     if (!looksLikeToken('ref', token)) throw invalidToken();
     const tokenHash = hashToken(token);
-    const rotated = await deps.refreshTokens.markRotated(tokenHash, deps.clock.now());
-    if (!rotated) {
-      const known = await deps.refreshTokens.findByHash(tokenHash);
-      if (known?.rotatedAt && !known.revokedAt) {
-        await revokeFamily(known.familyId, known.userId, 'refresh_token_reuse');
-        await deps.audit.record({
-          type: 'refresh_token.reuse',
-          outcome: 'failure',
-          userId: known.userId,
-          details: { family_id: known.familyId },
-        });
-      }
-      throw invalidToken();
+    const rotatedBy = clientOf(meta);
+    const rotated = await deps.refreshTokens.markRotated(tokenHash, deps.clock.now(), rotatedBy);
+    if (rotated) return { ...(await storeSuccessor(rotated, token)), userId: rotated.userId, sessionId: rotated.sessionId, familyId: rotated.familyId };
+
+    const known = await deps.refreshTokens.findByHash(tokenHash);
+    if (!known?.rotatedAt || known.revokedAt) throw invalidToken();
+    if (isGracefulRepeat(known, rotatedBy)) {
+      // The first rotation may still be storing the successor: storing it again is harmless.
+      const successor = await storeSuccessor(known, token);
+      const stored = await deps.refreshTokens.findByHash(hashToken(successor.token));
+      if (stored && !stored.rotatedAt && !stored.revokedAt) return { ...successor, userId: known.userId, sessionId: known.sessionId, familyId: known.familyId };
     }
-    const successor = await insert(rotated.userId, rotated.sessionId, rotated.familyId);
-    return { token: successor, userId: rotated.userId, sessionId: rotated.sessionId, familyId: rotated.familyId };
+    await revokeFamily(known.familyId, known.userId, 'refresh_token_reuse');
+    await deps.audit.record({ type: 'refresh_token.reuse', outcome: 'failure', userId: known.userId, ...meta, details: { family_id: known.familyId } });
+    throw invalidToken();
   }
 
   return {
     ttlSeconds,
 
-    /** Starts a family for a new sign-in, bound to its session. */
-    issue: (input: { userId: string; sessionId: string | null }) => insert(input.userId, input.sessionId, randomUUID()),
+    /** Starts a family for a new sign-in, bound to its session; it ends after the absolute lifetime. */
+    issue: (input: { userId: string; sessionId: string | null }) =>
+      store({
+        token: mintToken('ref'),
+        userId: input.userId,
+        sessionId: input.sessionId,
+        familyId: randomUUID(),
+        familyExpiresAt: new Date(deps.clock.now().getTime() + deps.familyLifetimeSeconds * 1000),
+      }),
 
     rotate,
 
@@ -78,9 +124,9 @@ export function createRefreshTokenService(deps: {
      * `POST /auth/refresh` with a refresh token: the token rotates and the session it is bound
      * to gets a new token and a full lifetime. A family whose session was revoked is dead.
      */
-    async exchange(token: string): Promise<OpenedSession & { user: { id: string; email: string } }> {
-      const rotated = await rotate(token);
-      const renewed = rotated.sessionId ? await deps.sessions.renewById(rotated.sessionId) : null;
+    async exchange(token: string, meta?: RequestMeta): Promise<OpenedSession & { user: { id: string; email: string } }> {
+      const rotated = await rotate(token, meta);
+      const renewed = rotated.sessionId ? await deps.sessions.renewById(rotated.sessionId, successorOf('sess', token)) : null;
       if (!renewed) {
         await revokeFamily(rotated.familyId, rotated.userId, 'session_ended');
         throw invalidToken();
@@ -88,7 +134,7 @@ export function createRefreshTokenService(deps: {
       return {
         session: renewed,
         refreshToken: rotated.token,
-        refreshExpiresIn: ttlSeconds,
+        refreshExpiresIn: rotated.expiresIn,
         user: { id: renewed.session.userId, email: renewed.session.email },
       };
     },

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { isUuid } from '@malet/database';
 import type { AuthDb } from '../db';
 import { identities } from '../identities/identity.tables';
@@ -7,15 +7,22 @@ import { sessions } from './session.tables';
 /** A session that still signs its holder in: not revoked, not expired. */
 const sessionIsLive = (now: Date) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now));
 
+export type SessionKind = 'web' | 'mobile';
+
 export interface ActiveSession {
   id: string;
   userId: string;
+  /** Web (cookie, 24 h) or mobile (token exchange, 15 min): each kind keeps its own lifetime. */
+  kind: SessionKind;
   email: string;
   roles: string[];
   amr: string[];
   expiresAt: Date;
   lastSeenAt: Date;
-  /** When its holder last proved who they are (a sliding refresh keeps it). */
+  /**
+   * When its holder last proved who they are: signing in, or re-authenticating in this session
+   * (password or second factor). A sliding refresh or refresh-token exchange keeps it.
+   */
   signedInAt: Date;
 }
 
@@ -27,7 +34,7 @@ export interface SingleSignOnOrigin {
 
 export interface SessionListing {
   id: string;
-  kind: 'web' | 'mobile';
+  kind: SessionKind;
   amr: string[];
   ip: string | null;
   userAgent: string | null;
@@ -37,15 +44,24 @@ export interface SessionListing {
 }
 
 export function createSessionRepository(db: AuthDb) {
+  /** Revokes the user's sessions not yet revoked (but `exceptSessionId`) that match `also`. */
+  const revokeUnrevoked = (userId: string, reason: string, now: Date, exceptSessionId?: string, also: SQL = sql`true`) =>
+    db
+      .update(sessions)
+      .set({ revokedAt: now, revokeReason: reason })
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), exceptSessionId ? ne(sessions.id, exceptSessionId) : sql`true`, also))
+      .returning({ id: sessions.id, tokenHash: sessions.tokenHash });
+
   const activeColumns = {
     id: sessions.id,
     userId: sessions.userId,
+    kind: sessions.kind,
     email: identities.email,
     roles: identities.roles,
     amr: sessions.amr,
     expiresAt: sessions.expiresAt,
     lastSeenAt: sessions.lastSeenAt,
-    signedInAt: sessions.createdAt,
+    signedInAt: sql<Date>`greatest(${sessions.createdAt}, ${sessions.reauthenticatedAt})`.mapWith(sessions.createdAt),
   };
 
   return {
@@ -56,13 +72,22 @@ export function createSessionRepository(db: AuthDb) {
       amr: string[];
       ip: string | null;
       userAgent: string | null;
-      kind?: 'web' | 'mobile';
+      kind?: SessionKind;
       sso?: SingleSignOnOrigin;
+      /** The service clock's now: when its holder signed in (`recent` access reads it). */
+      now: Date;
     }): Promise<{ id: string }> {
-      const { sso, ...values } = input;
+      const { now, sso, ...values } = input;
       const [row] = await db
         .insert(sessions)
-        .values({ ...values, userAgent: input.userAgent?.slice(0, 512) ?? null, ssoOrganizationId: sso?.organizationId ?? null, ssoConnectionId: sso?.connectionId ?? null })
+        .values({
+          ...values,
+          createdAt: now,
+          lastSeenAt: now,
+          userAgent: input.userAgent?.slice(0, 512) ?? null,
+          ssoOrganizationId: sso?.organizationId ?? null,
+          ssoConnectionId: sso?.connectionId ?? null,
+        })
         .returning({ id: sessions.id });
       return row!;
     },
@@ -97,28 +122,37 @@ export function createSessionRepository(db: AuthDb) {
     },
 
     /**
-     * Gives a session that was not revoked a new token and expiry, even when it had expired
-     * (a refresh token outlives its session). Returns the session and the replaced token's hash.
+     * Gives a session that was not revoked a new token and an expiry for its kind, even when it
+     * had expired (a refresh token outlives its session). Returns the session and the replaced
+     * token's hash, null when the session already has that token (a repeated renewal changes nothing).
      */
-    async renewById(input: { id: string; newTokenHash: string; expiresAt: Date; now: Date }): Promise<{ session: ActiveSession; oldTokenHash: string } | null> {
+    async renewById(input: {
+      id: string;
+      newTokenHash: string;
+      expiresAtFor: (kind: SessionKind) => Date;
+      now: Date;
+    }): Promise<{ session: ActiveSession; oldTokenHash: string | null } | null> {
       if (!isUuid(input.id)) return null;
       return db.transaction(async (tx) => {
         const [current] = await tx
-          .select({ tokenHash: sessions.tokenHash })
+          .select({ tokenHash: sessions.tokenHash, kind: sessions.kind })
           .from(sessions)
           .where(and(eq(sessions.id, input.id), isNull(sessions.revokedAt)))
           .for('update');
         if (!current) return null;
-        await tx
-          .update(sessions)
-          .set({ tokenHash: input.newTokenHash, expiresAt: input.expiresAt, lastSeenAt: input.now })
-          .where(eq(sessions.id, input.id));
+        const renewing = current.tokenHash !== input.newTokenHash;
+        if (renewing) {
+          await tx
+            .update(sessions)
+            .set({ tokenHash: input.newTokenHash, expiresAt: input.expiresAtFor(current.kind), lastSeenAt: input.now })
+            .where(eq(sessions.id, input.id));
+        }
         const [session] = await tx
           .select(activeColumns)
           .from(sessions)
           .innerJoin(identities, eq(identities.id, sessions.userId))
           .where(eq(sessions.id, input.id));
-        return session ? { session, oldTokenHash: current.tokenHash } : null;
+        return session ? { session, oldTokenHash: renewing ? current.tokenHash : null } : null;
       });
     },
 
@@ -132,10 +166,14 @@ export function createSessionRepository(db: AuthDb) {
       return row?.id ?? null;
     },
 
-    /** A user's live sessions, most recently seen first, with what the session list shows. */
-    async listActiveForUser(userId: string, now: Date): Promise<SessionListing[]> {
-      return db
+    /** Users' live sessions (at most 200 each), most recently seen first, with what the session list shows; one query for all. */
+    async listActiveForUsers(userIds: readonly string[], now: Date): Promise<Map<string, SessionListing[]>> {
+      const byUser = new Map<string, SessionListing[]>(userIds.map((id) => [id, []]));
+      const valid = userIds.filter(isUuid);
+      if (valid.length === 0) return byUser;
+      const rows = await db
         .select({
+          userId: sessions.userId,
           id: sessions.id,
           kind: sessions.kind,
           amr: sessions.amr,
@@ -146,9 +184,13 @@ export function createSessionRepository(db: AuthDb) {
           expiresAt: sessions.expiresAt,
         })
         .from(sessions)
-        .where(and(eq(sessions.userId, userId), sessionIsLive(now)))
-        .orderBy(desc(sessions.lastSeenAt), desc(sessions.createdAt))
-        .limit(200);
+        .where(and(inArray(sessions.userId, valid), sessionIsLive(now)))
+        .orderBy(desc(sessions.lastSeenAt), desc(sessions.createdAt));
+      for (const { userId, ...listing } of rows) {
+        const list = byUser.get(userId)!;
+        if (list.length < 200) list.push(listing);
+      }
+      return byUser;
     },
 
     /** Revokes one session of a user by id; the token hash when it was live, null otherwise. */
@@ -162,20 +204,22 @@ export function createSessionRepository(db: AuthDb) {
       return row?.tokenHash ?? null;
     },
 
+    /** Records that the session's holder just proved who they are again (re-authentication). */
+    async markReauthenticated(sessionId: string, now: Date): Promise<void> {
+      await db.update(sessions).set({ reauthenticatedAt: now }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+    },
+
+    /**
+     * Revokes a user's live sessions that never passed a second factor (`mfa` not in their
+     * `amr`), except one; returns the revoked sessions' ids and token hashes.
+     */
+    revokeWithoutSecondFactor(userId: string, reason: string, now: Date, exceptSessionId: string | null): Promise<{ id: string; tokenHash: string }[]> {
+      return revokeUnrevoked(userId, reason, now, exceptSessionId ?? undefined, sql`not ('mfa' = any(${sessions.amr}))`);
+    },
+
     /** Revokes every live session of a user except one; returns the revoked token hashes. */
     async revokeAllForUser(userId: string, reason: string, now: Date, exceptSessionId?: string): Promise<string[]> {
-      const rows = await db
-        .update(sessions)
-        .set({ revokedAt: now, revokeReason: reason })
-        .where(
-          and(
-            eq(sessions.userId, userId),
-            isNull(sessions.revokedAt),
-            exceptSessionId ? ne(sessions.id, exceptSessionId) : sql`true`,
-          ),
-        )
-        .returning({ tokenHash: sessions.tokenHash });
-      return rows.map((row) => row.tokenHash);
+      return (await revokeUnrevoked(userId, reason, now, exceptSessionId)).map((row) => row.tokenHash);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { coreErrors } from '../errors/core.errors';
 import type { RefreshTokenRepository } from './refresh-token.repository';
-import type { ActiveSession, SessionListing, SessionRepository, SingleSignOnOrigin } from './session.repository';
+import type { ActiveSession, SessionKind, SessionListing, SessionRepository, SingleSignOnOrigin } from './session.repository';
 import type { Clock } from '../clock';
 import { hashToken, looksLikeToken, mintToken } from '../tokens';
 
@@ -18,7 +18,12 @@ export interface IssuedSession {
   token: string;
   sessionId: string;
   expiresAt: Date;
+  /** The lifetime it was given: its kind's (`expires_in` of the answer). */
+  ttlSeconds: number;
 }
+
+/** Mobile sessions are short (the app holds a 30-day refresh token to renew them): 15 minutes. */
+export const MOBILE_SESSION_TTL_SECONDS = 900;
 
 export function createSessionService(deps: {
   sessions: SessionRepository;
@@ -29,13 +34,16 @@ export function createSessionService(deps: {
   ttlSeconds: number;
 }) {
   const { sessions, revocations, clock, ttlSeconds } = deps;
-  const expiryFrom = (now: Date) => new Date(now.getTime() + ttlSeconds * 1000);
+  const ttlFor = (kind: SessionKind) => (kind === 'mobile' ? MOBILE_SESSION_TTL_SECONDS : ttlSeconds);
+  const expiryFrom = (now: Date, kind: SessionKind) => new Date(now.getTime() + ttlFor(kind) * 1000);
 
-  async function issue(input: { userId: string; amr: string[]; sso?: SingleSignOnOrigin } & SessionMeta): Promise<IssuedSession> {
+  async function issue(input: { userId: string; amr: string[]; kind?: SessionKind; sso?: SingleSignOnOrigin } & SessionMeta): Promise<IssuedSession> {
     const token = mintToken('sess');
-    const expiresAt = expiryFrom(clock.now());
-    const { id } = await sessions.insert({ ...input, tokenHash: hashToken(token), expiresAt });
-    return { token, sessionId: id, expiresAt };
+    const kind = input.kind ?? 'web';
+    const now = clock.now();
+    const expiresAt = expiryFrom(now, kind);
+    const { id } = await sessions.insert({ ...input, kind, tokenHash: hashToken(token), expiresAt, now });
+    return { token, sessionId: id, expiresAt, ttlSeconds: ttlFor(kind) };
   }
 
   /** The live session for a token, or null; never throws for a bad token. */
@@ -58,26 +66,27 @@ export function createSessionService(deps: {
     const session = await getActiveOrThrow(token);
     const now = clock.now();
     const newToken = mintToken('sess');
-    const expiresAt = expiryFrom(now);
+    const expiresAt = expiryFrom(now, session.kind);
     const oldHash = hashToken(token);
     const rotated = await sessions.rotate({ tokenHash: oldHash, newTokenHash: hashToken(newToken), expiresAt, now });
     if (!rotated) throw coreErrors.invalidSession();
     await revocations.publish([oldHash]);
-    return { token: newToken, sessionId: session.id, expiresAt, session: { ...session, expiresAt } };
+    return { token: newToken, sessionId: session.id, expiresAt, ttlSeconds: ttlFor(session.kind), session: { ...session, expiresAt } };
   }
 
   /**
-   * A refresh-token exchange: the bound session gets a new token and a full lifetime (expired
-   * sessions included; revoked ones never come back). The old token stops working everywhere.
+   * A refresh-token exchange: the bound session gets `token` (derived from the refresh token, so
+   * a repeated exchange within the grace window renews to the same token) and a full lifetime
+   * (expired sessions included; revoked ones never come back). The old token stops working
+   * everywhere.
    */
-  async function renewById(sessionId: string): Promise<(IssuedSession & { session: ActiveSession }) | null> {
+  async function renewById(sessionId: string, token: string): Promise<(IssuedSession & { session: ActiveSession }) | null> {
     const now = clock.now();
-    const token = mintToken('sess');
-    const expiresAt = expiryFrom(now);
-    const renewed = await sessions.renewById({ id: sessionId, newTokenHash: hashToken(token), expiresAt, now });
+    const renewed = await sessions.renewById({ id: sessionId, newTokenHash: hashToken(token), expiresAtFor: (kind) => expiryFrom(now, kind), now });
     if (!renewed) return null;
-    await revocations.publish([renewed.oldTokenHash]);
-    return { token, sessionId, expiresAt, session: renewed.session };
+    if (renewed.oldTokenHash) await revocations.publish([renewed.oldTokenHash]);
+    const { session } = renewed;
+    return { token, sessionId, expiresAt: session.expiresAt, ttlSeconds: ttlFor(session.kind), session };
   }
 
   /** Ends the session behind a token; the revocation reaches every gateway. */
@@ -101,9 +110,31 @@ export function createSessionService(deps: {
     return hashes.length;
   }
 
+  /**
+   * After a second factor is enrolled: the sessions that never passed one end (with their
+   * refresh tokens), except `exceptSessionId` (the one enrolling). Returns how many ended.
+   */
+  async function revokeWithoutSecondFactor(userId: string, exceptSessionId: string | null): Promise<number> {
+    const now = clock.now();
+    const revoked = await sessions.revokeWithoutSecondFactor(userId, 'second_factor_enrolled', now, exceptSessionId);
+    for (const { id } of revoked) await deps.refreshTokens.revokeForSession(id, now);
+    if (revoked.length) await revocations.publish(revoked.map((row) => row.tokenHash));
+    return revoked.length;
+  }
+
+  /** The holder of a live session just proved who they are again: `recent` routes open for it. */
+  async function markReauthenticated(sessionId: string): Promise<void> {
+    await sessions.markReauthenticated(sessionId, clock.now());
+  }
+
   /** The user's live sessions (REST and GraphQL session lists). */
   async function listForUser(userId: string): Promise<SessionListing[]> {
-    return sessions.listActiveForUser(userId, clock.now());
+    return (await listForUsers([userId])).get(userId) ?? [];
+  }
+
+  /** Several users' live sessions in one query (a GraphQL request's loader). */
+  async function listForUsers(userIds: readonly string[]): Promise<Map<string, SessionListing[]>> {
+    return sessions.listActiveForUsers(userIds, clock.now());
   }
 
   /** Revokes one of the user's own sessions by id; false when it is not theirs or not live. */
@@ -117,7 +148,21 @@ export function createSessionService(deps: {
     return tokenHash !== null;
   }
 
-  return { issue, findActive, getActiveOrThrow, refresh, renewById, revoke, revokeAllForUser, listForUser, revokeById, ttlSeconds };
+  return {
+    issue,
+    findActive,
+    getActiveOrThrow,
+    refresh,
+    renewById,
+    revoke,
+    revokeAllForUser,
+    revokeWithoutSecondFactor,
+    markReauthenticated,
+    listForUser,
+    listForUsers,
+    revokeById,
+    ttlSeconds,
+  };
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;

@@ -17,6 +17,8 @@ export const sessions = pgTable(
     userAgent: text('user_agent'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    /** When its holder last proved who they are again (password or second factor), for `recent` access. */
+    reauthenticatedAt: timestamp('reauthenticated_at', { withTimezone: true }),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     revokeReason: text('revoke_reason'),
@@ -46,7 +48,11 @@ export const refreshTokens = pgTable(
     tokenHash: text('token_hash').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** The family's absolute end: no rotation outlives it (null for families from before it existed). */
+    familyExpiresAt: timestamp('family_expires_at', { withTimezone: true }),
     rotatedAt: timestamp('rotated_at', { withTimezone: true }),
+    /** Who rotated it (hash of client address and user agent): only they get the reuse grace window. */
+    rotatedBy: text('rotated_by'),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
   (table) => [

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit-log';
 import type { RequestMeta } from '../http/request-meta';
 import type { RefreshTokenService } from '../sessions/refresh-token.service';
-import type { SingleSignOnOrigin } from '../sessions/session.repository';
+import type { SessionKind, SingleSignOnOrigin } from '../sessions/session.repository';
 import type { IssuedSession, SessionService } from '../sessions/session.service';
 import { coreErrors } from '../errors/core.errors';
 import type { MfaChallenge, MfaGate, SignInGuard } from './sign-in-gate';
@@ -23,11 +23,11 @@ export type SignInResult =
  * The one place a sign-in gets its tokens, whichever factor finished it: the session, and a
  * refresh token of a new rotation family bound to that session (so logging out ends both).
  */
-export function createSessionOpener(deps: { sessions: Pick<SessionService, 'issue'>; refreshTokens: Pick<RefreshTokenService, 'issue' | 'ttlSeconds'> }) {
-  return async function openSession(input: { userId: string; amr: string[]; sso?: SingleSignOnOrigin } & SignInMeta): Promise<OpenedSession> {
+export function createSessionOpener(deps: { sessions: Pick<SessionService, 'issue'>; refreshTokens: Pick<RefreshTokenService, 'issue'> }) {
+  return async function openSession(input: { userId: string; amr: string[]; kind?: SessionKind; sso?: SingleSignOnOrigin } & SignInMeta): Promise<OpenedSession> {
     const session = await deps.sessions.issue(input);
-    const refreshToken = await deps.refreshTokens.issue({ userId: input.userId, sessionId: session.sessionId });
-    return { session, refreshToken, refreshExpiresIn: deps.refreshTokens.ttlSeconds };
+    const refresh = await deps.refreshTokens.issue({ userId: input.userId, sessionId: session.sessionId });
+    return { session, refreshToken: refresh.token, refreshExpiresIn: refresh.expiresIn };
   };
 }
 
@@ -47,7 +47,13 @@ const amrOfSecondFactor = (method: string) => (method === 'totp' ? 'otp' : metho
  * instead of a session when a second factor is enrolled and not yet answered), then the session
  * and its refresh token, then the audit record.
  */
-export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog; revokeSession: (token: string, reason: string) => Promise<unknown> }) {
+export function createSignIn(deps: {
+  openSession: OpenSession;
+  audit: AuditLog;
+  revokeSession: (token: string, reason: string) => Promise<unknown>;
+  /** A sign-in from this client to this address succeeded (its rate-limit counters start again; it becomes known). */
+  onSignedIn?: (email: string, client: string | null) => Promise<void>;
+}) {
   let mfaGate: MfaGate | null = null;
   const guards: SignInGuard[] = [];
 
@@ -70,6 +76,8 @@ export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog; 
     secondFactor?: string;
     /** Single sign-on: the organization and connection the session is recorded as coming from. */
     sso?: SingleSignOnOrigin;
+    /** `mobile` for the token exchange of native apps: a 15-minute session (web by default). */
+    sessionKind?: SessionKind;
   }): Promise<SignInResult> {
     if (await refusedByAGuard(input.user.id)) return refuse(input);
     const challenge = input.secondFactor || !mfaGate ? null : await mfaGate.beginIfRequired({ userId: input.user.id, firstFactor: input.method, ...input.meta, ...(input.sso ? { sso: input.sso } : {}) });
@@ -78,11 +86,12 @@ export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog; 
       return { kind: 'mfa_required', challenge };
     }
     const amr = input.secondFactor ? [input.method, 'mfa', amrOfSecondFactor(input.secondFactor)] : [input.method];
-    const opened = await deps.openSession({ userId: input.user.id, amr, ...input.meta, ...(input.sso ? { sso: input.sso } : {}) });
+    const opened = await deps.openSession({ userId: input.user.id, amr, kind: input.sessionKind, ...input.meta, ...(input.sso ? { sso: input.sso } : {}) });
     if (await refusedByAGuard(input.user.id)) {
       await deps.revokeSession(opened.session.token, 'account_deactivated');
       return refuse(input);
     }
+    await deps.onSignedIn?.(input.user.email, input.meta.ip);
     await deps.audit.record({
       type: 'signin',
       outcome: 'success',
@@ -96,6 +105,8 @@ export function createSignIn(deps: { openSession: OpenSession; audit: AuditLog; 
 
   return {
     completeSignIn,
+    /** Ends the user's sign-ins waiting on a second factor (none without an MFA gate). */
+    abandonPendingSignIns: async (userId: string): Promise<number> => (mfaGate ? mfaGate.abandonPending(userId) : 0),
     /** Adds a feature's sign-in guard (when the feature is mounted). */
     useSignInGuard(guard: SignInGuard): void {
       guards.push(guard);

@@ -25,4 +25,9 @@ export interface SignInGuard {
 export interface MfaGate {
   /** `sso` travels with the challenge, so the session its answer opens records where it came from. */
   beginIfRequired(input: { userId: string; firstFactor: string; sso?: SingleSignOnOrigin; ip: string | null; userAgent: string | null }): Promise<MfaChallenge | null>;
+  /**
+   * Ends the user's sign-ins that wait on a second factor (their challenges can no longer be
+   * answered): signing out everywhere covers sign-ins half done. Returns how many ended.
+   */
+  abandonPending(userId: string): Promise<number>;
 }

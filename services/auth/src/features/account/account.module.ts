@@ -3,19 +3,25 @@ import type { DeclaredError } from '../../core/errors/error-catalogue';
 import type { AuthModule } from '../../core/module';
 import { createAccountRepository } from './account.repository';
 import { accountRoutes, type ConfirmPasswordIfSet } from './account.routes';
-import { createAccountService } from './account.service';
+import { createAccountService, type KnowsPassword } from './account.service';
 
-/** Seed 002's account operations: email verification (link or code) and email change. */
+/** Seed 002's account operations: email verification (link or code), email change and its undo. */
 export function createAccountModule(
   core: AuthCore,
-  /** Re-authentication before an email change, and the codes it answers (the passwords feature's). */
-  reauthentication: { confirmPasswordIfSet: ConfirmPasswordIfSet; errors: DeclaredError[] },
+  /**
+   * The passwords feature's checks: re-authentication before an email change, whether a verifier
+   * knows the registration's password, and the codes they answer.
+   */
+  passwords: { confirmPasswordIfSet: ConfirmPasswordIfSet; knowsPassword: KnowsPassword; errors: DeclaredError[] },
 ): AuthModule {
   const account = createAccountService({
     identities: core.identities,
     accounts: createAccountRepository(core.db),
     tokens: core.accountTokens,
     emailVerification: core.emailVerification,
+    mailboxProof: core.mailboxProof,
+    signOutEverywhere: core.signOutEverywhere,
+    knowsPassword: passwords.knowsPassword,
     mailer: core.mailer,
     sendMailInBackground: core.sendMailInBackground,
     audit: core.audit,
@@ -25,6 +31,6 @@ export function createAccountModule(
   });
   return {
     name: 'account',
-    routes: accountRoutes(core, account, { confirmPasswordIfSet: reauthentication.confirmPasswordIfSet, reauthenticationErrors: reauthentication.errors }),
+    routes: accountRoutes(core, account, { confirmPasswordIfSet: passwords.confirmPasswordIfSet, reauthenticationErrors: passwords.errors }),
   };
 }

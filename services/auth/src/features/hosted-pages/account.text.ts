@@ -26,6 +26,7 @@ export const accountText = {
   sessionsHeading: 'Signed-in devices',
   linkedHeading: 'Linked accounts',
   linkedNone: 'No accounts from other providers are linked to this one.',
+  linkMore: 'Link another account to sign in with it:',
   reauthenticate: 'Sign in again',
   client: {
     errors: {
@@ -41,6 +42,8 @@ export const accountText = {
       'mfa:already_enrolled': 'This method is already on.',
       'mfa:too_many_attempts': 'Too many wrong codes. Start the setup again.',
       'session:not_found': 'That device is already signed out.',
+      'identity:last_sign_in_method': 'This is your only way to sign in. Add another way first.',
+      'identity:not_linked': 'This account is no longer linked.',
     },
     passkeysEmpty: 'You have no passkeys yet.',
     passkeyAdded: 'Passkey added.',
@@ -68,5 +71,11 @@ export const accountText = {
     signOutDevice: 'Sign out',
     signOutDeviceAria: 'Sign out {device}, last seen {date}',
     deviceSignedOut: 'Device signed out.',
+    providerNames: { google: 'Google', apple: 'Apple', twitter: 'X', facebook: 'Facebook', github: 'GitHub', ethereum: 'Ethereum wallet' },
+    linkedAs: 'Linked {date}',
+    unlink: 'Unlink',
+    unlinkAria: 'Unlink {provider}',
+    unlinked: '{provider} unlinked.',
+    linkProvider: 'Link {provider}',
   },
 };

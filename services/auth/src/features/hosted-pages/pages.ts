@@ -202,6 +202,9 @@ ${field({ id: 'sms-code', label: t.smsCodeLabel, autocomplete: 'one-time-code', 
 <section aria-labelledby="linked-heading">
 <h2 id="linked-heading">${t.linkedHeading}</h2>
 <p id="linked-none">${t.linkedNone}</p>
+<ul class="items" id="linked-list"></ul>
+<p id="link-more" hidden>${t.linkMore}</p>
+<ul class="items" id="link-offers"></ul>
 </section>`,
   );
 }

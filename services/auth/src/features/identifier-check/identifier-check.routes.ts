@@ -29,8 +29,15 @@ export const existsBody = z.object({ exists: z.boolean() });
  * it. The trade-off is enumeration, so the `identifierCheck` policy holds them to 10 requests a
  * minute per IP (harvesting a list of addresses becomes slow and visible) and the answers are
  * never cached by intermediaries. The sign-in flows themselves stay enumeration-proof.
+ *
+ * A phone number is listed on an account only when its holder proved it (the texted code of SMS
+ * enrolment) and asked for it (`list_phone: true` at `POST /auth/mfa/sms/confirm`): never
+ * silently from MFA, since the check tells anyone that the number has an account here. The last
+ * account to prove a number holds its listing (numbers are recycled); the holder takes it off
+ * with `DELETE /auth/phone`, and it goes when MFA is turned off or the mailbox owner evicts an
+ * unproven holder.
  */
-export function identifierCheckRoutes(core: Pick<AuthCore, 'identities'>) {
+export function identifierCheckRoutes(core: Pick<AuthCore, 'identities' | 'audit' | 'clock'>) {
   return [
     defineRoute({
       method: 'get',
@@ -48,7 +55,8 @@ export function identifierCheckRoutes(core: Pick<AuthCore, 'identities'>) {
     defineRoute({
       method: 'get',
       path: '/auth/phone/check',
-      summary: 'Whether an account exists for an E.164 phone number (reveals existence by design; 10 per minute per IP)',
+      summary:
+        'Whether an E.164 phone number is listed on an account: proven by its holder with a texted code and listed at their request (POST /auth/mfa/sms/confirm with list_phone: true). Reveals existence by design; 10 per minute per IP',
       tags: ['Email OTP'],
       access: 'public',
       limit: 'identifierCheck',
@@ -57,6 +65,21 @@ export function identifierCheckRoutes(core: Pick<AuthCore, 'identities'>) {
       responses: { 200: { description: 'Whether the phone number belongs to an account', body: existsBody } },
       async handle({ query }) {
         return { exists: (await core.identities.findByPhone(query.phone)) !== null };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/auth/phone',
+      summary: "Take my phone number's listing off (GET /auth/phone/check no longer finds it); an SMS factor stays",
+      tags: ['Email OTP'],
+      access: 'session',
+      limit: 'session',
+      responses: { 200: { description: 'Not listed (whether or not it was)', body: z.object({ phone_listed: z.literal(false) }) } },
+      async handle({ session, meta }) {
+        if (await core.identities.unlistPhone(session.userId, core.clock.now())) {
+          await core.audit.record({ type: 'account.phone_unlisted', outcome: 'success', userId: session.userId, ...meta });
+        }
+        return { phone_listed: false as const };
       },
     }),
   ];

@@ -3,10 +3,9 @@ import { AppError } from '@malet/errors';
 import { validate } from '@malet/http-server';
 import type { AuthCore } from '../../core/core';
 import { coreErrors } from '../../core/errors/core.errors';
-import { assertPostedByOurPage } from '../../core/http/csrf';
-import { escapeHtml, sendPage } from '../../core/http/html-page';
-import { defineRoute } from '../../core/http/route';
 import { sendBrowserSignIn } from '../../core/http/browser-sign-in';
+import { sendPage } from '../../core/http/html-page';
+import { defineRoute } from '../../core/http/route';
 import { signInResponseBody } from '../../core/http/sign-in-response';
 import { emailField, normalizeEmail } from '../../core/identities/email';
 import type { SignInResult } from '../../core/sign-in/complete-sign-in';
@@ -35,18 +34,7 @@ const linkInvalidPage = {
   paragraphs: ['It may have expired, or it was already used: each link works once, for 15 minutes. Request a new one from the app.'],
 };
 
-export function magicLinkRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'browserOrigins' | 'config'>, magicLinks: MagicLinkService) {
-  const pageOrigins = new Set(core.browserOrigins);
-  // Browsers hold the redirect that follows a form post to `form-action`, so it lists the return_to origins.
-  const continuationPagePolicy = [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'unsafe-inline'",
-    `form-action 'self' ${core.config.returnToAllowlist.join(' ')}`,
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-
+export function magicLinkRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'config'>, magicLinks: MagicLinkService) {
   return [
     defineRoute({
       method: 'post',
@@ -104,17 +92,14 @@ export function magicLinkRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'brows
           sendPage(res, 400, linkInvalidPage);
           return;
         }
-        // The form's post then carries our Origin; the token in this URL still never leaves the origin.
-        res.setHeader('Referrer-Policy', 'same-origin');
-        res.setHeader('Content-Security-Policy', continuationPagePolicy);
+        // The form's post carries our Origin; the token in this URL never leaves the origin (sendPage's Referrer-Policy).
         sendPage(res, 200, {
           title: 'Signing you in…',
           paragraphs: ['If nothing happens, press the button.'],
-          extra: `<form id="continue" method="post" action="/auth/magic-link/callback">
-<input type="hidden" name="token" value="${escapeHtml(parsed.data.token)}">
-<button type="submit">Continue signing in</button>
-</form>
-<script src="/auth/magic-link/continue.js"></script>`,
+          form: { id: 'continue', action: '/auth/magic-link/callback', hidden: { token: parsed.data.token }, submit: 'Continue signing in' },
+          scripts: ['/auth/magic-link/continue.js'],
+          // Browsers hold the redirect that follows the form's post to `form-action`: the return_to origins.
+          formTargets: core.config.returnToAllowlist,
         });
       },
     }),
@@ -144,11 +129,9 @@ export function magicLinkRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'brows
         303: { description: 'Signed in; redirect to the allow-listed return_to' },
         400: { description: 'HTML page: the link is invalid, expired or already used' },
       },
-      errors: [coreErrors.codes.crossSite],
       body: magicLinkVerifyBody,
       validatesOwnInput: true,
       async handle({ req, res, meta }) {
-        assertPostedByOurPage(req, pageOrigins);
         let outcome: { result: SignInResult; returnTo: string | null };
         try {
           const { token } = validate(magicLinkVerifyBody, req.body);
@@ -158,7 +141,7 @@ export function magicLinkRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'brows
           sendPage(res, 400, linkInvalidPage);
           return;
         }
-        sendBrowserSignIn(res, outcome, core.config);
+        sendBrowserSignIn(res, outcome, core.config.cookie);
       },
     }),
   ];

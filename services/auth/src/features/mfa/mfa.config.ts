@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { httpUrl } from '@malet/config';
+import { isPlaceholderSecret } from '../../core/core.config';
 import { parseSecretKey } from '../../core/secret-box';
 
 /** Published (hex of `dev-only-mfa-key-change-me-01234`), so refused in production. */
@@ -26,8 +27,14 @@ export const mfaEnvShape = {
           .every((item) => !item || (/^[A-Za-z0-9_-]{1,32}:/.test(item) && parseSecretKey(item.slice(item.indexOf(':') + 1)) !== null)),
       'must be comma-separated id:key pairs (32-byte keys, hex or base64)',
     ),
-  /** Where SMS codes go: `dev` mails them to the catcher (sms+<digits>@sms.malet.localhost), `twilio` texts them. */
-  SMS_PROVIDER: z.enum(['dev', 'twilio']).default('dev'),
+  /**
+   * Where SMS codes go: `dev` mails them to the catcher (sms+<digits>@sms.malet.localhost),
+   * `twilio` texts them, `none` turns SMS off (no SMS enrolment or codes). Unset: `dev`, or
+   * `none` in production, which refuses `dev`.
+   */
+  SMS_PROVIDER: z.enum(['dev', 'twilio', 'none']).optional(),
+  /** Texts the whole service may send in an hour (toll fraud, SMS bombing); each number gets at most 5 an hour and 10 a day. */
+  SMS_GLOBAL_HOURLY_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(500),
   TWILIO_ACCOUNT_SID: z.string().optional(),
   TWILIO_AUTH_TOKEN: z.string().optional(),
   /** The sending number (E.164) or messaging service SID. */
@@ -38,8 +45,15 @@ export const mfaEnvShape = {
 type MfaEnv = z.infer<z.ZodObject<typeof mfaEnvShape>> & { NODE_ENV: string };
 
 export function refineMfaEnv(value: MfaEnv, ctx: z.RefinementCtx): void {
-  if (value.NODE_ENV === 'production' && value.MFA_ENCRYPTION_KEY === DEV_MFA_ENCRYPTION_KEY) {
-    ctx.addIssue({ code: 'custom', path: ['MFA_ENCRYPTION_KEY'], message: 'must be set in production' });
+  if (value.NODE_ENV === 'production') {
+    if (value.MFA_ENCRYPTION_KEY === DEV_MFA_ENCRYPTION_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['MFA_ENCRYPTION_KEY'], message: 'must be set in production' });
+    } else if (isPlaceholderSecret(parseSecretKey(value.MFA_ENCRYPTION_KEY) ?? 'not a key')) {
+      ctx.addIssue({ code: 'custom', path: ['MFA_ENCRYPTION_KEY'], message: 'must not be a placeholder (one repeated byte) in production' });
+    }
+    if (value.SMS_PROVIDER === 'dev') {
+      ctx.addIssue({ code: 'custom', path: ['SMS_PROVIDER'], message: 'must not be dev in production (it mails codes to the local catcher): twilio or none' });
+    }
   }
   if (value.SMS_PROVIDER === 'twilio') {
     for (const key of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const) {
@@ -49,6 +63,7 @@ export function refineMfaEnv(value: MfaEnv, ctx: z.RefinementCtx): void {
 }
 
 export function mfaConfigFrom(raw: MfaEnv) {
+  const provider = raw.SMS_PROVIDER ?? (raw.NODE_ENV === 'production' ? 'none' : 'dev');
   return {
     encryptionKey: { id: raw.MFA_ENCRYPTION_KEY_ID, key: parseSecretKey(raw.MFA_ENCRYPTION_KEY)! },
     previousEncryptionKeys: raw.MFA_ENCRYPTION_PREVIOUS_KEYS.split(',')
@@ -56,7 +71,7 @@ export function mfaConfigFrom(raw: MfaEnv) {
       .filter(Boolean)
       .map((item) => ({ id: item.slice(0, item.indexOf(':')), key: parseSecretKey(item.slice(item.indexOf(':') + 1))! })),
     sms:
-      raw.SMS_PROVIDER === 'twilio'
+      provider === 'twilio'
         ? {
             provider: 'twilio' as const,
             accountSid: raw.TWILIO_ACCOUNT_SID!,
@@ -64,7 +79,8 @@ export function mfaConfigFrom(raw: MfaEnv) {
             from: raw.TWILIO_FROM!,
             apiBaseUrl: raw.TWILIO_API_BASE_URL,
           }
-        : { provider: 'dev' as const },
+        : { provider },
+    smsGlobalHourlyLimit: raw.SMS_GLOBAL_HOURLY_LIMIT,
   };
 }
 

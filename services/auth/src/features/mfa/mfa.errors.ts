@@ -11,6 +11,12 @@ export const mfaErrors = defineErrors('mfa', {
   /** A wrong code from a signed-in user confirming a factor or proving one (403: signed in, proof refused). */
   codeRejected: { code: 'mfa:code_rejected', status: 403, message: 'Invalid or expired code' },
   tooManyAttempts: { code: 'mfa:too_many_attempts', status: 403, message: 'Too many wrong codes; start the enrollment again' },
+  /** Five wrong authenticator codes outside a sign-in: step-ups with it stop until a sign-in passes it again. */
+  stepUpLocked: {
+    code: 'mfa:step_up_locked',
+    status: 403,
+    message: 'Too many wrong authenticator codes: sign in again with your second factor, or use another method',
+  },
   alreadyEnrolled: {
     code: 'mfa:already_enrolled',
     status: 409,

@@ -110,11 +110,11 @@ export function createMfaRepository(db: AuthDb) {
       return rows.length > 0;
     },
 
-    /** Accepts a TOTP step only if it is later than the last accepted one (no replay). */
+    /** Accepts a TOTP step only if it is later than the last accepted one (no replay); the wrong-code count starts again. */
     async advanceTotpStep(factorId: string, step: number, now: Date): Promise<boolean> {
       const rows = await db
         .update(mfaFactors)
-        .set({ lastUsedStep: step, lastUsedAt: now })
+        .set({ lastUsedStep: step, lastUsedAt: now, codeAttempts: 0 })
         .where(
           and(
             eq(mfaFactors.id, factorId),
@@ -188,6 +188,16 @@ export function createMfaRepository(db: AuthDb) {
       return row!;
     },
 
+    /** Ends every live challenge of a user (they expire now); returns how many there were. */
+    async endLiveChallenges(userId: string, now: Date): Promise<number> {
+      const rows = await db
+        .update(mfaChallenges)
+        .set({ expiresAt: now })
+        .where(and(eq(mfaChallenges.userId, userId), challengeIsLive(now)))
+        .returning({ id: mfaChallenges.id });
+      return rows.length;
+    },
+
     /** Housekeeping on each new challenge: a user's challenges that ended before `before` go. */
     async deleteEndedChallenges(userId: string, before: Date): Promise<void> {
       await db
@@ -257,9 +267,10 @@ export function createMfaRepository(db: AuthDb) {
     async consumeChallengeWithTotp(input: { challengeId: string; factorId: string; step: number; now: Date }) {
       return inTransaction<'ok' | 'replayed' | 'challenge_gone'>(async (tx) => {
         if (!(await consumeChallengeIn(tx, input.challengeId, input.now))) return 'challenge_gone';
+        // A sign-in that passed the authenticator also unlocks its step-ups (codeAttempts).
         const advanced = await tx
           .update(mfaFactors)
-          .set({ lastUsedStep: input.step, lastUsedAt: input.now })
+          .set({ lastUsedStep: input.step, lastUsedAt: input.now, codeAttempts: 0 })
           .where(and(eq(mfaFactors.id, input.factorId), or(isNull(mfaFactors.lastUsedStep), lt(mfaFactors.lastUsedStep, input.step))))
           .returning({ id: mfaFactors.id });
         if (!advanced.length) throw new Rollback();

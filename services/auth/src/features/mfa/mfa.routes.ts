@@ -21,6 +21,9 @@ import type { MfaService, MfaStatus } from './mfa.service';
  *   code, the outstanding SMS code, or an unused backup code (the lost-phone case).
  * - `backup/regenerate` needs a current TOTP or SMS code: a backup code cannot mint new ones.
  * - The first confirmed factor answers with the ten backup codes, once.
+ * - Enrolling needs a recent sign-in (`recent` access; a current second factor at
+ *   `/auth/mfa/step-up` renews it); confirming a factor signs out the sessions that never passed
+ *   a second factor, except the one enrolling. Disabling and regenerating need a current code.
  */
 
 const mfaToken = z.string().min(1).max(128).describe('The `mfa_token` of the sign-in answer');
@@ -37,11 +40,18 @@ const verifyBody = z
   .refine(codeUnlessSms, codeRequired);
 const backupBody = z.object({ mfa_token: mfaToken, code: backupCode }).strict();
 const confirmBody = z.object({ code: sixDigits }).strict();
+const confirmSmsBody = confirmBody.extend({
+  list_phone: z.boolean().optional().describe('Also list the number just proven on the account, for GET /auth/phone/check (off unless asked)'),
+});
 const smsEnrollBody = z
   .object({ phone: z.string().trim().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 number such as +15551234567') })
   .strict();
 const disableBody = z
   .object({ code: anyCode.optional(), method: z.enum(['totp', 'sms', 'backup_code']).optional() })
+  .strict()
+  .refine(codeUnlessSms, codeRequired);
+const stepUpBody = z
+  .object({ code: sixDigits.optional(), method: z.enum(['totp', 'sms']).optional() })
   .strict()
   .refine(codeUnlessSms, codeRequired);
 const regenerateBody = z
@@ -60,8 +70,10 @@ const statusResponse = z.object({
 const enrolledResponse = z.object({
   enabled: z.literal(true),
   method: z.enum(['totp', 'sms']),
+  revoked_sessions: z.number().int().describe('Sessions that never passed a second factor, signed out (this one stays)'),
   backup_codes: z.array(z.string()).optional().describe('Only when this is the first factor: shown once'),
 });
+const smsEnrolledResponse = enrolledResponse.extend({ phone_listed: z.boolean().describe('Whether the number is now listed for GET /auth/phone/check') });
 const totpEnrollResponse = z.object({
   secret: z.string().describe('Base32, for manual entry'),
   otpauth_uri: z.string(),
@@ -70,7 +82,13 @@ const totpEnrollResponse = z.object({
 const backupCodesResponse = z.object({ backup_codes: z.array(z.string()) });
 
 /** The errors of a step-up answer (disable, regenerate) and of confirming a pending factor. */
-const stepUpErrors = [mfaErrors.codes.codeRejected, mfaErrors.codes.notEnabled, mfaErrors.codes.methodUnavailable, mfaErrors.codes.smsDeliveryFailed];
+const stepUpErrors = [
+  mfaErrors.codes.codeRejected,
+  mfaErrors.codes.stepUpLocked,
+  mfaErrors.codes.notEnabled,
+  mfaErrors.codes.methodUnavailable,
+  mfaErrors.codes.smsDeliveryFailed,
+];
 const confirmErrors = [mfaErrors.codes.codeRejected, mfaErrors.codes.tooManyAttempts, mfaErrors.codes.alreadyEnrolled, mfaErrors.codes.noPendingEnrollment];
 const challengeErrors = [mfaErrors.codes.invalidLoginCode, mfaErrors.codes.challengeInvalid, mfaErrors.codes.methodUnavailable, coreErrors.codes.accountDeactivated];
 
@@ -93,12 +111,20 @@ export function mfaRoutes(core: Pick<AuthCore, 'limits' | 'sendSignInResult'>, m
     return { sms_sent: true, phone: sent.phone, expires_in: sent.expiresIn };
   }
 
-  /** Confirming a pending TOTP or SMS factor: a code from it turns it on (and, the first time, hands out backup codes). */
-  const confirmEnrollment = (method: 'totp' | 'sms', confirm: typeof mfa.confirmTotpEnrollment) =>
-    async function confirmEnrollmentCode({ session, body, meta }: { session: ActiveSession; body: { code: string }; meta: RequestMeta }) {
+  /**
+   * Confirming a pending TOTP or SMS factor: a code from it turns it on (and, the first time,
+   * hands out backup codes); the sessions that never passed a second factor end, but this one.
+   */
+  const confirmEnrollment = <B extends { code: string }, R extends { backupCodes: string[] | null }>(
+    method: 'totp' | 'sms',
+    confirm: (userId: string, body: B, meta: RequestMeta) => Promise<R>,
+    extras: (result: R) => Record<string, unknown> = () => ({}),
+  ) =>
+    async function confirmEnrollmentCode({ session, body, meta }: { session: ActiveSession; body: B; meta: RequestMeta }) {
       await limits.consume(ACCOUNT_RULES.manageMfa, session.userId);
-      const { backupCodes } = await confirm(session.userId, body.code, meta);
-      return { enabled: true, method, ...(backupCodes ? { backup_codes: backupCodes } : {}) };
+      const result = await confirm(session.userId, body, meta);
+      const revoked = await mfa.endSessionsWithoutSecondFactor(session.userId, session.id, meta);
+      return { enabled: true, method, revoked_sessions: revoked, ...(result.backupCodes ? { backup_codes: result.backupCodes } : {}), ...extras(result) };
     };
 
   return [
@@ -157,7 +183,7 @@ export function mfaRoutes(core: Pick<AuthCore, 'limits' | 'sendSignInResult'>, m
       path: '/auth/mfa/totp/enroll',
       summary: 'Start TOTP enrollment: a new secret, its otpauth:// URI and a QR code',
       tags: ['mfa'],
-      access: 'session',
+      access: 'recent',
       limit: 'sensitive',
       responses: { 200: { description: 'Pending until confirmed', body: totpEnrollResponse } },
       errors: [mfaErrors.codes.alreadyEnrolled],
@@ -172,19 +198,19 @@ export function mfaRoutes(core: Pick<AuthCore, 'limits' | 'sendSignInResult'>, m
       path: '/auth/mfa/totp/confirm',
       summary: 'Confirm TOTP enrollment with a code from the authenticator app',
       tags: ['mfa'],
-      access: 'session',
+      access: 'recent',
       limit: 'sensitive',
       body: confirmBody,
       responses: { 200: { description: 'TOTP enabled', body: enrolledResponse } },
       errors: confirmErrors,
-      handle: confirmEnrollment('totp', mfa.confirmTotpEnrollment),
+      handle: confirmEnrollment('totp', (userId, body: { code: string }, meta) => mfa.confirmTotpEnrollment(userId, body.code, meta)),
     }),
     defineRoute({
       method: 'post',
       path: '/auth/mfa/sms/enroll',
       summary: 'Start SMS enrollment: text a 6-digit code to the phone (E.164)',
       tags: ['mfa'],
-      access: 'session',
+      access: 'recent',
       limit: 'sensitive',
       body: smsEnrollBody,
       responses: { 200: { description: 'Code sent; pending until confirmed', body: smsSentResponse } },
@@ -199,14 +225,39 @@ export function mfaRoutes(core: Pick<AuthCore, 'limits' | 'sendSignInResult'>, m
     defineRoute({
       method: 'post',
       path: '/auth/mfa/sms/confirm',
-      summary: 'Confirm SMS enrollment with the texted code',
+      summary: 'Confirm SMS enrollment with the texted code; with list_phone: true, also list the number for GET /auth/phone/check',
+      tags: ['mfa'],
+      access: 'recent',
+      limit: 'sensitive',
+      body: confirmSmsBody,
+      responses: { 200: { description: 'SMS enabled', body: smsEnrolledResponse } },
+      errors: confirmErrors,
+      handle: confirmEnrollment(
+        'sms',
+        (userId, body: z.infer<typeof confirmSmsBody>, meta) => mfa.confirmSmsEnrollment(userId, body.code, meta, { listPhone: body.list_phone }),
+        (result) => ({ phone_listed: result.phoneListed }),
+      ),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/mfa/step-up',
+      summary:
+        'Prove it is you again with a current TOTP or SMS code: this session may then make recent-sign-in changes (enrol a factor, change email or password) for RECENT_SIGN_IN_SECONDS. With method "sms" and no code, texts the code first (202).',
       tags: ['mfa'],
       access: 'session',
       limit: 'sensitive',
-      body: confirmBody,
-      responses: { 200: { description: 'SMS enabled', body: enrolledResponse } },
-      errors: confirmErrors,
-      handle: confirmEnrollment('sms', mfa.confirmSmsEnrollment),
+      body: stepUpBody,
+      responses: {
+        200: { description: 'Re-authenticated', body: z.object({ reauthenticated: z.literal(true), method: z.enum(['totp', 'sms']) }) },
+        202: { description: 'SMS code sent (method "sms" without code)', body: smsSentResponse },
+      },
+      errors: stepUpErrors,
+      async handle({ session, body, res, meta }) {
+        await limits.consume(ACCOUNT_RULES.manageMfa, session.userId);
+        if (body.code === undefined) return sendStepUpSms(session, meta, res);
+        const method = await mfa.stepUp(session, { code: body.code, method: body.method }, meta);
+        return { reauthenticated: true, method };
+      },
     }),
     defineRoute({
       method: 'post',

@@ -7,6 +7,7 @@ import { generateBackupCodes, hashBackupCode, normalizeBackupCode } from './back
 import type { Clock } from '../../core/clock';
 import type { MfaChallenge, MfaGate } from '../../core/sign-in/sign-in-gate';
 import type { SecretBox } from '../../core/secret-box';
+import type { SessionService } from '../../core/sessions/session.service';
 import type { CompleteSignIn, SignInMeta, SignInResult } from '../../core/sign-in/complete-sign-in';
 import { mfaErrors } from './mfa.errors';
 import { hashToken, looksLikeToken, mintSixDigitCode, mintToken, sameHexDigest } from '../../core/tokens';
@@ -42,11 +43,15 @@ export interface StepUpAnswer {
  */
 export function createMfaService(deps: {
   mfa: MfaRepository;
-  identities: Pick<IdentityRepository, 'findById'>;
+  sessions: Pick<SessionService, 'revokeWithoutSecondFactor' | 'markReauthenticated'>;
+  identities: Pick<IdentityRepository, 'findById' | 'listPhone' | 'unlistPhone'>;
   completeSignIn: CompleteSignIn;
   audit: AuditLog;
   secretBox: SecretBox;
-  sms: SmsProvider;
+  /** Null when SMS is off (SMS_PROVIDER=none): no SMS enrolment, and SMS factors cannot be used. */
+  sms: SmsProvider | null;
+  /** Counts a text to `phone` against the per-number and service-wide caps; 429 past one. */
+  limitText: (phone: string) => Promise<void>;
   /** Keys the HMAC of stored SMS codes. */
   codeSecret: string;
   clock: Clock;
@@ -59,7 +64,20 @@ export function createMfaService(deps: {
   const phoneContext = (userId: string) => `mfa:sms:${userId}`;
   const smsText = (code: string) => `Your Malet verification code is ${code}. It expires in 5 minutes. Never share it.`;
 
-  const confirmed = (factors: MfaFactorRow[], type: 'totp' | 'sms') => factors.find((f) => f.type === type && f.confirmedAt) ?? null;
+  /** A confirmed factor of `type`; an SMS factor counts only while SMS can be sent. */
+  const confirmed = (factors: MfaFactorRow[], type: 'totp' | 'sms') =>
+    type === 'sms' && !deps.sms ? null : (factors.find((f) => f.type === type && f.confirmedAt) ?? null);
+
+  /**
+   * Reserves a text to `phone` within the caps on texts (or refuses when SMS is off), before any
+   * code is stored: a refused text leaves nothing behind. Returns the sender of that one text.
+   */
+  async function reserveText(phone: string): Promise<(code: string) => Promise<void>> {
+    const sms = deps.sms;
+    if (!sms) throw mfaErrors.methodUnavailable('sms');
+    await deps.limitText(phone);
+    return (code) => sms.send(phone, smsText(code));
+  }
 
   /** The TOTP secret of a factor; a value sealed under a retired key is re-sealed on the way. */
   async function openTotpSecret(factor: MfaFactorRow): Promise<string> {
@@ -121,6 +139,8 @@ export function createMfaService(deps: {
       });
       return { mfaToken, methods };
     },
+
+    abandonPending: (userId) => mfa.endLiveChallenges(userId, clock.now()),
   };
 
   // ---- sign-in completion ----------------------------------------------------------------------
@@ -173,6 +193,7 @@ export function createMfaService(deps: {
     if (!challenge) throw mfaErrors.challengeInvalid();
     const factor = await mfa.findFactor(challenge.userId, 'sms');
     if (!factor?.confirmedAt || !factor.phoneCiphertext) throw mfaErrors.methodUnavailable('sms');
+    const text = await reserveText(await openPhone(factor));
     const code = mintSixDigitCode();
     const stored = await mfa.setChallengeSmsCode({
       id: challenge.id,
@@ -182,7 +203,7 @@ export function createMfaService(deps: {
       maxSends: MAX_SMS_SENDS_PER_CHALLENGE,
     });
     if (!stored) throw mfaErrors.smsResendLimit();
-    await deps.sms.send(await openPhone(factor), smsText(code));
+    await text(code);
     await audit.record({ type: 'mfa.sms_sent', outcome: 'success', userId: challenge.userId, method: 'sms', ...meta, details: { purpose: 'signin' } });
     return { phone: factor.phoneHint ?? '', expiresIn: SMS_CODE_TTL_MS / 1000 };
   }
@@ -300,6 +321,7 @@ export function createMfaService(deps: {
 
   /** Texts a code to `phone` (E.164); the factor is pending until the code comes back. */
   async function startSmsEnrollment(userId: string, phone: string, meta: SignInMeta) {
+    const text = await reserveText(phone);
     const code = mintSixDigitCode();
     const now = clock.now();
     const factor = await mfa.upsertPendingFactor({
@@ -311,12 +333,22 @@ export function createMfaService(deps: {
     });
     if (!factor) throw mfaErrors.alreadyEnrolled('sms');
     await mfa.setFactorCode(factor.id, smsCodeHash(`factor:${factor.id}`, code), new Date(now.getTime() + SMS_CODE_TTL_MS));
-    await deps.sms.send(phone, smsText(code));
+    await text(code);
     await audit.record({ type: 'mfa.enrollment_started', outcome: 'success', userId, method: 'sms', ...meta });
     return { phone: factor.phoneHint ?? maskPhone(phone), expiresIn: SMS_CODE_TTL_MS / 1000 };
   }
 
-  async function confirmSmsEnrollment(userId: string, code: string, meta: SignInMeta): Promise<{ backupCodes: string[] | null }> {
+  /**
+   * Confirms SMS enrolment with the texted code. With `listPhone` (the holder's explicit choice,
+   * never implied by the factor), the number just proven is also listed on the account for
+   * `GET /auth/phone/check`.
+   */
+  async function confirmSmsEnrollment(
+    userId: string,
+    code: string,
+    meta: SignInMeta,
+    options: { listPhone?: boolean } = {},
+  ): Promise<{ backupCodes: string[] | null; phoneListed: boolean }> {
     const factors = await mfa.listFactors(userId);
     const factor = factors.find((f) => f.type === 'sms');
     if (factor?.confirmedAt) throw mfaErrors.alreadyEnrolled('sms');
@@ -328,7 +360,11 @@ export function createMfaService(deps: {
       throw mfaErrors.codeRejected();
     }
     await audit.record({ type: 'mfa.enrolled', outcome: 'success', userId, method: 'sms', ...meta });
-    return { backupCodes: await backupCodesAfterEnrollment(userId, factors, factor.id) };
+    if (options.listPhone && factor.phoneCiphertext) {
+      await deps.identities.listPhone(userId, await openPhone(factor), clock.now());
+      await audit.record({ type: 'account.phone_listed', outcome: 'success', userId, method: 'sms', ...meta });
+    }
+    return { backupCodes: await backupCodesAfterEnrollment(userId, factors, factor.id), phoneListed: Boolean(options.listPhone && factor.phoneCiphertext) };
   }
 
   // ---- step-up: changes that need a current code -------------------------------------------------
@@ -337,9 +373,10 @@ export function createMfaService(deps: {
   async function sendStepUpSmsCode(userId: string, meta: SignInMeta) {
     const factor = await mfa.findFactor(userId, 'sms');
     if (!factor?.confirmedAt || !factor.phoneCiphertext) throw mfaErrors.methodUnavailable('sms');
+    const text = await reserveText(await openPhone(factor));
     const code = mintSixDigitCode();
     await mfa.setFactorCode(factor.id, smsCodeHash(`factor:${factor.id}`, code), new Date(clock.now().getTime() + SMS_CODE_TTL_MS));
-    await deps.sms.send(await openPhone(factor), smsText(code));
+    await text(code);
     await audit.record({ type: 'mfa.sms_sent', outcome: 'success', userId, method: 'sms', ...meta, details: { purpose: 'step_up' } });
     return { phone: factor.phoneHint ?? '', expiresIn: SMS_CODE_TTL_MS / 1000 };
   }
@@ -359,6 +396,9 @@ export function createMfaService(deps: {
     if (!allowed.includes(method)) throw mfaErrors.methodUnavailable(method);
     if (method === 'totp') {
       if (!totp?.secretCiphertext) throw mfaErrors.methodUnavailable('totp');
+      // Counted before compared, like a sign-in challenge's answers: parallel guesses cannot get
+      // past five, even with rate limits off. A passing code (or sign-in) starts the count again.
+      if (!(await mfa.countFactorAttempt(totp.id, MFA_MAX_ATTEMPTS))) throw mfaErrors.stepUpLocked();
       const step = matchTotpStep(await openTotpSecret(totp), answer.code, now);
       if (step !== null && (await mfa.advanceTotpStep(totp.id, step, now))) return method;
     } else if (method === 'sms') {
@@ -387,6 +427,8 @@ export function createMfaService(deps: {
       throw error;
     }
     await mfa.deleteAllForUser(userId);
+    // A listed number was proven by the SMS factor: it goes with it.
+    await deps.identities.unlistPhone(userId, clock.now());
     await audit.record({ type: 'mfa.disabled', outcome: 'success', userId, method, ...meta });
   }
 
@@ -407,8 +449,52 @@ export function createMfaService(deps: {
     return codes;
   }
 
+  /**
+   * A second factor was just enrolled (decided in docs/architecture.md, section 4): the sessions
+   * that never passed one end with their refresh tokens, since whoever holds them would
+   * otherwise keep an account that now asks everyone else for the second factor. The session
+   * that enrolled stays; sessions that passed a second factor (adding another type) stay too.
+   */
+  async function endSessionsWithoutSecondFactor(userId: string, enrollingSessionId: string, meta: SignInMeta): Promise<number> {
+    const ended = await deps.sessions.revokeWithoutSecondFactor(userId, enrollingSessionId);
+    if (ended > 0) await audit.record({ type: 'session.revoked_others', outcome: 'success', userId, ...meta, details: { reason: 'second_factor_enrolled', revoked: ended } });
+    return ended;
+  }
+
+  /**
+   * Step-up in a signed-in session: a current TOTP or SMS code proves the holder again, so the
+   * session may make `recent`-access changes (enrol a factor, change the email or password).
+   */
+  async function stepUp(session: { id: string; userId: string }, answer: StepUpAnswer & { code: string }, meta: SignInMeta): Promise<SecondFactorMethod> {
+    let method: SecondFactorMethod;
+    try {
+      method = await checkStepUp(session.userId, answer, ['totp', 'sms']);
+    } catch (error) {
+      await audit.record({ type: 'session.reauthenticated', outcome: 'failure', userId: session.userId, method: answer.method ?? null, ...meta });
+      throw error;
+    }
+    await deps.sessions.markReauthenticated(session.id);
+    await audit.record({ type: 'session.reauthenticated', outcome: 'success', userId: session.userId, method, ...meta });
+    return method;
+  }
+
+  /**
+   * The mailbox owner proved the address of an account nobody had proved before: whatever second
+   * factors its unproven holder enrolled go (they would hold the owner out, or let the holder
+   * back in), with their backup codes and any phone number they listed on the account.
+   */
+  async function removeUnprovenFactors(userId: string): Promise<{ mfaFactorsRemoved: number }> {
+    const removed = await mfa.deleteAllForUser(userId);
+    await deps.identities.unlistPhone(userId, clock.now());
+    if (removed > 0) await audit.record({ type: 'mfa.disabled', outcome: 'success', userId, details: { reason: 'email_ownership_proven' } });
+    return { mfaFactorsRemoved: removed };
+  }
+
   return {
     gate,
+    removeUnprovenFactors,
+    endSessionsWithoutSecondFactor,
+    stepUp,
     findChallengeUser,
     sendSignInSmsCode,
     verifySignIn,

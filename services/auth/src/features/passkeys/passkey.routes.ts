@@ -1,7 +1,6 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { AuthCore } from '../../core/core';
-import { assertPostedByOurPage } from '../../core/http/csrf';
 import { defineRoute } from '../../core/http/route';
 import { signInResponseBody } from '../../core/http/sign-in-response';
 import { emailField, normalizeEmail } from '../../core/identities/email';
@@ -131,8 +130,7 @@ const finishErrors = [
 ];
 
 /** Seed 000's four passkey endpoints, and the signed-in user's list of passkeys. */
-export function passkeyRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'browserOrigins'>, passkeys: PasskeyService) {
-  const pageOrigins = new Set(core.browserOrigins);
+export function passkeyRoutes(core: Pick<AuthCore, 'sendSignInResult'>, passkeys: PasskeyService) {
   return [
     defineRoute({
       method: 'post',
@@ -193,9 +191,8 @@ export function passkeyRoutes(core: Pick<AuthCore, 'sendSignInResult' | 'browser
       body: loginFinishBody,
       responses: { 200: { description: 'Signed in (session cookie set), or a second factor is due (`mfa_required`)', body: signInResponseBody } },
       errors: [...finishErrors, passkeyErrors.codes.unknownCredential, passkeyErrors.codes.counterRegressed, coreErrors.codes.crossSite],
-      async handle({ req, body, res, meta }) {
-        // Login CSRF: a browser may only post this from our own pages (or the gateway's).
-        assertPostedByOurPage(req, pageOrigins);
+      async handle({ body, res, meta }) {
+        // Login CSRF: route.ts's origin check already refused a post from any page but ours (or the gateway's).
         core.sendSignInResult(res, await passkeys.finishLogin({ response: toAuthenticationResponse(body), meta }));
       },
     }),

@@ -25,6 +25,12 @@ export const passwordErrors = defineErrors('passwords', {
     message: 'Too many failed password attempts; try again later or sign in another way',
     headers: retryAfter,
   },
+  /** Re-authentication by password for an account that has none. */
+  noPassword: {
+    code: 'auth:no_password',
+    status: 409,
+    message: 'This account has no password: sign in again with an emailed code or link, or answer a second factor at /auth/mfa/step-up',
+  },
   tooShort: { code: 'auth:password_too_short', status: 400, message: `Password must be at least ${PASSWORD_MIN_LENGTH} characters`, fields: ['password'] },
   tooLong: { code: 'auth:password_too_long', status: 400, message: `Password must be at most ${PASSWORD_MAX_LENGTH} characters`, fields: ['password'] },
   common: { code: 'auth:password_common', status: 400, message: 'This password is too common; choose another', fields: ['password'] },

@@ -1,6 +1,6 @@
 import type { Logger } from '@malet/logging';
 import type { AccountTokenRepository } from '../../core/account-tokens/account-token.repository';
-import { issueAccountToken, looksLikeAccountToken } from '../../core/account-tokens/account-tokens';
+import { isLiveAccountToken, issueAccountToken, looksLikeAccountToken } from '../../core/account-tokens/account-tokens';
 import type { EmailVerification } from '../../core/account-tokens/email-verification';
 import type { AuditLog } from '../../core/audit/audit-log';
 import type { BackgroundTasks } from '../../core/background';
@@ -8,8 +8,8 @@ import type { Clock } from '../../core/clock';
 import { coreErrors } from '../../core/errors/core.errors';
 import type { RequestMeta } from '../../core/http/request-meta';
 import type { IdentityRepository } from '../../core/identities/identity.repository';
+import type { MailboxProof, SignOutEverywhere } from '../../core/identities/mailbox-proof';
 import type { OutgoingMail } from '../../core/mail/mailer';
-import type { SessionService } from '../../core/sessions/session.service';
 import type { CompleteSignIn, SignInResult } from '../../core/sign-in/complete-sign-in';
 import { hashToken } from '../../core/tokens';
 import type { CredentialRepository } from './credential.repository';
@@ -28,7 +28,11 @@ const RESET_TTL_SECONDS = 3600;
  * cost the same argon2id verification as known ones (a dummy hash) and get the same answers.
  */
 export function createPasswordService(deps: {
-  identities: Pick<IdentityRepository, 'findById' | 'findByEmail' | 'createWithEvent' | 'markAddressVerified' | 'announceDisplayName'>;
+  identities: Pick<IdentityRepository, 'findById' | 'findByEmail' | 'createWithEvent' | 'announceDisplayName'>;
+  mailboxProof: Pick<MailboxProof, 'proveAddress'>;
+  signOutEverywhere: SignOutEverywhere;
+  /** Opens `recent` access for a session whose holder just proved who they are again. */
+  markReauthenticated: (sessionId: string) => Promise<void>;
   credentials: CredentialRepository;
   tokens: AccountTokenRepository;
   hasher: PasswordHasher;
@@ -37,7 +41,6 @@ export function createPasswordService(deps: {
   emailVerification: EmailVerification;
   sendMailInBackground: (mail: OutgoingMail) => void;
   background: BackgroundTasks;
-  sessions: SessionService;
   completeSignIn: CompleteSignIn;
   audit: AuditLog;
   clock: Clock;
@@ -87,7 +90,7 @@ export function createPasswordService(deps: {
    * hands over to `completeSignIn` (MFA first when enrolled).
    */
   async function login(input: { email: string; password: string; meta: RequestMeta }): Promise<{ result: SignInResult; emailVerified: boolean }> {
-    await lockout.assertNotLocked(input.email);
+    await lockout.assertNotLocked(input.email, input.meta.ip);
     const password = normalizePassword(input.password);
     const identity = await deps.identities.findByEmail(input.email);
     const stored = identity ? await credentials.findPasswordHash(identity.id) : null;
@@ -104,7 +107,7 @@ export function createPasswordService(deps: {
       });
       throw passwordErrors.invalidCredentials();
     }
-    await lockout.clear(input.email);
+    await lockout.clear(input.email, input.meta.ip);
     if (hasher.needsRehash(stored)) {
       await credentials.replacePasswordHash(identity.id, stored, await hasher.hash(password), clock.now());
       deps.logger.info({ userId: identity.id }, 'password hash upgraded to the current argon2id parameters');
@@ -146,8 +149,10 @@ export function createPasswordService(deps: {
 
   /**
    * `POST /auth/reset-password`: single use, one hour. The new password is checked before the
-   * token is spent (a rejected password does not burn the link); then every session and refresh
-   * token of the account is revoked and the lockout cleared.
+   * token is spent (a rejected password does not burn the link). The link proves the mailbox:
+   * on an account nobody had proved, whatever its unproven holder had goes first (mailbox-proof).
+   * Then the password is set, every session, refresh token and sign-in waiting on a second factor
+   * ends, pending email changes die, and the lockout is cleared.
    */
   async function resetPassword(input: { token: string; password: string; meta: RequestMeta }): Promise<void> {
     if (!looksLikeAccountToken('reset_password', input.token)) throw coreErrors.invalidAccountToken();
@@ -162,12 +167,11 @@ export function createPasswordService(deps: {
     const now = clock.now();
     const consumed = await deps.tokens.consume('reset_password', tokenHash, now);
     if (!consumed) throw coreErrors.invalidAccountToken();
+    if (!(await deps.mailboxProof.proveAddress(identity.id, identity.email))) throw coreErrors.invalidAccountToken();
     await credentials.setPasswordHash(identity.id, hash, now);
-    await deps.tokens.retireAll(identity.id, 'reset_password', now);
-    // The link proved control of the mailbox.
-    if (!identity.emailVerifiedAt) await deps.identities.markAddressVerified(identity.id, identity.email, now);
-    const revoked = await deps.sessions.revokeAllForUser(identity.id, 'password_reset');
-    await lockout.clear(identity.email);
+    await deps.tokens.retireAllForUser(identity.id, now, ['reset_password', 'change_email']);
+    const revoked = await deps.signOutEverywhere(identity.id, 'password_reset');
+    await lockout.clear(identity.email, null);
     await audit.record({ type: 'password.reset', outcome: 'success', userId: identity.id, method: PASSWORD_METHOD, ...input.meta, details: { revoked_sessions: revoked } });
     notifyPasswordChanged(identity.email);
   }
@@ -185,7 +189,7 @@ export function createPasswordService(deps: {
   }): Promise<{ revokedSessions: number }> {
     const identity = await deps.identities.findById(input.userId);
     if (!identity) throw passwordErrors.wrongPassword('current_password');
-    await lockout.assertNotLocked(identity.email);
+    await lockout.assertNotLocked(identity.email, input.meta.ip);
     const stored = await credentials.findPasswordHash(identity.id);
     const current = normalizePassword(input.currentPassword);
     const ok = stored ? await hasher.verify(stored, current) : await hasher.verifyDummy(current);
@@ -198,9 +202,9 @@ export function createPasswordService(deps: {
     await deps.policy.assertAcceptable(password, identity.email);
     const now = clock.now();
     await credentials.setPasswordHash(identity.id, await hasher.hash(password), now);
-    await lockout.clear(identity.email);
+    await lockout.clear(identity.email, input.meta.ip);
     await deps.tokens.retireAll(identity.id, 'reset_password', now);
-    const revokedSessions = await deps.sessions.revokeAllForUser(identity.id, 'password_changed', input.sessionId);
+    const revokedSessions = await deps.signOutEverywhere(identity.id, 'password_changed', input.sessionId);
     await audit.record({ type: 'password.changed', outcome: 'success', userId: identity.id, method: PASSWORD_METHOD, ...input.meta, details: { revoked_sessions: revokedSessions } });
     notifyPasswordChanged(identity.email);
     return { revokedSessions };
@@ -210,11 +214,39 @@ export function createPasswordService(deps: {
   async function confirmPasswordIfSet(userId: string, email: string, password: string | undefined, meta: RequestMeta): Promise<void> {
     const stored = await credentials.findPasswordHash(userId);
     if (!stored) return;
-    await lockout.assertNotLocked(email);
+    await lockout.assertNotLocked(email, meta.ip);
     if (password === undefined || !(await hasher.verify(stored, normalizePassword(password)))) {
       await lockout.recordFailure(email, { userId, ...meta });
       throw passwordErrors.wrongPassword('password');
     }
+  }
+
+  /**
+   * `POST /auth/reauthenticate`: the session's holder proves who they are again with the
+   * password (wrong guesses count towards the lockout), which opens `recent`-access changes for
+   * this session for RECENT_SIGN_IN_SECONDS.
+   */
+  async function reauthenticate(session: { id: string; userId: string; email: string }, password: string, meta: RequestMeta): Promise<void> {
+    if (!(await credentials.findPasswordHash(session.userId))) throw passwordErrors.noPassword();
+    try {
+      await confirmPasswordIfSet(session.userId, session.email, password, meta);
+    } catch (error) {
+      await audit.record({ type: 'session.reauthenticated', outcome: 'failure', userId: session.userId, method: PASSWORD_METHOD, ...meta });
+      throw error;
+    }
+    await deps.markReauthenticated(session.id);
+    await audit.record({ type: 'session.reauthenticated', outcome: 'success', userId: session.userId, method: PASSWORD_METHOD, ...meta });
+  }
+
+  /**
+   * At email verification: whether the verifier knows the account's password (then they are the
+   * holder who registered, and keep it). False when the account has none; a wrong one is refused
+   * like a wrong current password, and counted by the lockout.
+   */
+  async function knowsPassword(userId: string, email: string, password: string, meta: RequestMeta): Promise<boolean> {
+    if (!(await credentials.findPasswordHash(userId))) return false;
+    await confirmPasswordIfSet(userId, email, password, meta);
+    return true;
   }
 
   function notifyPasswordChanged(email: string): void {
@@ -225,7 +257,18 @@ export function createPasswordService(deps: {
     });
   }
 
-  return { register, login, forgotPassword, resetPassword, changePassword, confirmPasswordIfSet };
+  return {
+    register,
+    login,
+    forgotPassword,
+    /** Whether a reset link can still be used (its page shows the form only then). */
+    isResetLinkLive: (token: string) => isLiveAccountToken({ tokens: deps.tokens, clock }, 'reset_password', token),
+    resetPassword,
+    changePassword,
+    reauthenticate,
+    confirmPasswordIfSet,
+    knowsPassword,
+  };
 }
 
 export type PasswordService = ReturnType<typeof createPasswordService>;

@@ -35,16 +35,6 @@ export function createSamlModule(core: AuthCore, config: SamlConfig): AuthModule
     resolvers: samlResolvers(saml),
     eventSubscribers: [{ name: 'organizations', url: `${config.organizationsUrl}/internal/events`, topics: ['saml.user.signed_in'] }],
     /**
-     * The ACS receives the identity provider's auto-submitted form from the IdP's origin, so an
-     * Origin check would refuse every legitimate sign-in. It is safe without one: what a forged
-     * cross-site post could carry is only a response the IdP signed for this organization's
-     * audience and ACS, for the attacker's own session at best (login CSRF): SP-initiated
-     * responses must answer a request this service made (InResponseTo, used once), IdP-initiated
-     * ones are accepted only where the organization enabled them, and an assertion is accepted
-     * once (replay cache). The session cookie the browser may carry grants nothing here.
-     */
-    crossSitePostPaths: [/^\/auth\/saml\/[^/]+\/acs$/],
-    /**
      * An account a SAML IdP created for an address of a domain its organization has not verified
      * proves nothing about the mailbox: when the mailbox owner proves it, the IdP's links go.
      */

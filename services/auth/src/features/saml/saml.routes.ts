@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AuthCore } from '../../core/core';
 import { coreErrors } from '../../core/errors/core.errors';
 import { sendBrowserSignIn } from '../../core/http/browser-sign-in';
-import { escapeHtml, sendPage } from '../../core/http/html-page';
+import { sendPage } from '../../core/http/html-page';
 import { isAllowedReturnTo } from '../../core/http/return-to';
 import { defineRoute } from '../../core/http/route';
 import { emailField } from '../../core/identities/email';
@@ -86,9 +86,11 @@ export function samlRoutes(core: Pick<AuthCore, 'config'>, saml: SamlService) {
         samlErrors.codes.emailDomainNotVerified,
         coreErrors.codes.accountDeactivated,
       ],
+      crossSitePosts:
+        "The identity provider's page auto-submits this form from the IdP's origin, so an Origin check would refuse every legitimate sign-in. A forged cross-site post can only carry a response the IdP signed for this organization's audience and ACS (for the attacker's own account at best): SP-initiated responses must answer a request this service made (InResponseTo, used once), IdP-initiated ones are accepted only where the organization enabled them, and an assertion is accepted once (replay cache). The session cookie the browser may carry grants nothing here.",
       async handle({ params, body, res, meta }) {
         const outcome = await saml.consume({ organizationId: params.org_id, samlResponse: body.SAMLResponse.replace(/\s+/g, ''), relayState: body.RelayState, meta });
-        sendBrowserSignIn(res, outcome, core.config);
+        sendBrowserSignIn(res, outcome, core.config.cookie);
       },
     }),
     /**
@@ -111,11 +113,13 @@ export function samlRoutes(core: Pick<AuthCore, 'config'>, saml: SamlService) {
         sendPage(res, 200, {
           title: 'Sign in with your company',
           paragraphs: ["Enter your work email: you continue at your organization's identity provider."],
-          extra: `<form method="get" action="${COMPANY_SIGN_IN_PATH}/continue">
-<label>Work email <input type="email" name="email" autocomplete="email" required></label>
-${allowed ? `<input type="hidden" name="return_to" value="${escapeHtml(allowed)}">` : ''}
-<button type="submit">Continue</button>
-</form>`,
+          form: {
+            action: `${COMPANY_SIGN_IN_PATH}/continue`,
+            method: 'get',
+            hidden: allowed ? { return_to: allowed } : {},
+            fields: [{ name: 'email', label: 'Work email', type: 'email', autocomplete: 'email', required: true }],
+            submit: 'Continue',
+          },
         });
       },
     }),

@@ -103,19 +103,19 @@ export function sessionRoutes(core: Pick<AuthCore, 'sessions' | 'refreshTokens' 
         },
       },
       errors: [coreErrors.codes.invalidSession, coreErrors.codes.invalidRefreshToken],
-      async handle({ req, res, body }) {
+      async handle({ req, res, body, meta }) {
         if (body.refresh_token) {
-          const opened = await core.refreshTokens.exchange(body.refresh_token);
+          const opened = await core.refreshTokens.exchange(body.refresh_token, meta);
           core.sendSignInResult(res, { kind: 'session', ...opened });
           return;
         }
         const token = tokenOf(req.headers);
         if (!token) throw coreErrors.invalidSession();
         const refreshed = await sessions.refresh(token);
-        setSessionCookie(res, refreshed.token, sessions.ttlSeconds, core.config.cookie);
+        setSessionCookie(res, refreshed.token, refreshed.ttlSeconds, core.config.cookie);
         return {
           session_token: refreshed.token,
-          expires_in: sessions.ttlSeconds,
+          expires_in: refreshed.ttlSeconds,
           user: { id: refreshed.session.userId, email: refreshed.session.email },
         };
       },

@@ -7,7 +7,7 @@ import { createSessionResolvers } from './sessions.resolvers';
 
 /** Validation for the gateway, `/me`, refresh, logout, and the signed-in user's session list. */
 export function createSessionsModule(core: AuthCore): AuthModule {
-  const management = createSessionManagement({ sessions: core.sessions, audit: core.audit });
+  const management = createSessionManagement({ sessions: core.sessions, signOutEverywhere: core.signOutEverywhere, audit: core.audit });
   return {
     name: 'sessions',
     routes: [...sessionRoutes(core), ...sessionListRoutes(core, management)],

@@ -27,10 +27,15 @@ export function createSessionResolvers(management: SessionManagement) {
       },
     },
     User: {
+      /** Loaded once per request however often it is asked for (aliases), through the request's loader. */
       async sessions(user: IdentityRow, _args: unknown, context: AuthGraphqlContext) {
         const viewer = viewerOrThrow(context);
         if (viewer.userId !== user.id) throw coreErrors.notYours('sessions');
-        return (await management.list(user.id, viewer.sessionId)).map(sessionToGraphql);
+        const loader = context.loaders.get<string, SessionView[]>('User.sessions', async (userIds) => {
+          const byUser = await management.listForUsers(userIds, viewer.sessionId);
+          return userIds.map((id) => byUser.get(id) ?? []);
+        });
+        return (await loader.load(user.id)).map(sessionToGraphql);
       },
     },
   };

@@ -1,5 +1,6 @@
 // The account page: passkeys (add, rename, remove), two-step verification (authenticator app
-// with its QR code, text messages), signed-in devices (sign out one), and signing out.
+// with its QR code, text messages), signed-in devices (sign out one), linked accounts (unlink
+// one, link another provider on offer), and signing out.
 import { announce, api, busy, byId, clearErrors, format, messageFor, reveal, showError, text } from './common.js';
 import { createPasskey, passkeysSupported } from './webauthn.js';
 
@@ -164,6 +165,8 @@ function confirmFactorWith(formId, fieldId, path, turnedOn) {
       if (!answer.ok) return fail(answer, field);
       form.hidden = true;
       await loadMfa();
+      // Turning a factor on signs out the devices that never passed one: the list shows it.
+      if (answer.body.revoked_sessions > 0) await loadSessions();
       announce(turnedOn);
       showBackupCodes(answer.body.backup_codes);
     });
@@ -209,6 +212,7 @@ function sessionItem(session) {
         const answer = await api('DELETE', `/auth/sessions/${encodeURIComponent(session.id)}`);
         if (!answer.ok) return fail(answer);
         await loadSessions();
+loadLinked();
         announce(text.deviceSignedOut);
         byId('sessions-heading').setAttribute('tabindex', '-1');
         byId('sessions-heading').focus();
@@ -216,6 +220,49 @@ function sessionItem(session) {
     });
     item.append(element('div', {}, [signOut]));
   }
+  return item;
+}
+
+// ---- linked accounts ----------------------------------------------------------------------------
+
+const providerName = (provider) => text.providerNames[provider] || provider;
+
+async function loadLinked() {
+  const answer = await api('GET', '/auth/oauth/connections');
+  if (!answer.ok) return fail(answer);
+  const { connections, available } = answer.body;
+  byId('linked-none').hidden = connections.length > 0;
+  byId('linked-list').replaceChildren(...connections.map(linkedItem));
+  const linked = new Set(connections.map((connection) => connection.provider));
+  // Linking is a browser round trip through the provider (GET /auth/oauth/<provider>/link).
+  const offers = available.filter((provider) => !linked.has(provider));
+  byId('link-more').hidden = offers.length === 0;
+  byId('link-offers').replaceChildren(
+    ...offers.map((provider) =>
+      element('li', {}, [element('a', { href: `/auth/oauth/${encodeURIComponent(provider)}/link`, id: `link-${provider}`, text: format(text.linkProvider, { provider: providerName(provider) }) })]),
+    ),
+  );
+}
+
+function linkedItem(connection) {
+  const provider = providerName(connection.provider);
+  const item = element('li', { 'data-provider': connection.provider }, [
+    element('strong', { text: provider }),
+    element('span', { class: 'meta', text: [connection.email || connection.display_name, format(text.linkedAs, { date: dateOf(connection.linked_at) })].filter(Boolean).join(', ') }),
+  ]);
+  const unlink = element('button', { type: 'button', class: 'secondary', 'aria-label': format(text.unlinkAria, { provider }), text: text.unlink });
+  unlink.addEventListener('click', async () => {
+    clearErrors();
+    await busy(unlink, async () => {
+      const answer = await api('POST', '/auth/oauth/connections/unlink', { provider: connection.provider });
+      if (!answer.ok) return fail(answer);
+      await loadLinked();
+      announce(format(text.unlinked, { provider }));
+      byId('linked-heading').setAttribute('tabindex', '-1');
+      byId('linked-heading').focus();
+    });
+  });
+  item.append(element('div', {}, [unlink]));
   return item;
 }
 
@@ -231,3 +278,4 @@ if (!passkeysSupported()) {
 loadPasskeys();
 loadMfa();
 loadSessions();
+loadLinked();

@@ -23,16 +23,20 @@ async function finishWithPasskey(start, signal) {
 async function passkeySignIn(button, body) {
   clearErrors();
   autofill?.abort();
+  let signedIn = false;
   await busy(button, async () => {
     const start = await api('POST', '/auth/passkey/login/start', body);
     if (!start.ok) return showError(messageFor(start));
     try {
       await finishWithPasskey(start.body);
+      signedIn = true;
     } catch (failure) {
       showError(failure && failure.body ? messageFor(failure) : text.errors.passkeyCancelled);
     }
   });
-  startAutofill();
+  // Signed in, the page is on its way out: a fresh autofill request now could be answered before
+  // it leaves and sign in a second time.
+  if (!signedIn) startAutofill();
 }
 
 /**
