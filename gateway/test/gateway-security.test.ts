@@ -141,7 +141,8 @@ describe('security headers on answers that carry tokens (production gateway)', (
   function expectHardened(headers: Headers, what: string) {
     expect(headers.get('strict-transport-security'), what).toMatch(/max-age=\d{7,}/);
     expect(headers.get('x-content-type-options'), what).toBe('nosniff');
-    expect(headers.get('content-security-policy'), what).toMatch(/frame-ancestors 'self'/);
+    // 'none' on auth's own token answers (passed through the proxy), 'self' on the gateway's: no other site frames either.
+    expect(headers.get('content-security-policy'), what).toMatch(/frame-ancestors '(self|none)'/);
     expect(headers.get('cache-control'), what).toContain('no-store');
   }
 

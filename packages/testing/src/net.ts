@@ -1,18 +1,48 @@
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where handed-out ports are claimed, shared by every test process on this machine. */
+const CLAIMS = join(tmpdir(), 'malet-test-ports');
+/** A claim older than this is taken to belong to a finished run. */
+const CLAIM_LIFETIME_MS = 2 * 60 * 60_000;
 
 /**
- * A port that is free now, for a server the caller starts next. Picked at random from 20000-28999:
- * below Linux's ephemeral range (32768+), where a port from `listen(0)` lies and any outgoing
- * connection of any process may take it before the caller's server binds it (on a busy run a
- * test reached another process on "its" port), and below the dev suite's fixed ports (30000+,
- * shifted by up to 899). Random picks keep parallel test workers from choosing the same one.
+ * A port that is free now and handed to no one else, for a server the caller starts next.
+ *
+ * Picked at random from 20000-28999: below Linux's ephemeral range (32768+), where a port from
+ * `listen(0)` lies and any outgoing connection of any process may take it before the caller's
+ * server binds it, and below the dev suite's fixed ports (30000+, shifted by up to 899). A suite
+ * hands its services their ports before starting them, tens of seconds earlier on a busy
+ * machine; so that a test file in another worker (or another run) cannot be handed the same
+ * port meanwhile, each port is claimed with an exclusively created file (a busy full run sent
+ * tests to another suite's process on "their" port).
  */
 export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
+  mkdirSync(CLAIMS, { recursive: true });
+  for (let attempt = 0; attempt < 200; attempt += 1) {
     const port = 20_000 + Math.floor(Math.random() * 9_000);
-    if (await canListen(port)) return port;
+    if (claim(port) && (await canListen(port))) return port;
   }
-  throw new Error('no free port between 20000 and 29000 after 50 tries');
+  throw new Error('no free port between 20000 and 29000 after 200 tries');
+}
+
+function claim(port: number): boolean {
+  const file = join(CLAIMS, String(port));
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    try {
+      if (Date.now() - statSync(file).mtimeMs < CLAIM_LIFETIME_MS) return false;
+      // A stale claim: renew it (the race with another renewer is as rare as the stale file).
+      writeFileSync(file, String(process.pid));
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
 
 function canListen(port: number): Promise<boolean> {

@@ -174,7 +174,7 @@ describe('pre-account takeover', () => {
     expect(owner.status).toBe(200);
     expect(await connections(bearer(owner.body.session_token))).toEqual([]);
     const audit = await auth.rows(sql`select details from audit_events where type = 'account.ownership_proven' and user_id = ${owner.body.user.id}`);
-    expect(audit).toEqual([{ details: { linksRemoved: 1, passwordRemoved: false, sessionsRevoked: 1 } }]);
+    expect(audit).toEqual([{ details: { linksRemoved: 1, passwordRemoved: false, mfaFactorsRemoved: 0, sessionsRevoked: 1, accountTokensRetired: 0 } }]);
     expect((await api.get('/me', bearer(squatter.session!))).status).toBe(401);
     // Facebook now finds a verified account it cannot vouch for: proof required, no session.
     await pendingLink('facebook', victim);
