@@ -25,7 +25,10 @@ const INTERNAL_ENDPOINTS: { service: string; method: 'GET' | 'POST'; path: strin
   { service: 'auth', method: 'POST', path: '/internal/provisioning/identities', callers: ['scim'], body: {} },
   { service: 'auth', method: 'POST', path: '/internal/events', callers: ['scim'], body: {} },
   { service: 'organizations', method: 'POST', path: '/internal/scim-tokens/verify', callers: ['scim'], body: {} },
-  { service: 'organizations', method: 'POST', path: '/internal/events', callers: ['scim'], body: {} },
+  // Organizations also takes auth's saml.user.signed_in events, and its SAML connections are for auth's ACS alone.
+  { service: 'organizations', method: 'POST', path: '/internal/events', callers: ['scim', 'auth'], body: {} },
+  { service: 'organizations', method: 'GET', path: '/internal/organizations/:id/saml-connection', callers: ['auth'] },
+  { service: 'organizations', method: 'GET', path: '/internal/saml-connections/by-domain/:domain', callers: ['auth'] },
   ...['auth', 'users', 'organizations', 'content-feed'].map((service) => ({
     service,
     method: 'POST' as const,

@@ -54,7 +54,7 @@ export async function startSuite(options: SuiteOptions & { postgresAdminUrl: str
     HOST: '127.0.0.1',
   };
   const serviceEnv: Record<string, Record<string, string>> = {
-    auth: { DEV_MODE: 'true', COOKIE_SECURE: 'false', USERS_URL: urls.users!, OUTBOX_POLL_MS: '200' },
+    auth: { DEV_MODE: 'true', COOKIE_SECURE: 'false', USERS_URL: urls.users!, ORGANIZATIONS_URL: urls.organizations!, OUTBOX_POLL_MS: '200' },
     scim: { AUTH_URL: urls.auth!, ORGANIZATIONS_URL: urls.organizations!, OUTBOX_POLL_MS: '200' },
   };
 

@@ -28,6 +28,7 @@ import { createPasskeysModule } from './features/passkeys/passkeys.module';
 import { createPasswordsModule } from './features/passwords/passwords.module';
 import { createRevocationStreamModule } from './features/revocation-stream/revocation-stream.module';
 import { createProvisioningModule } from './features/provisioning/provisioning.module';
+import { createSamlModule } from './features/saml/saml.module';
 import { createSessionsModule } from './features/sessions/sessions.module';
 import { createSocialModule } from './features/social/social.module';
 
@@ -59,6 +60,7 @@ export function createAuthModules(core: AuthCore, deps: Pick<AuthDependencies, '
       errors: passwords.reauthenticationErrors,
     }),
     createProvisioningModule(core),
+    createSamlModule(core, config.saml),
     createSocialModule(core, config.social),
     createEthereumModule(core, config.ethereum),
     ...(config.dev.enabled ? [createDevTokenModule(core, config.dev)] : []),
@@ -78,6 +80,7 @@ export async function createAuthApp(deps: AuthDependencies) {
     if (module.mfaGate) core.useMfaGate(module.mfaGate);
     if (module.signInGuard) core.useSignInGuard(module.signInGuard);
     if (module.onMailboxProven) core.mailboxProof.onProven(module.onMailboxProven);
+    for (const subscriber of module.eventSubscribers ?? []) core.addEventSubscriber(subscriber);
     if (module.signInMethods) core.signInMethods.use(module.signInMethods);
   }
   const routes = modules.flatMap((module) => module.routes ?? []);

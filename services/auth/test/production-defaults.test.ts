@@ -150,7 +150,8 @@ describe('answers that carry a token', () => {
       ]),
     );
     for (const { request, answer } of carrying) {
-      const headers = Object.fromEntries(answer.headers);
+      const headers: Record<string, string> = {};
+      answer.headers.forEach((value, name) => (headers[name] = value));
       expect(headers['cache-control'], request).toBe('no-store');
       expect(headers['x-content-type-options'], request).toBe('nosniff');
       expect(headers['content-security-policy'], request).toContain("frame-ancestors 'none'");

@@ -9,10 +9,12 @@ import { createDomainRepository } from './data/domain.repository';
 import { createInvitationRepository } from './data/invitation.repository';
 import { createOrganizationRepository } from './data/organization.repository';
 import { createProvisioningRepository } from './data/provisioning.repository';
+import { createSamlConnectionRepository } from './data/saml-connection.repository';
 import { createScimTokenRepository } from './data/scim-token.repository';
 import { createDomainVerificationService } from './domain/domain-verification.service';
 import { createInvitationService } from './domain/invitation.service';
 import { createOrganizationService } from './domain/organization.service';
+import { createSamlConnectionService } from './domain/saml-connection.service';
 import { createScimTokenService } from './domain/scim-token.service';
 import { createLoaders } from './graphql/loaders';
 import { createResolvers, typeDefs, type OrganizationsContext } from './graphql/resolvers';
@@ -38,6 +40,7 @@ export async function createOrganizationsApp(deps: {
     organizations: createOrganizationRepository(db),
     domains: createDomainRepository(db),
     provisioning: createProvisioningRepository(db),
+    samlConnections: createSamlConnectionRepository(db),
   };
   const service = createOrganizationService({ organizations: repositories.organizations });
   const invitations = createInvitationService({
@@ -54,12 +57,13 @@ export async function createOrganizationsApp(deps: {
     skipProof: config.domains.skipProof,
   });
   const scimTokens = createScimTokenService({ tokens: createScimTokenRepository(db), domains: repositories.domains, organizations: service });
+  const samlConnections = createSamlConnectionService({ connections: repositories.samlConnections, organizations: service, requireHttps: config.production });
 
   const app = createHttpApp({ service: 'organizations', logger, metrics, production: config.production, readiness: deps.ping });
   app.use(internalRoutes({ db, ...repositories, scimTokens, verifyInternalToken }));
   const graphql = await createSubgraphServer<OrganizationsContext>({
     typeDefs,
-    resolvers: createResolvers({ service, invitations, domains, scimTokens }),
+    resolvers: createResolvers({ service, invitations, domains, scimTokens, samlConnections }),
     logger,
     metrics,
   });

@@ -65,6 +65,13 @@ export async function startOrganizationsTestInstance(env: Record<string, string>
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     },
+    /** A GET from another service (by default auth, reading a SAML connection); `caller: null` sends no token. */
+    async internalGet(path: string, options: { caller?: 'auth' | 'gateway' | null } = {}) {
+      const caller = options.caller === undefined ? 'auth' : options.caller;
+      const token = caller && (await createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: caller })({ userId: null, email: null, sessionId: null, orgId: null, roles: [], amr: [] }));
+      const response = await fetch(`${server.url}${path}`, { headers: token ? { [INTERNAL_TOKEN_HEADER]: token } : {} });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
     /** An organization owned by `owner`. */
     async createOrganization(owner: TestUser, slug = `org-${randomUUID().slice(0, 8)}`) {
       const result = await this.graphql<{ createOrganization: { id: string; slug: string } }>(owner, 'mutation($slug: String!) { createOrganization(name: "Acme", slug: $slug) { id slug } }', { slug });

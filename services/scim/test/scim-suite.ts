@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { startDnsServer } from '@malet/testing';
+import { organizationWithVerifiedDomain } from '../../../test/support/organization-setup';
 import { startSuite, type SuiteOptions } from '../../../test/support/suite';
 
 export interface ScimTenant {
@@ -46,23 +47,13 @@ export async function startScimSuite(options: SuiteOptions = {}) {
     suite,
     dns,
     async tenant(ownerEmail = 'user@example.com'): Promise<ScimTenant> {
-      const { token } = await suite.devToken(ownerEmail);
-      const slug = `org-${randomUUID().slice(0, 8)}`;
-      const domain = `${slug}.test`;
-      const { createOrganization } = await graphql<{ createOrganization: { id: string } }>(token, 'mutation($s: String!) { createOrganization(name: "Acme", slug: $s) { id } }', { s: slug });
-      const { addDomain } = await graphql<{ addDomain: { id: string; txtRecordName: string; txtRecordValue: string } }>(
-        token,
-        'mutation($o: ID!, $d: String!) { addDomain(organizationId: $o, domain: $d) { id txtRecordName txtRecordValue } }',
-        { o: createOrganization.id, d: domain },
-      );
-      dns.records.set(addDomain.txtRecordName, [addDomain.txtRecordValue]);
-      await graphql(token, 'mutation($i: ID!) { verifyDomain(id: $i) { verified } }', { i: addDomain.id });
+      const { organizationId, slug, domain, ownerToken } = await organizationWithVerifiedDomain(suite, dns, ownerEmail);
       const { createScimToken } = await graphql<{ createScimToken: { token: string } }>(
-        token,
+        ownerToken,
         'mutation($o: ID!) { createScimToken(organizationId: $o, name: "IdP") { token } }',
-        { o: createOrganization.id },
+        { o: organizationId },
       );
-      return { organizationId: createOrganization.id, slug, domain, token: createScimToken.token, ownerSession: token };
+      return { organizationId, slug, domain, token: createScimToken.token, ownerSession: ownerToken };
     },
 
     /** One SCIM request with the tenant's bearer token, to the scim service or (`via: 'gateway'`) through the gateway. */

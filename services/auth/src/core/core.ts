@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { createInternalTokenSigner, createInternalTokenVerifier } from '@malet/internal-auth';
 import type { Logger } from '@malet/logging';
 import { createMetrics, type Metrics } from '@malet/metrics';
-import { createOutboxRelay } from '@malet/outbox';
+import { createOutboxRelay, type OutboxSubscriber } from '@malet/outbox';
 import { createAccountTokenRepository } from './account-tokens/account-token.repository';
 import { createEmailVerification } from './account-tokens/email-verification';
 import { createAuditLog } from './audit/audit-log';
@@ -110,13 +110,9 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     await signIn.abandonPendingSignIns(userId);
     return ended;
   }
-  const relay = createOutboxRelay({
-    db,
-    logger,
-    signInternalToken,
-    pollMs: config.outbox.pollMs,
-    subscribers: [{ name: 'users', url: `${config.usersUrl}/internal/events`, topics: ['user.created', 'user.updated'] }],
-  });
+  // The relay reads this list on every batch: features add their consumers when they are mounted.
+  const eventSubscribers: OutboxSubscriber[] = [{ name: 'users', url: `${config.usersUrl}/internal/events`, topics: ['user.created', 'user.updated'] }];
+  const relay = createOutboxRelay({ db, logger, signInternalToken, pollMs: config.outbox.pollMs, subscribers: eventSubscribers });
   const signInMethods = createSignInMethods({ identities });
   const links = createLinkedIdentityRepository(db);
   const linkedIdentities = createLinkedIdentityService({ links, identities, signInMethods, audit, clock, onSignUp: () => relay.wake() });
@@ -173,6 +169,10 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     loginChallenges,
     users: createUsersClient({ usersUrl: config.usersUrl, signInternalToken, logger }),
     relay,
+    /** Delivers some outbox topics to another service too (a feature's consumer, when mounted). */
+    addEventSubscriber(subscriber: OutboxSubscriber): void {
+      eventSubscribers.push(subscriber);
+    },
     sendSignInResult: createSignInResponder({ cookie: config.cookie }),
     /** Origins whose pages may post to auth: the CSRF allow-list plus auth's own public origin. */
     browserOrigins,

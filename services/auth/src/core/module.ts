@@ -1,4 +1,5 @@
 import type { GraphQLResolverMap } from '@malet/graphql-server';
+import type { OutboxSubscriber } from '@malet/outbox';
 import type { RequestHandler, Router } from 'express';
 import type { RouteSpec } from './http/route';
 import type { MailboxProvenHook } from './identities/mailbox-proof';
@@ -32,6 +33,8 @@ export interface AuthModule {
    * serves (`allowCallers(['scim'])` from @malet/internal-auth); any other caller gets 403.
    */
   internalRoutes?: Router;
+  /** Other services' event endpoints that should receive some of the module's outbox topics. */
+  eventSubscribers?: OutboxSubscriber[];
   /** Asked by `completeSignIn` whether an account may sign in at all (the provisioning feature). */
   signInGuard?: SignInGuard;
   /** The second-factor check `completeSignIn` runs after every first factor (the MFA feature). */

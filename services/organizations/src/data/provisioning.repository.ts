@@ -43,6 +43,16 @@ export function createProvisioningRepository(db: OrganizationsDb) {
         });
     },
 
+    /**
+     * A user the organization's SAML identity provider signed in is a member: role `member` unless
+     * already one (just-in-time provisioning; an existing role, active flag or removal by SCIM's
+     * sequence is not touched).
+     */
+    async applySamlSignIn(tx: AnyPgDatabase, input: { organizationId: string; userId: string }): Promise<void> {
+      if (!(await organizationExists(tx, input.organizationId))) return;
+      await tx.insert(memberships).values({ organizationId: input.organizationId, userId: input.userId, role: 'member' }).onConflictDoNothing();
+    },
+
     /** A user the IdP deleted leaves the organization and its groups (owners stay: the IdP cannot remove them). */
     async applyUserDeleted(tx: AnyPgDatabase, input: { organizationId: string; userId: string; sequence: number }): Promise<void> {
       if (!(await claimSequence(tx, `user:${input.organizationId}:${input.userId}`, input.sequence))) return;

@@ -132,3 +132,28 @@ export const provisioningSequences = pgTable('provisioning_sequences', {
   subject: text('subject').primaryKey(),
   sequence: bigint('sequence', { mode: 'number' }).notNull(),
 });
+
+/**
+ * An organization's SAML identity provider (one per organization; auth reads it over internal
+ * HTTP to check the assertions its members post). `certificates` are the IdP's signing
+ * certificates as base64 DER: one, or two while the IdP rolls its key over.
+ */
+export const samlConnections = pgTable(
+  'saml_connections',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    idpEntityId: text('idp_entity_id').notNull(),
+    /** Where auth sends the browser with an AuthnRequest (HTTP-Redirect binding). */
+    ssoUrl: text('sso_url').notNull(),
+    certificates: text('certificates').array().notNull(),
+    /** Accept assertions the IdP sends unasked (no AuthnRequest, no InResponseTo). Off unless set. */
+    allowIdpInitiated: boolean('allow_idp_initiated').notNull().default(false),
+    createdBy: uuid('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex('saml_connections_organization_key').on(table.organizationId)],
+);

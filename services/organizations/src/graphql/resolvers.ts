@@ -12,7 +12,9 @@ import type { ScimTokenRow } from '../data/scim-token.repository';
 import { txtRecordFor, type DomainVerificationService } from '../domain/domain-verification.service';
 import { statusOf, type InvitationService } from '../domain/invitation.service';
 import { MANAGERS, type OrganizationService } from '../domain/organization.service';
+import { describeCertificate, type SamlConnectionService } from '../domain/saml-connection.service';
 import type { ScimTokenService } from '../domain/scim-token.service';
+import type { SamlConnectionRow } from '../data/saml-connection.repository';
 import type { Loaders } from './loaders';
 
 export const typeDefs = gql(readFileSync(join(serviceRoot(import.meta.url), 'src/schema.graphql'), 'utf8'));
@@ -24,6 +26,7 @@ export interface OrganizationsContext extends SubgraphContext {
 type Ctx = OrganizationsContext;
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 const toRole = (role: string) => role.toLowerCase() as Role;
+const toPem = (body: string) => `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
 
 /** The viewer's membership, or the same "not found" a stranger gets for an organization that does not exist. */
 async function memberOrThrow(context: Ctx, organizationId: string, roles: Role[] = ['owner', 'admin', 'member']): Promise<MembershipRow> {
@@ -38,12 +41,14 @@ export function createResolvers(deps: {
   invitations: InvitationService;
   domains: DomainVerificationService;
   scimTokens: ScimTokenService;
+  samlConnections: SamlConnectionService;
 }) {
   const viewer = (context: Ctx) => context.identity.userId;
   return {
     Query: {
       organization: (_: unknown, args: { slug: string }, context: Ctx) => deps.service.findVisible(viewer(context), args.slug),
       scimTokens: (_: unknown, args: { organizationId: string }, context: Ctx) => deps.scimTokens.list(viewer(context), args.organizationId),
+      samlConnection: (_: unknown, args: { organizationId: string }, context: Ctx) => deps.samlConnections.find(viewer(context), args.organizationId),
     },
     Mutation: {
       createOrganization: (_: unknown, args: { name: string; slug: string }, context: Ctx) => deps.service.create(viewer(context), args),
@@ -79,6 +84,18 @@ export function createResolvers(deps: {
         return { id: row.id, name: row.name, createdAt: row.createdAt.toISOString(), token };
       },
       revokeScimToken: (_: unknown, args: { id: string }, context: Ctx) => deps.scimTokens.revoke(viewer(context), args.id),
+      configureSamlConnection: (_: unknown, args: { organizationId: string; idpMetadataXml: string; allowIdpInitiated: boolean }, context: Ctx) =>
+        deps.samlConnections.configureFromMetadata(viewer(context), args),
+      configureSamlConnectionManually: (
+        _: unknown,
+        args: { organizationId: string; idpEntityId: string; ssoUrl: string; certificate: string; allowIdpInitiated: boolean },
+        context: Ctx,
+      ) => deps.samlConnections.configure(viewer(context), args),
+      addSamlCertificate: (_: unknown, args: { organizationId: string; certificate: string }, context: Ctx) =>
+        deps.samlConnections.addCertificate(viewer(context), args),
+      removeSamlCertificate: (_: unknown, args: { organizationId: string; fingerprint: string }, context: Ctx) =>
+        deps.samlConnections.removeCertificate(viewer(context), args),
+      deleteSamlConnection: (_: unknown, args: { organizationId: string }, context: Ctx) => deps.samlConnections.remove(viewer(context), args.organizationId),
     },
     Organization: {
       /** Entities from other subgraphs resolve for members only: to anyone else the organization is null. */
@@ -126,6 +143,17 @@ export function createResolvers(deps: {
       createdAt: (row: ScimTokenRow) => row.createdAt.toISOString(),
       lastUsedAt: (row: ScimTokenRow) => iso(row.lastUsedAt),
       revokedAt: (row: ScimTokenRow) => iso(row.revokedAt),
+    },
+    SamlConnection: {
+      /** Other subgraphs (auth) only name the key; the connection itself is for owners and admins. */
+      __resolveReference: (reference: { organizationId: string }, context: Ctx) => deps.samlConnections.find(viewer(context), reference.organizationId),
+      certificates: (row: SamlConnectionRow) =>
+        row.certificates.map((body) => {
+          const summary = describeCertificate(body);
+          return { ...summary, notBefore: summary.notBefore.toISOString(), notAfter: summary.notAfter.toISOString(), pem: toPem(body) };
+        }),
+      createdAt: (row: SamlConnectionRow) => row.createdAt.toISOString(),
+      updatedAt: (row: SamlConnectionRow) => row.updatedAt.toISOString(),
     },
     Group: {
       members: async (group: GroupRow, _: unknown, context: Ctx) =>

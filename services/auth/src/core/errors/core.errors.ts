@@ -44,9 +44,9 @@ export const coreErrors = defineErrors('core', {
   crossSite: { code: 'csrf:cross_site', status: 403, message: 'Cross-site request refused' },
   /** An emailed account token (verification, reset, email change) that cannot be redeemed. */
   invalidAccountToken: { code: 'auth:invalid_token', status: 400, message: 'The link or token is invalid, expired or already used' },
-  mailUnavailable: { code: 'mail:unavailable', status: 503, message: 'Could not send the email, try again later' },
-  /** A browser sign-in (magic link, social provider) asked to return somewhere off RETURN_TO_ALLOWLIST. */
+  /** A return_to (magic link, social provider, SAML login) outside RETURN_TO_ALLOWLIST: no open redirects. */
   returnToNotAllowed: { code: 'auth:return_to_not_allowed', status: 400, message: 'return_to is not an allowed destination', fields: ['return_to'] },
+  mailUnavailable: { code: 'mail:unavailable', status: 503, message: 'Could not send the email, try again later' },
   /** Every sign-in method answers this for an identity its organization deprovisioned (SCIM). */
   accountDeactivated: { code: 'auth:account_deactivated', status: 403, message: 'This account is deactivated by its organization' },
 });

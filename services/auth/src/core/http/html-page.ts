@@ -23,9 +23,11 @@ export interface PageField {
   minLength?: number;
 }
 
-/** A form that posts back to auth (same origin): hidden values, labelled fields, one button. */
+/** A form back to auth (same origin): hidden values, labelled fields, one button. */
 export interface PageForm {
   action: string;
+  /** `post` by default; `get` for a form that only navigates (nothing is changed by it). */
+  method?: 'get' | 'post';
   /** The element id (a page script may submit the form by it). */
   id?: string;
   hidden?: Record<string, string>;
@@ -83,7 +85,7 @@ function renderField(field: PageField): string {
 function renderForm(form: PageForm): string {
   const hidden = Object.entries(form.hidden ?? {}).map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`);
   return [
-    `<form${form.id ? ` id="${escapeHtml(form.id)}"` : ''} method="post" action="${escapeHtml(form.action)}">`,
+    `<form${form.id ? ` id="${escapeHtml(form.id)}"` : ''} method="${form.method ?? 'post'}" action="${escapeHtml(form.action)}">`,
     ...hidden,
     ...(form.fields ?? []).map(renderField),
     `<button type="submit">${escapeHtml(form.submit)}</button>`,

@@ -26,6 +26,12 @@ export interface ActiveSession {
   signedInAt: Date;
 }
 
+/** The organization and connection a single sign-on session came through (SAML). */
+export interface SingleSignOnOrigin {
+  organizationId: string;
+  connectionId: string;
+}
+
 export interface SessionListing {
   id: string;
   kind: SessionKind;
@@ -67,13 +73,21 @@ export function createSessionRepository(db: AuthDb) {
       ip: string | null;
       userAgent: string | null;
       kind?: SessionKind;
+      sso?: SingleSignOnOrigin;
       /** The service clock's now: when its holder signed in (`recent` access reads it). */
       now: Date;
     }): Promise<{ id: string }> {
-      const { now, ...values } = input;
+      const { now, sso, ...values } = input;
       const [row] = await db
         .insert(sessions)
-        .values({ ...values, createdAt: now, lastSeenAt: now, userAgent: input.userAgent?.slice(0, 512) ?? null })
+        .values({
+          ...values,
+          createdAt: now,
+          lastSeenAt: now,
+          userAgent: input.userAgent?.slice(0, 512) ?? null,
+          ssoOrganizationId: sso?.organizationId ?? null,
+          ssoConnectionId: sso?.connectionId ?? null,
+        })
         .returning({ id: sessions.id });
       return row!;
     },

@@ -1,6 +1,6 @@
 import { coreErrors } from '../errors/core.errors';
 import type { RefreshTokenRepository } from './refresh-token.repository';
-import type { ActiveSession, SessionKind, SessionListing, SessionRepository } from './session.repository';
+import type { ActiveSession, SessionKind, SessionListing, SessionRepository, SingleSignOnOrigin } from './session.repository';
 import type { Clock } from '../clock';
 import { hashToken, looksLikeToken, mintToken } from '../tokens';
 
@@ -37,7 +37,7 @@ export function createSessionService(deps: {
   const ttlFor = (kind: SessionKind) => (kind === 'mobile' ? MOBILE_SESSION_TTL_SECONDS : ttlSeconds);
   const expiryFrom = (now: Date, kind: SessionKind) => new Date(now.getTime() + ttlFor(kind) * 1000);
 
-  async function issue(input: { userId: string; amr: string[]; kind?: SessionKind } & SessionMeta): Promise<IssuedSession> {
+  async function issue(input: { userId: string; amr: string[]; kind?: SessionKind; sso?: SingleSignOnOrigin } & SessionMeta): Promise<IssuedSession> {
     const token = mintToken('sess');
     const kind = input.kind ?? 'web';
     const now = clock.now();

@@ -22,6 +22,9 @@ export const sessions = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     revokeReason: text('revoke_reason'),
+    /** Set for a single sign-on session: the organization and connection whose IdP vouched for it. */
+    ssoOrganizationId: uuid('sso_organization_id'),
+    ssoConnectionId: uuid('sso_connection_id'),
   },
   (table) => [
     uniqueIndex('sessions_token_hash_key').on(table.tokenHash),

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit-log';
 import type { RequestMeta } from '../http/request-meta';
 import type { RefreshTokenService } from '../sessions/refresh-token.service';
-import type { SessionKind } from '../sessions/session.repository';
+import type { SessionKind, SingleSignOnOrigin } from '../sessions/session.repository';
 import type { IssuedSession, SessionService } from '../sessions/session.service';
 import { coreErrors } from '../errors/core.errors';
 import type { MfaChallenge, MfaGate, SignInGuard } from './sign-in-gate';
@@ -24,7 +24,7 @@ export type SignInResult =
  * refresh token of a new rotation family bound to that session (so logging out ends both).
  */
 export function createSessionOpener(deps: { sessions: Pick<SessionService, 'issue'>; refreshTokens: Pick<RefreshTokenService, 'issue'> }) {
-  return async function openSession(input: { userId: string; amr: string[]; kind?: SessionKind } & SignInMeta): Promise<OpenedSession> {
+  return async function openSession(input: { userId: string; amr: string[]; kind?: SessionKind; sso?: SingleSignOnOrigin } & SignInMeta): Promise<OpenedSession> {
     const session = await deps.sessions.issue(input);
     const refresh = await deps.refreshTokens.issue({ userId: input.userId, sessionId: session.sessionId });
     return { session, refreshToken: refresh.token, refreshExpiresIn: refresh.expiresIn };
@@ -32,6 +32,11 @@ export function createSessionOpener(deps: { sessions: Pick<SessionService, 'issu
 }
 
 export type OpenSession = ReturnType<typeof createSessionOpener>;
+
+const signInDetails = (input: { secondFactor?: string; sso?: SingleSignOnOrigin }) => ({
+  ...(input.secondFactor ? { second_factor: input.secondFactor } : {}),
+  ...(input.sso ? { organization_id: input.sso.organizationId, connection_id: input.sso.connectionId } : {}),
+});
 
 /** RFC 8176 `amr` of a second factor: a TOTP code is `otp`. */
 const amrOfSecondFactor = (method: string) => (method === 'totp' ? 'otp' : method);
@@ -69,17 +74,19 @@ export function createSignIn(deps: {
     meta: SignInMeta;
     /** The second factor that was just answered; the MFA gate is then satisfied. */
     secondFactor?: string;
+    /** Single sign-on: the organization and connection the session is recorded as coming from. */
+    sso?: SingleSignOnOrigin;
     /** `mobile` for the token exchange of native apps: a 15-minute session (web by default). */
     sessionKind?: SessionKind;
   }): Promise<SignInResult> {
     if (await refusedByAGuard(input.user.id)) return refuse(input);
-    const challenge = input.secondFactor || !mfaGate ? null : await mfaGate.beginIfRequired({ userId: input.user.id, firstFactor: input.method, ...input.meta });
+    const challenge = input.secondFactor || !mfaGate ? null : await mfaGate.beginIfRequired({ userId: input.user.id, firstFactor: input.method, ...input.meta, ...(input.sso ? { sso: input.sso } : {}) });
     if (challenge) {
       await deps.audit.record({ type: 'signin.mfa_challenge', outcome: 'success', userId: input.user.id, method: input.method, ...input.meta });
       return { kind: 'mfa_required', challenge };
     }
     const amr = input.secondFactor ? [input.method, 'mfa', amrOfSecondFactor(input.secondFactor)] : [input.method];
-    const opened = await deps.openSession({ userId: input.user.id, amr, kind: input.sessionKind, ...input.meta });
+    const opened = await deps.openSession({ userId: input.user.id, amr, kind: input.sessionKind, ...input.meta, ...(input.sso ? { sso: input.sso } : {}) });
     if (await refusedByAGuard(input.user.id)) {
       await deps.revokeSession(opened.session.token, 'account_deactivated');
       return refuse(input);
@@ -91,7 +98,7 @@ export function createSignIn(deps: {
       userId: input.user.id,
       method: input.method,
       ...input.meta,
-      ...(input.secondFactor ? { details: { second_factor: input.secondFactor } } : {}),
+      ...(input.secondFactor || input.sso ? { details: signInDetails(input) } : {}),
     });
     return { kind: 'session', ...opened, user: input.user };
   }

@@ -1,3 +1,5 @@
+import type { SingleSignOnOrigin } from '../sessions/session.repository';
+
 /**
  * The seam between first factors and MFA. `completeSignIn` asks the gate after every first
  * factor: when the user has a confirmed second factor it answers a challenge instead of a
@@ -21,7 +23,8 @@ export interface SignInGuard {
 }
 
 export interface MfaGate {
-  beginIfRequired(input: { userId: string; firstFactor: string; ip: string | null; userAgent: string | null }): Promise<MfaChallenge | null>;
+  /** `sso` travels with the challenge, so the session its answer opens records where it came from. */
+  beginIfRequired(input: { userId: string; firstFactor: string; sso?: SingleSignOnOrigin; ip: string | null; userAgent: string | null }): Promise<MfaChallenge | null>;
   /**
    * Ends the user's sign-ins that wait on a second factor (their challenges can no longer be
    * answered): signing out everywhere covers sign-ins half done. Returns how many ended.

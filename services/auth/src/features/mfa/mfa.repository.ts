@@ -1,5 +1,6 @@
 import { and, count, eq, gt, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { AuthDb } from '../../core/db';
+import type { SingleSignOnOrigin } from '../../core/sessions/session.repository';
 import { mfaBackupCodes, mfaChallenges, mfaFactors } from './mfa.tables';
 
 export type MfaFactorRow = typeof mfaFactors.$inferSelect;
@@ -167,15 +168,22 @@ export function createMfaRepository(db: AuthDb) {
       tokenHash: string;
       userId: string;
       firstFactor: string;
+      sso?: SingleSignOnOrigin;
       expiresAt: Date;
       ip: string | null;
       userAgent: string | null;
       now: Date;
     }): Promise<{ id: string }> {
-      const { now, ...values } = input;
+      const { now, sso, ...values } = input;
       const [row] = await db
         .insert(mfaChallenges)
-        .values({ ...values, createdAt: now, userAgent: input.userAgent?.slice(0, 512) ?? null })
+        .values({
+          ...values,
+          createdAt: now,
+          userAgent: input.userAgent?.slice(0, 512) ?? null,
+          ssoOrganizationId: sso?.organizationId ?? null,
+          ssoConnectionId: sso?.connectionId ?? null,
+        })
         .returning({ id: mfaChallenges.id });
       return row!;
     },

@@ -131,6 +131,7 @@ export function createMfaService(deps: {
         tokenHash: hashToken(mfaToken),
         userId: input.userId,
         firstFactor: input.firstFactor,
+        ...(input.sso ? { sso: input.sso } : {}),
         expiresAt: new Date(now.getTime() + CHALLENGE_TTL_MS),
         ip: input.ip,
         userAgent: input.userAgent,
@@ -153,17 +154,19 @@ export function createMfaService(deps: {
 
   /** A challenge answered: the sign-in completes through the one completion path, MFA satisfied. */
   async function finishSignIn(
-    challenge: { userId: string; firstFactor: string },
+    challenge: { userId: string; firstFactor: string; ssoOrganizationId: string | null; ssoConnectionId: string | null },
     method: SecondFactorMethod,
     meta: SignInMeta,
   ): Promise<Extract<SignInResult, { kind: 'session' }>> {
     const identity = await deps.identities.findById(challenge.userId);
     if (!identity) throw mfaErrors.challengeInvalid();
+    const { ssoOrganizationId: organizationId, ssoConnectionId: connectionId } = challenge;
     const result = await deps.completeSignIn({
       user: { id: identity.id, email: identity.email },
       method: challenge.firstFactor,
       meta,
       secondFactor: method,
+      ...(organizationId && connectionId ? { sso: { organizationId, connectionId } } : {}),
     });
     if (result.kind !== 'session') throw mfaErrors.challengeInvalid();
     return result;

@@ -45,6 +45,9 @@ export const mfaChallenges = pgTable(
       .notNull()
       .references(() => identities.id, { onDelete: 'cascade' }),
     firstFactor: text('first_factor').notNull(),
+    /** A single sign-on first factor's origin, handed to the session the answer opens. */
+    ssoOrganizationId: uuid('sso_organization_id'),
+    ssoConnectionId: uuid('sso_connection_id'),
     attempts: integer('attempts').notNull().default(0),
     /** HMAC of the SMS code sent for this challenge, if one was requested. */
     smsCodeHash: text('sms_code_hash'),
