@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOrganizationsTestInstance } from '../../organizations/test/organizations-test-instance';
 import { STRONG, issueDevToken, registerUser, startAuthForFile } from './support';
 import { damaged, fromSchema, operationsOf, pathFor, queryFor, wireBody, type KnownValues, type WireBody } from './support/openapi-arbitraries';
 
@@ -28,7 +29,13 @@ const document = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'openap
 const operations = operationsOf(document);
 const known: KnownValues = { emails: ['fuzz.user@example.com', 'fuzz.other@example.com'], passwords: [STRONG] };
 
-const { auth, api } = startAuthForFile({ seed: [known.emails[1]!] });
+// The organizations service answers the SAML routes' questions (connections, verified domains), as in a deployment.
+let organizations: Awaited<ReturnType<typeof startOrganizationsTestInstance>>;
+beforeAll(async () => {
+  organizations = await startOrganizationsTestInstance();
+});
+afterAll(async () => organizations?.stop());
+const { auth, api } = startAuthForFile(() => ({ seed: [known.emails[1]!], env: { ORGANIZATIONS_URL: organizations.url } }));
 let tables: string[] = [];
 beforeAll(async () => {
   // One account with a password (verified, keeping it), one without.

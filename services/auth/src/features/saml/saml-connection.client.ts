@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { samlErrors } from './saml.errors';
 import { z } from 'zod';
 import { INTERNAL_TOKEN_HEADER, type InternalTokenSigner } from '@malet/internal-auth';
 
@@ -35,12 +36,17 @@ export function createSamlConnectionClient(options: { organizationsUrl: string; 
   const cache = new LRUCache<string, { connection: SamlConnection | null }>({ max: 10_000, ttl: Math.max(options.ttlMs, 1) });
 
   async function ask(path: string): Promise<unknown | null> {
-    const response = await fetch(`${options.organizationsUrl}${path}`, {
-      headers: { [INTERNAL_TOKEN_HEADER]: await options.signInternalToken() },
-      signal: AbortSignal.timeout(3_000),
-    });
+    let response: Response;
+    try {
+      response = await fetch(`${options.organizationsUrl}${path}`, {
+        headers: { [INTERNAL_TOKEN_HEADER]: await options.signInternalToken() },
+        signal: AbortSignal.timeout(3_000),
+      });
+    } catch (error) {
+      throw Object.assign(samlErrors.directoryUnavailable(), { cause: error });
+    }
     if (response.status === 404) return null;
-    if (!response.ok) throw new Error(`organizations answered ${response.status}`);
+    if (!response.ok) throw Object.assign(samlErrors.directoryUnavailable(), { cause: new Error(`organizations answered ${response.status}`) });
     return response.json();
   }
 

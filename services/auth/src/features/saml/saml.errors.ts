@@ -6,6 +6,13 @@ import { defineErrors } from '../../core/errors/error-catalogue';
  * response does not already know.
  */
 export const samlErrors = defineErrors('saml', {
+  /** The organizations service, which keeps the connections, cannot be asked (down or failing). */
+  directoryUnavailable: {
+    code: 'saml:directory_unavailable',
+    status: 503,
+    message: 'Single sign-on settings cannot be read right now; retry shortly',
+    headers: () => ({ 'Retry-After': '1' }),
+  },
   connectionNotFound: { code: 'saml:connection_not_found', status: 404, message: 'This organization does not sign in with SAML' },
   noConnectionForEmail: { code: 'saml:no_connection_for_email', status: 404, message: 'No organization signs in with SAML for that email domain' },
   malformedResponse: { code: 'saml:malformed_response', status: 400, message: (why: string) => `The SAML response is malformed: ${why}`, fields: ['SAMLResponse'] },

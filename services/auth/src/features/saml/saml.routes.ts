@@ -46,7 +46,7 @@ export function samlRoutes(core: Pick<AuthCore, 'config'>, saml: SamlService) {
       params: organizationParams,
       query: loginQuery,
       responses: { 302: { description: "To the identity provider's SSO URL; its answer comes back to the ACS" } },
-      errors: [samlErrors.codes.connectionNotFound, coreErrors.codes.returnToNotAllowed],
+      errors: [samlErrors.codes.connectionNotFound, coreErrors.codes.returnToNotAllowed, samlErrors.codes.directoryUnavailable],
       async handle({ params, query, res }) {
         res.redirect(302, await saml.startLogin({ organizationId: params.org_id, returnTo: query.return_to }));
       },
@@ -70,6 +70,7 @@ export function samlRoutes(core: Pick<AuthCore, 'config'>, saml: SamlService) {
         303: { description: 'Signed in; redirect to the allow-listed return_to' },
       },
       errors: [
+        samlErrors.codes.directoryUnavailable,
         samlErrors.codes.connectionNotFound,
         samlErrors.codes.malformedResponse,
         samlErrors.codes.structureRefused,
@@ -137,6 +138,7 @@ export function samlRoutes(core: Pick<AuthCore, 'config'>, saml: SamlService) {
         400: { description: 'HTML page: not an email address, or a return_to outside the allow-list' },
         404: { description: 'HTML page: no organization signs in with SAML for that domain' },
       },
+      errors: [samlErrors.codes.directoryUnavailable],
       async handle({ req, res }) {
         const parsed = companyQuery.safeParse(req.query);
         const returnTo = parsed.data?.return_to;
@@ -162,7 +164,7 @@ export function samlRoutes(core: Pick<AuthCore, 'config'>, saml: SamlService) {
       limit: 'identifierCheck',
       query: discoverQuery,
       responses: { 200: { description: 'Start signing in at login_url', body: discoverResponse } },
-      errors: [samlErrors.codes.noConnectionForEmail],
+      errors: [samlErrors.codes.noConnectionForEmail, samlErrors.codes.directoryUnavailable],
       async handle({ query }) {
         return saml.discover(query.email);
       },
