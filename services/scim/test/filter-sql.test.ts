@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { applyMigrations } from '@malet/database';
 import { createTestDatabase } from '@malet/testing';
 import { matchesFilter } from '../src/core/filter.evaluator';
 import { parseFilter } from '../src/core/filter.parser';
 import { renderResource } from '../src/core/resource.render';
 import { createScimDatabase, migrationsFolder } from '../src/core/db';
+import { compileFilter } from '../src/core/resources/filter.compiler';
 import { createResourceRepository, type ResourceRow } from '../src/core/resources/resource.repository';
 import { userResourceType } from '../src/features/users/user.schema';
 
@@ -102,5 +104,31 @@ describe('SCIM filters compiled to SQL', () => {
     expect([...first.rows, ...second.rows].map((row) => row.id)).toEqual(rows.map((row) => row.id));
     const past = await repository.list(organizationId, userResourceType, { filter: null, startIndex: 5, count: 2 });
     expect(past).toEqual({ rows: [], total: 4 });
+  });
+});
+
+describe('look-ups the identity providers send most', () => {
+  // An organization big enough that the planner prefers the right index when one can serve.
+  const crowded = randomUUID();
+  beforeAll(async () => {
+    await pool.pool.query(
+      `insert into scim_resources (organization_id, resource_type, external_id, user_name, target_id)
+       select $1, 'User', 'ext-' || n, 'user-' || n || '@example.com', gen_random_uuid() from generate_series(1, 2000) as n`,
+      [crowded],
+    );
+    await pool.pool.query('analyze scim_resources');
+  });
+
+  // A COLLATE on the column once kept `eq` out of every index: 25 times slower at 100,000 users.
+  it.each(['userName eq "user-7@example.com"', 'externalId eq "ext-7"'])('%s is answered by an index on that attribute, not by scanning the organization', async (filter) => {
+    const { sql: where, params } = new PgDialect().sqlToQuery(compileFilter(userResourceType, parseFilter(filter)));
+    const explained = await pool.pool.query(
+      `explain select id from scim_resources where organization_id = $${params.length + 1} and resource_type = 'User' and ${where}`,
+      [...params, crowded],
+    );
+    const plan = explained.rows.map((row: { 'QUERY PLAN': string }) => row['QUERY PLAN']).join('\n');
+    // The filtered column is in the index condition, not re-checked row by row after a scan.
+    expect(plan).toMatch(/Index Cond: .*(user_name|external_id) =/);
+    expect(plan).not.toMatch(/Seq Scan|Filter: .*(user_name|external_id)/);
   });
 });

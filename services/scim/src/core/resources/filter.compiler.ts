@@ -132,7 +132,10 @@ function compareSql(operand: Operand, definition: AttributeDefinition, op: Compa
   if (op === 'co') return sql`(strpos(${left}, ${right}) > 0)`;
   if (op === 'sw') return sql`starts_with(${left}, ${right})`;
   if (op === 'ew') return sql`(right(${left}, char_length(${right})) = ${right})`;
-  return ordering(sql`(${left} collate "C")`, op, right);
+  // Ordering compares bytes (collate "C"), as the in-memory evaluator does. Equality is the same
+  // under any deterministic collation, and only without a COLLATE clause can the indexes on
+  // userName, externalId and displayName serve it (with one, `eq` scanned every row).
+  return ordering(op === 'eq' ? left : sql`(${left} collate "C")`, op, right);
 }
 
 function ordering(left: SQL, op: CompareOperator, right: SQL): SQL {
