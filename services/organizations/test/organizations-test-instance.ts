@@ -33,11 +33,10 @@ export async function startOrganizationsTestInstance(env: Record<string, string>
   const db = drizzle(pool.pool, { schema, logger: { logQuery: () => void (queries.count += 1) } });
   const organizations = await createOrganizationsApp({ config, logger, db, ping: pool.ping });
   const server = await startHttpServer(organizations.app, { port: 0, host: '127.0.0.1', logger });
-  const sign = createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: 'gateway' });
-  const signAs = (user: TestUser | null) =>
+  const signerFor = (issuer: 'gateway' | 'scim') => createInternalTokenSigner({ secret: config.internalTokenSecret, issuer });
+  const [asGateway, asScim] = [signerFor('gateway'), signerFor('scim')];
+  const signAs = (user: TestUser | null, sign = asGateway) =>
     sign({ userId: user?.id ?? null, email: user?.email ?? null, sessionId: null, orgId: null, roles: [], amr: [] });
-  // The internal endpoints tested here (SCIM token checks, provisioning events) serve the SCIM service only.
-  const signAsScim = createInternalTokenSigner({ secret: config.internalTokenSecret, issuer: 'scim' });
 
   return {
     url: server.url,
@@ -57,10 +56,11 @@ export async function startOrganizationsTestInstance(env: Record<string, string>
       const body = (await response.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string; reason?: string } }[] };
       return { ...body, code: body.errors?.[0]?.extensions?.reason };
     },
+    /** Calls an internal endpoint as the SCIM service, the caller the ones tested here (token checks, provisioning events) serve. */
     async internal(path: string, body: unknown) {
       const response = await fetch(`${server.url}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: await signAsScim({ userId: null, email: null, sessionId: null, orgId: null, roles: [], amr: [] }) },
+        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: await signAs(null, asScim) },
         body: JSON.stringify(body),
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
