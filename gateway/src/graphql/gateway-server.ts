@@ -12,6 +12,7 @@ import { isBatchableEntityFetch, type SubgraphAnswer } from './entity-fetch-batc
 import { levelQueryPlan } from './query-plan-levels';
 import { createSubgraphBatcher } from './subgraph-batcher';
 import { createSubgraphFetcher } from './subgraph-fetcher';
+import { installCompiledExecutor } from './compiled-executor';
 
 export interface GatewayContext {
   /** Signed identity for the subgraphs; anonymous requests carry one too. */
@@ -103,6 +104,8 @@ export async function createGatewayServer(options: {
   entityBatching: boolean;
   /** Apollo's own parser stops at this many tokens too (operation-limits.ts checks first). */
   maxTokens: number;
+  /** `compiled` (compiled-executor.ts) or @apollo/gateway's `stock` executor. */
+  executor: 'compiled' | 'stock';
 }) {
   const fetcher = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs });
   const circuits = new Map<string, SubgraphCircuit>();
@@ -121,6 +124,13 @@ export async function createGatewayServer(options: {
     },
     logger: options.logger,
   });
+  if (options.executor === 'compiled') {
+    installCompiledExecutor(gateway, {
+      ...(options.entityBatching ? { arrangePlan: levelQueryPlan } : {}),
+      onLookup: (result) => options.metrics.queryPlanCacheLookups.inc({ result }),
+      onExecute: (executor) => options.metrics.graphqlOperations.inc({ executor }),
+    });
+  }
   const server = new ApolloServer<GatewayContext>({
     gateway,
     parseOptions: { maxTokens: options.maxTokens },
