@@ -193,17 +193,47 @@ function isObjectOfType(schema: GraphQLSchema, object: Entity, typeCondition: st
 }
 
 function moveIntoCursor(cursor: Cursor, path: ResponsePath): Cursor | undefined {
-  const data = flattenAtPath(cursor.data, path, 0);
+  const data = path.includes('@') ? collectAtPath(cursor.data, path, 0, []) : valueAtPath(cursor.data, path);
   return data ? { path: cursor.path.concat(path), data, fullResult: cursor.fullResult } : undefined;
 }
 
-function flattenAtPath(value: unknown, path: ResponsePath, at: number): unknown {
-  if (at === path.length || value === undefined || value === null) return value;
+/** The value at a path without lists (`@`). */
+function valueAtPath(value: unknown, path: ResponsePath): unknown {
+  for (const step of path) {
+    if (value === undefined || value === null) return value;
+    value = stepInto(value, step);
+  }
+  return value;
+}
+
+/**
+ * Every value at a path through lists, in order, in one array (as Apollo's recursive flatMap,
+ * without an array per level): nulls are kept (the fetch skips them), a list reached at the
+ * path's end is spread into the result.
+ */
+function collectAtPath(value: unknown, path: ResponsePath, at: number, into: unknown[]): unknown[] {
+  if (value === undefined || value === null) {
+    into.push(value);
+    return into;
+  }
+  if (at === path.length) {
+    if (Array.isArray(value)) for (const element of value) into.push(element);
+    else into.push(value);
+    return into;
+  }
   const step = path[at]!;
-  if (step === '@') return (value as unknown[]).flatMap((element) => flattenAtPath(element, path, at + 1));
+  if (step === '@') {
+    if (!Array.isArray(value)) throw new Error('Expected a list where the query plan has `@`');
+    for (const element of value) collectAtPath(element, path, at + 1, into);
+    return into;
+  }
+  return collectAtPath(stepInto(value, step), path, at + 1, into);
+}
+
+function stepInto(value: unknown, step: string | number): unknown {
   if (typeof step !== 'string' || Array.isArray(value)) throw new Error(`Unexpected path element ${String(step)} in the query plan`);
   const object = value as Entity;
-  return flattenAtPath(Object.hasOwn(object, step) ? object[step] : undefined, path, at + 1);
+  return Object.hasOwn(object, step) ? object[step] : undefined;
 }
 
 /** Deep merge as the stock executor's: objects merge, equal-length lists merge element by element. */
