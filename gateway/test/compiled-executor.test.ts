@@ -98,10 +98,11 @@ function errorsInOneOrder(body: string): string {
   if (!Array.isArray(parsed.errors)) return body;
   const texts = parsed.errors.map((error) => JSON.stringify(error));
   const sorted = [...texts].sort();
+  const marker = '\u0000';
   let rest = body;
-  for (const text of texts) rest = rest.replace(text, '\u0000');
-  let index = 0;
-  return rest.replace(/\u0000/g, () => sorted[index++]!);
+  for (const text of texts) rest = rest.replace(text, marker);
+  const pieces = rest.split(marker);
+  return pieces.map((piece, index) => `${piece}${sorted[index] ?? ''}`).join('');
 }
 
 async function operationsCounted() {
