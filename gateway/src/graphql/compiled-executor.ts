@@ -13,7 +13,7 @@ import { compileResponseShape, type ResponseShape } from './response-shaper';
  * @apollo/gateway's own executor redoes per request what depends only on the operation: it
  * hashes the query for its plan store, rebuilds the operation from the document twice (for the
  * plan key's context and for result shaping), and walks the operation's selection objects to
- * shape the answer. Those were a third of the gateway's time in the federation benchmark.
+ * shape the answer. `pnpm bench federation` compares both (the "stock Apollo executor" row).
  *
  * Operations this executor does not run go to the stock one, unchanged: schema introspection,
  * plans with `@defer`, subscriptions or data rewrites (`@interfaceObject`, `@fromContext`),
