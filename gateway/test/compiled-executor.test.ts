@@ -174,6 +174,11 @@ describe('the compiled executor answers as @apollo/gateway\'s own', () => {
     await bothAnswer('{ user(id: "2") { favourite { upc name reviews { id } } products { upc reviews { id } shippingEstimate } } }');
   });
 
+  it('answers aliases named after inherited properties (constructor, __proto__, toString) as Apollo does', async () => {
+    const body = await bothAnswer('{ constructor: me { __proto__: name toString: id } hasOwnProperty: topProducts(first: 1) { valueOf: upc } }');
+    expect(body.data).toBeDefined();
+  });
+
   it('refuses bad variables with the same errors', async () => {
     await bothAnswer('query One($id: ID!) { user(id: $id) { name } }', { id: { not: 'an id' } });
     await bothAnswer('query One($first: Int) { users(first: $first) { name } }', { first: 'three' });

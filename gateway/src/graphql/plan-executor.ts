@@ -164,7 +164,8 @@ async function executeFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Pro
 /** The representation of an entity: the `requires` selection read from what is known of it. */
 function selectRepresentation(schema: GraphQLSchema, source: Entity | null, selections: readonly QueryPlanSelectionNode[]): Entity | null {
   if (source === null) return null;
-  const result: Entity = Object.create(null);
+  // Keys are the `requires` selection's field names: schema names, never inherited ones.
+  const result: Entity = {};
   for (const selection of selections) {
     if (selection.kind === 'Field') {
       const name = selection.alias ?? selection.name;

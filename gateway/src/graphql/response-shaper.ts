@@ -68,12 +68,19 @@ export interface ResponseShape {
 
 const TYPENAME = '__typename';
 
-/** Null when the operation selects `__schema` or `__type` (answered by the stock executor). */
+/**
+ * Null when the operation selects `__schema` or `__type`, or names a response after a property
+ * every object inherits (`constructor`, `__proto__`, ...): those are answered by the stock
+ * executor. Everything else is built in plain objects, which V8 reads, writes and serialises
+ * several times faster than the prototype-less ones Apollo uses (a benchmark of building and
+ * serialising answer-shaped objects: 2-5x).
+ */
 export function compileResponseShape(operation: Operation): ResponseShape | null {
   const schema = operation.schema();
   const skipDirective = schema.skipDirective();
   const includeDirective = schema.includeDirective();
   let introspection = false;
+  let inheritedName = false;
 
   const conditionsOf = (element: DirectedElement) => {
     const conditions: DirectiveCondition[] = [];
@@ -94,6 +101,7 @@ export function compileResponseShape(operation: Operation): ResponseShape | null
       if (selection.kind === 'FieldSelection') {
         const field = selection.element;
         if (field.definition.isSchemaIntrospectionField()) introspection = true;
+        if (field.responseName() in Object.prototype) inheritedName = true;
         return {
           kind: 'field',
           responseName: field.responseName(),
@@ -114,14 +122,14 @@ export function compileResponseShape(operation: Operation): ResponseShape | null
     });
 
   const root = compile(operation.selectionSet);
-  if (introspection) return null;
+  if (introspection || inheritedName) return null;
   const rootType = schema.schemaDefinition.rootType(operation.rootKind)!;
   const defaults = operation.collectDefaultedVariableValues();
   return {
     shape(input, variables) {
       if (!input) return { data: input, errors: [] };
       const run: Run = { schema, variables: { __proto__: null, ...defaults, ...variables }, errors: [] };
-      const data = Object.create(null) as Record<string, unknown>;
+      const data: Record<string, unknown> = {};
       const result = applySteps(run, root, input, data, [], rootType);
       return { data: result === BUBBLE ? null : data, errors: run.errors };
     },
@@ -254,7 +262,7 @@ function updateValue(run: Run, outputValue: unknown, type: Type, inputValue: unk
       }
       objectType = named;
     }
-    const output = outputValue === undefined ? (Object.create(null) as Record<string, unknown>) : (outputValue as Record<string, unknown>);
+    const output = outputValue === undefined ? {} : (outputValue as Record<string, unknown>);
     const bubbled = applySteps(run, children, object, output, path, objectType) === BUBBLE;
     return { updated: bubbled ? null : output, hasErrors: bubbled };
   }
