@@ -30,6 +30,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { hashToken } from '@malet/session-client';
 import { createTestDatabase, freePort, startTestPostgres } from '@malet/testing';
+import { GATEWAY_NODE_FLAGS } from '../gateway/src/node-flags';
 import { coreTimes, cpuSeconds, loadAverage, peakMemoryMb, pinSelf, startEntryPinned, startPinned, waitForUrl, type PinnedProcess } from './federation/processes';
 import type { BenchRow, BenchSection } from './lib';
 
@@ -244,7 +245,8 @@ export async function run(): Promise<BenchSection> {
     const peerToken: Credentials = () => `bench-${(peerCounter += 1)}`;
     let poolIndex = 0;
     let uniqueIndex = 0;
-    const ours = (name: string, credentials: Credentials, env: Record<string, string> = {}, cores = GATEWAY_CORE, nodeArgs: string[] = []): GatewaySpec => ({
+    // Ours runs with the Node flags it ships with (gateway/src/node-flags.ts) unless a lever row says otherwise.
+    const ours = (name: string, credentials: Credentials, env: Record<string, string> = {}, cores = GATEWAY_CORE, nodeArgs: readonly string[] = GATEWAY_NODE_FLAGS): GatewaySpec => ({
       name,
       path: '/graphql',
       credentials,
@@ -307,8 +309,9 @@ export async function run(): Promise<BenchSection> {
         }),
       ),
       ours('Malet gateway, one session (cache warm)', () => devToken.session_token),
+      ours('Malet gateway, one session, stock Apollo executor (lever)', () => devToken.session_token, { GATEWAY_EXECUTOR: 'stock' }),
       ours('Malet gateway, one session, entity batching off (lever)', () => devToken.session_token, { SUBGRAPH_ENTITY_BATCHING: 'false' }),
-      ours('Malet gateway, one session, young generation 64 MB (lever)', () => devToken.session_token, {}, GATEWAY_CORE, ['--max-semi-space-size=64']),
+      ours('Malet gateway, one session, V8\'s default young generation (lever)', () => devToken.session_token, {}, GATEWAY_CORE, []),
       ours('Malet gateway, pool of 1,000 sessions', () => pool[(poolIndex += 1) % pool.length]!),
       ours('Malet gateway, a new session per request (validated at auth)', () => {
         if (uniqueIndex >= unique.length) throw new Error('new-session pool exhausted: raise uniqueCount');

@@ -13,6 +13,7 @@
  * own: peak RSS is the kernel's high-water mark (VmHWM), reset just before streaming.
  */
 import { resolve } from 'node:path';
+import { GATEWAY_NODE_FLAGS } from '../gateway/src/node-flags';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createGunzip } from 'node:zlib';
@@ -203,6 +204,7 @@ export async function run(): Promise<BenchSection> {
         name: 'gateway',
         entry: 'gateway/src/main.ts',
         cwd: root,
+        nodeFlags: GATEWAY_NODE_FLAGS,
         env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: new URL(gatewayUrl).port, CONTENT_FEED_URL: contentFeedUrl },
       });
       processes.push(gateway);

@@ -39,10 +39,13 @@ export async function run(): Promise<BenchSection> {
 
     // Sessions for the unique-token run, inserted as auth stores them: only the hash.
     const uniqueTokens = Array.from({ length: 60_000 }, () => `sess_${randomBytes(32).toString('base64url')}`);
+    // A second pool for validation at auth alone, so neither run finds the other's sessions warm.
+    const validationTokens = Array.from({ length: 60_000 }, () => `sess_${randomBytes(32).toString('base64url')}`);
     const db = new pg.Client({ connectionString: suite.databaseUrls.auth });
     await db.connect();
-    for (let i = 0; i < uniqueTokens.length; i += 5_000) {
-      const hashes = uniqueTokens.slice(i, i + 5_000).map(hashToken);
+    const stored = [...uniqueTokens, ...validationTokens];
+    for (let i = 0; i < stored.length; i += 5_000) {
+      const hashes = stored.slice(i, i + 5_000).map(hashToken);
       await db.query(
         `insert into sessions (user_id, token_hash, expires_at, amr) select $1, unnest($2::text[]), now() + interval '1 day', '{bench}'`,
         [user.id, hashes],
@@ -94,6 +97,28 @@ export async function run(): Promise<BenchSection> {
     if (next > uniqueTokens.length) unique.extra = { note: `tokens reused after ${uniqueTokens.length}: raise the pool` };
     rows.push(unique);
 
+    // Session validation at auth for a cache miss: the request the gateway sends for a credential
+    // it has not seen, each one a session auth must look up.
+    let nextValidation = 0;
+    const validation = await perCpuSecond(
+      [authPid],
+      loadHttp({
+        name: 'auth POST /validate-token, a new session per request (cache miss)',
+        url: `${suite.urls.auth}/validate-token`,
+        method: 'POST',
+        requests: [
+          {
+            setupRequest: (request) => {
+              const credential = validationTokens[nextValidation++ % validationTokens.length];
+              return { ...request, headers: { ...request.headers, authorization: `Bearer ${credential}` } };
+            },
+          },
+        ],
+      }),
+    );
+    if (nextValidation > validationTokens.length) validation.row.extra = { ...validation.row.extra, note: `tokens reused after ${validationTokens.length}: raise the pool` };
+    rows.push(validation.row);
+
     const [helloRow, subgraph, warm, cold] = rows as [typeof rows[0], typeof rows[0], typeof rows[0], typeof rows[0]];
     return {
       title: 'Gateway: authenticated { me { id email } }',
@@ -106,7 +131,8 @@ export async function run(): Promise<BenchSection> {
         { name: 'subgraph direct / node:http hello-world', value: subgraph.rps / helloRow.rps },
       ],
       notes: [
-        `${uniqueTokens.length} distinct sessions for the unique-token run (${next} requests sent)`,
+        `${uniqueTokens.length} distinct sessions for the unique-token run (${next} requests sent), ${validationTokens.length} more for validation at auth (${nextValidation} sent)`,
+        '"req per serving core-s" of the validation row: session validations per second of auth\'s CPU (a cache miss each)',
         'load generator (autocannon) and hello-world share this process; gateway, auth and users are separate processes; 2 cores in all',
       ],
     };

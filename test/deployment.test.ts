@@ -13,6 +13,7 @@ import { contentFeedEnvSchema } from '../services/content-feed/src/config';
 import { scimEnvSchema } from '../services/scim/src/config';
 import { gatewayEnvSchema } from '../gateway/src/config';
 import { parseTrustedProxies } from '../gateway/src/http/client-address';
+import { GATEWAY_NODE_FLAGS } from '../gateway/src/node-flags';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -26,6 +27,8 @@ const schemas: Record<ServiceName | typeof GATEWAY.name, z.ZodObject> = {
   gateway: gatewayEnvSchema,
 };
 const processNames = [...SERVICES, GATEWAY].map((entry) => entry.name);
+/** Read by Node itself, not by a service's config (the gateway's flags: gateway/src/node-flags.ts). */
+const nodeRuntimeVariables = ['NODE_OPTIONS'];
 
 /** Values as compose would interpolate them from .env.example (`${VAR:?msg}`, `${VAR:-default}`, `${VAR}`). */
 function interpolate(value: string, env: Record<string, string>): string {
@@ -68,7 +71,7 @@ describe('docker-compose.yml', () => {
     const environment = Object.fromEntries(
       Object.entries(compose.services[name]!.environment ?? {}).map(([key, value]) => [key, interpolate(String(value), exampleEnv)]),
     );
-    const accepted = configKeys(schemas[name]!);
+    const accepted = [...configKeys(schemas[name]!), ...nodeRuntimeVariables];
     expect(Object.keys(environment).filter((key) => !accepted.includes(key))).toEqual([]);
     expect(environment.NODE_ENV).toBe('production');
     expect(() => loadConfig(schemas[name]!, environment)).not.toThrow();
@@ -94,7 +97,7 @@ describe('infra/k8s manifests', () => {
     const documents = parseAllDocuments(readFileSync(join(root, 'infra/k8s', `${name}.yaml`), 'utf8')).map((doc) => doc.toJS());
     const deployment = documents.find((doc) => doc.kind === 'Deployment');
     const env = deployment.spec.template.spec.containers[0].env as { name: string }[];
-    const accepted = configKeys(schemas[name]!);
+    const accepted = [...configKeys(schemas[name]!), ...nodeRuntimeVariables];
     expect(env.map((entry) => entry.name).filter((key) => !accepted.includes(key))).toEqual([]);
     expect(deployment.spec.template.spec.containers[0].readinessProbe.httpGet.path).toBe('/ready');
   });
@@ -255,3 +258,29 @@ describe('what the deployment files publish', () => {
   });
 });
 
+describe('the gateway\'s Node flags (gateway/src/node-flags.ts)', () => {
+  const flags = GATEWAY_NODE_FLAGS.join(' ');
+
+  it('are in every way the gateway starts: its start script, compose and Kubernetes (NODE_OPTIONS), pnpm dev', () => {
+    const start = (JSON.parse(readFileSync(join(root, 'gateway/package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
+    expect(start).toBe(`node ${flags} dist/main.js`);
+    const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { environment?: Record<string, string> }> };
+    expect(compose.services.gateway!.environment!.NODE_OPTIONS).toBe(flags);
+    const deployment = parseAllDocuments(readFileSync(join(root, 'infra/k8s/gateway.yaml'), 'utf8'))
+      .map((doc) => doc.toJS())
+      .find((doc) => doc.kind === 'Deployment');
+    const env = deployment.spec.template.spec.containers[0].env as { name: string; value?: string }[];
+    expect(env.find((entry) => entry.name === 'NODE_OPTIONS')?.value).toBe(flags);
+    expect(readFileSync(join(root, 'scripts/dev.ts'), 'utf8')).toMatch(/nodeProcess\(GATEWAY\.name, [^)]*, GATEWAY_NODE_FLAGS\)/);
+  });
+
+  it('are flags Node accepts in NODE_OPTIONS, so the orchestrated gateway does start with them', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const result = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(require("v8").getHeapSpaceStatistics().length))'], {
+      env: { ...process.env, NODE_OPTIONS: flags },
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});

@@ -81,7 +81,7 @@ export function startEntryPinned(options: {
   entry: string;
   cwd: string;
   env: Record<string, string | undefined>;
-  nodeArgs?: string[];
+  nodeArgs?: readonly string[];
   entryArgs?: string[];
 }): PinnedProcess {
   return startPinned({ ...options, command: process.execPath, args: [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry, ...(options.entryArgs ?? [])] });

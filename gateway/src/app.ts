@@ -46,6 +46,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     subgraphTimeoutMs: config.subgraphs.timeoutMs,
     circuit: config.subgraphs.circuit,
     entityBatching: config.subgraphs.entityBatching,
+    executor: config.subgraphs.executor,
     maxTokens: config.graphql.limits.tokens,
   });
   const rateLimit = createClientRateLimit({ ...config.graphql.rateLimit, redisUrl: config.redisUrl, logger });

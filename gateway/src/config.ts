@@ -99,6 +99,8 @@ export const gatewayEnvSchema = z
     GATEWAY_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
     /** Entity fetches one request starts together go to each subgraph as one request (see subgraph-batcher.ts). */
     SUBGRAPH_ENTITY_BATCHING: flag(true),
+    /** `compiled`: operations planned and compiled once (graphql/compiled-executor.ts); `stock`: @apollo/gateway's executor. */
+    GATEWAY_EXECUTOR: z.enum(['compiled', 'stock']).default('compiled'),
     /** Longest silence from a proxied service (auth, scim, feeds) before the client gets 504. */
     PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
     /**
@@ -173,6 +175,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     subgraphs: {
       timeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
       entityBatching: raw.SUBGRAPH_ENTITY_BATCHING,
+      executor: raw.GATEWAY_EXECUTOR,
       circuit: { failureThreshold: raw.SUBGRAPH_CIRCUIT_FAILURES, resetMs: raw.SUBGRAPH_CIRCUIT_RESET_MS },
     },
   };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { GATEWAY, SERVICES, entryPoint } from '@malet/service-registry';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/src/node-flags';
 import { createTestDatabase, freePort, startNodeProcess, waitForReady, type ManagedProcess } from '@malet/testing';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -27,6 +28,7 @@ interface ProcessSpec {
   entry: string;
   env: Record<string, string | undefined>;
   readyUrl: string;
+  nodeFlags?: readonly string[];
 }
 
 /**
@@ -61,7 +63,7 @@ export async function startSuite(options: SuiteOptions & { postgresAdminUrl: str
   const specs = new Map<string, ProcessSpec>();
   const launch = async (spec: ProcessSpec) => {
     specs.set(spec.name, spec);
-    const process = startNodeProcess({ name: spec.name, entry: spec.entry, cwd: root, env: spec.env });
+    const process = startNodeProcess({ name: spec.name, entry: spec.entry, cwd: root, env: spec.env, ...(spec.nodeFlags ? { nodeFlags: spec.nodeFlags } : {}) });
     processes.push(process);
     await waitForReady(process, spec.readyUrl);
   };
@@ -103,6 +105,7 @@ export async function startSuite(options: SuiteOptions & { postgresAdminUrl: str
           ...options.env?.gateway,
         },
         readyUrl: `${url}/ready`,
+        nodeFlags: GATEWAY_NODE_FLAGS,
       });
       gatewayUrls.push(url);
     }

@@ -24,6 +24,12 @@ export function createGatewayMetrics() {
     labelNames: ['result'] as const,
     registers: [metrics.registry],
   });
+  const graphqlOperations = new promClient.Counter({
+    name: 'gateway_graphql_operations_total',
+    help: 'GraphQL operations executed, by executor: compiled (planned and compiled once), or stock (@apollo/gateway\'s, for what the compiled one does not run)',
+    labelNames: ['executor'] as const,
+    registers: [metrics.registry],
+  });
   const subgraphFailures = new promClient.Counter({
     name: 'gateway_subgraph_failures_total',
     help: 'Subgraph requests that failed: timeout, unreachable, server_error, or circuit_open (refused at once)',
@@ -44,7 +50,7 @@ export function createGatewayMetrics() {
   });
   const setRevocationStreamState = (state: RevocationStreamState) => revocationStream.set(STREAM_STATE_VALUES[state]);
   setRevocationStreamState('down');
-  return { ...metrics, subgraphRequestDuration, authCacheLookups, queryPlanCacheLookups, subgraphFailures, setCircuitState, setRevocationStreamState };
+  return { ...metrics, subgraphRequestDuration, authCacheLookups, queryPlanCacheLookups, graphqlOperations, subgraphFailures, setCircuitState, setRevocationStreamState };
 }
 
 const CIRCUIT_STATE_VALUES: Record<CircuitStateName, number> = { closed: 0, half_open: 1, open: 2 };

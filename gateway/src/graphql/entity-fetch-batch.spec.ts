@@ -31,6 +31,25 @@ describe('batchEntityFetches', () => {
     expect(answer).toEqual({ data: { _entities: [{ name: 'Table' }, { name: 'Couch' }, { name: 'Table' }] } });
   });
 
+  it('sends a representation once only when it is equal by value: type, key name, key value and its type all count', () => {
+    const representations = [
+      product('1'),
+      { __typename: 'Product', upc: 1 },
+      { __typename: 'Product', sku: '1' },
+      { __typename: 'Item', upc: '1' },
+      { __typename: 'Product', upc: '1', variant: { size: 'M' } },
+      { __typename: 'Product', upc: '1', variant: { size: 'L' } },
+      { __typename: 'Product', upc: '1', variant: { size: 'M' } },
+      { __typename: 'Product', upc: 1 },
+      product('1'),
+    ];
+    const batch = batchEntityFetches([{ query: PRODUCT_NAMES, variables: { representations } }]);
+    expect(batch.variables.representations).toEqual(representations.slice(0, 6));
+    const entities = representations.slice(0, 6).map((_, index) => ({ name: `entity ${index}` }));
+    const [answer] = batch.split({ data: { _entities: entities } });
+    expect(answer!.data!._entities).toEqual([...entities, entities[4], entities[1], entities[0]]);
+  });
+
   it('lets fetches with the same query share one _entities field, each representation sent once', () => {
     const fetches: EntityFetch[] = [
       { query: PRODUCT_NAMES, variables: { representations: [product('1'), product('2')] } },

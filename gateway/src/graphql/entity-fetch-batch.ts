@@ -66,16 +66,55 @@ export function isBatchableEntityFetch(request: { query?: string | undefined; va
   return typeof request.query === 'string' && Array.isArray(request.variables?.representations) && entityOperation(request.query) !== null;
 }
 
-/** Stable text of a representation: the executor builds each one in its `requires` order. */
-const representationKey = (representation: unknown) => JSON.stringify(representation);
+/**
+ * Each distinct representation's position in the list sent, found by value. Nearly every
+ * representation is a type name and one key field (`{ __typename, id }`): those are looked up
+ * through maps by type, key name and key value, with no text built (building and hashing JSON
+ * for each was 6% of the gateway's time in the federation benchmark). Any other shape is looked
+ * up by its JSON text, stable because the executor builds each representation in its `requires`
+ * order.
+ */
+function createRepresentationIndex() {
+  const byTypeKeyValue = new Map<string, Map<string, Map<string | number, number>>>();
+  const byText = new Map<string, number>();
+  return (representation: unknown, add: () => number): number => {
+    const simple = singleKey(representation);
+    if (simple) {
+      const [type, key, value] = simple;
+      let byKey = byTypeKeyValue.get(type);
+      if (!byKey) byTypeKeyValue.set(type, (byKey = new Map()));
+      let byValue = byKey.get(key);
+      if (!byValue) byKey.set(key, (byValue = new Map()));
+      let at = byValue.get(value);
+      if (at === undefined) byValue.set(value, (at = add()));
+      return at;
+    }
+    const text = JSON.stringify(representation);
+    let at = byText.get(text);
+    if (at === undefined) byText.set(text, (at = add()));
+    return at;
+  };
+}
+
+/** `[type, key name, key value]` of a `{ __typename, <key>: string | number }` representation, else null. */
+function singleKey(representation: unknown): [string, string, string | number] | null {
+  if (representation === null || typeof representation !== 'object') return null;
+  const names = Object.keys(representation);
+  if (names.length !== 2 || names[0] !== '__typename') return null;
+  const object = representation as Record<string, unknown>;
+  const type = object.__typename;
+  const value = object[names[1]!];
+  if (typeof type !== 'string' || (typeof value !== 'string' && typeof value !== 'number')) return null;
+  return [type, names[1]!, value];
+}
 
 interface Group {
   query: string;
   operationName: string | undefined;
   otherVariables: Record<string, unknown>;
   unique: unknown[];
-  /** Unique index of each representation sent, by its text. */
-  seen: Map<string, number>;
+  /** Unique index of each representation sent, by value. */
+  indexOf: ReturnType<typeof createRepresentationIndex>;
   /** Per member fetch: the unique index of each of its representations, in its order. */
   members: { fetch: number; indexes: number[] }[];
 }
@@ -101,20 +140,12 @@ export function batchEntityFetches(fetches: EntityFetch[]): EntityFetchBatch {
     const key = `${fetch.operationName ?? ''}\u0000${fetch.query}\u0000${JSON.stringify(otherVariables)}`;
     let group = byKey.get(key);
     if (!group) {
-      group = { query: fetch.query, operationName: fetch.operationName, otherVariables, unique: [], seen: new Map(), members: [] };
+      group = { query: fetch.query, operationName: fetch.operationName, otherVariables, unique: [], indexOf: createRepresentationIndex(), members: [] };
       byKey.set(key, group);
       groups.push(group);
     }
-    const { unique, seen } = group;
-    const indexes = representations.map((representation) => {
-      const text = representationKey(representation);
-      let at = seen.get(text);
-      if (at === undefined) {
-        at = unique.push(representation) - 1;
-        seen.set(text, at);
-      }
-      return at;
-    });
+    const { unique, indexOf } = group;
+    const indexes = representations.map((representation) => indexOf(representation, () => unique.push(representation) - 1));
     group.members.push({ fetch: index, indexes });
   });
 

@@ -12,6 +12,8 @@ import { isBatchableEntityFetch, type SubgraphAnswer } from './entity-fetch-batc
 import { levelQueryPlan } from './query-plan-levels';
 import { createSubgraphBatcher } from './subgraph-batcher';
 import { createSubgraphFetcher } from './subgraph-fetcher';
+import { sendSubgraphRequest } from './subgraph-request';
+import { installCompiledExecutor } from './compiled-executor';
 
 export interface GatewayContext {
   /** Signed identity for the subgraphs; anonymous requests carry one too. */
@@ -20,9 +22,9 @@ export interface GatewayContext {
 }
 
 /**
- * Attaches the internal token and request id to every subgraph call, times it, and runs it
- * through the subgraph's circuit: a failure becomes an error naming the subgraph, and the rest
- * of the query's data still reaches the client.
+ * Sends every subgraph call with the internal token and request id (subgraph-request.ts), times
+ * it, and runs it through the subgraph's circuit: a failure becomes an error naming the
+ * subgraph, and the rest of the query's data still reaches the client.
  */
 class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
@@ -32,19 +34,17 @@ class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContex
     fetcher: ReturnType<typeof createSubgraphFetcher>,
     batching: boolean,
   ) {
-    // The fetcher implements the part of the Fetch API the data source uses.
-    super({ url: config.url, fetcher: fetcher as never });
+    super({ url: config.url });
     this.name = config.name;
+    this.subgraphUrl = config.url;
+    this.fetchSubgraph = fetcher;
     this.batch = batching ? createSubgraphBatcher({ send: (options) => this.processAlone(options), pathOf: pathOfFetch }) : null;
   }
 
   readonly name: string;
+  private readonly subgraphUrl: string;
+  private readonly fetchSubgraph: ReturnType<typeof createSubgraphFetcher>;
   private readonly batch: ((options: GraphQLDataSourceProcessOptions<GatewayContext>) => Promise<SubgraphAnswer>) | null;
-
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
-    request.http?.headers.set(INTERNAL_TOKEN_HEADER, context.internalToken);
-    request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
-  }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
     // Entity fetches of one client request that start together share one request (subgraph-batcher.ts).
@@ -60,13 +60,13 @@ class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContex
     try {
       const result = await this.circuit.run(async () => {
         try {
-          return await super.process(options);
+          return await sendSubgraphRequest(this.fetchSubgraph, this.subgraphUrl, options.request, identityHeaders(options.context));
         } catch (error) {
           throw describeSubgraphError(error, this.name, path);
         }
       }, path);
       stop({ outcome: 'ok' });
-      return result;
+      return result as Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
     } catch (error) {
       stop({ outcome: 'error' });
       if (isSubgraphFailure(error)) {
@@ -76,6 +76,14 @@ class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContex
       throw error;
     }
   }
+}
+
+/** The caller's identity for the subgraph (the gateway's own requests, such as health checks, carry none). */
+function identityHeaders(context: Partial<GatewayContext>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (context.internalToken) headers[INTERNAL_TOKEN_HEADER] = context.internalToken;
+  if (context.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
+  return headers;
 }
 
 const pathOfFetch = (options: GraphQLDataSourceProcessOptions<GatewayContext>) =>
@@ -103,6 +111,8 @@ export async function createGatewayServer(options: {
   entityBatching: boolean;
   /** Apollo's own parser stops at this many tokens too (operation-limits.ts checks first). */
   maxTokens: number;
+  /** `compiled` (compiled-executor.ts) or @apollo/gateway's `stock` executor. */
+  executor: 'compiled' | 'stock';
 }) {
   const fetcher = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs });
   const circuits = new Map<string, SubgraphCircuit>();
@@ -121,6 +131,13 @@ export async function createGatewayServer(options: {
     },
     logger: options.logger,
   });
+  if (options.executor === 'compiled') {
+    installCompiledExecutor(gateway, {
+      ...(options.entityBatching ? { arrangePlan: levelQueryPlan } : {}),
+      onLookup: (result) => options.metrics.queryPlanCacheLookups.inc({ result }),
+      onExecute: (executor) => options.metrics.graphqlOperations.inc({ executor }),
+    });
+  }
   const server = new ApolloServer<GatewayContext>({
     gateway,
     parseOptions: { maxTokens: options.maxTokens },

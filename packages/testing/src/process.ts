@@ -13,8 +13,15 @@ export interface ManagedProcess {
  * Starts a TypeScript entry point as a real child process (node + tsx), keeps its recent output
  * for diagnostics, and stops it with SIGTERM (SIGKILL after a grace period).
  */
-export function startNodeProcess(options: { name: string; entry: string; cwd: string; env: Record<string, string | undefined> }): ManagedProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', options.entry], {
+export function startNodeProcess(options: {
+  name: string;
+  entry: string;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  /** Node flags before the entry (the gateway's: gateway/src/node-flags.ts). */
+  nodeFlags?: readonly string[];
+}): ManagedProcess {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', options.entry], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

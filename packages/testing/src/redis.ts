@@ -46,8 +46,12 @@ export async function startTestRedis(options: { port?: number } = {}): Promise<T
   return {
     url: `redis://127.0.0.1:${port}`,
     stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      // Stopping twice (a test that failed between its own stop and restart) must not wait forever.
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
       await rm(dir, { recursive: true, force: true });
     },
   };
