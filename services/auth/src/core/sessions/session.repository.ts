@@ -43,6 +43,20 @@ export interface SessionListing {
   expiresAt: Date;
 }
 
+export interface NewSession {
+  id?: string;
+  userId: string;
+  tokenHash: string;
+  expiresAt: Date;
+  amr: string[];
+  ip: string | null;
+  userAgent: string | null;
+  kind?: SessionKind;
+  sso?: SingleSignOnOrigin;
+  /** The service clock's now: when its holder signed in (`recent` access reads it). */
+  now: Date;
+}
+
 export function createSessionRepository(db: AuthDb) {
   /** Revokes the user's sessions not yet revoked (but `exceptSessionId`) that match `also`. */
   const revokeUnrevoked = (userId: string, reason: string, now: Date, exceptSessionId?: string, also: SQL = sql`true`) =>
@@ -64,33 +78,27 @@ export function createSessionRepository(db: AuthDb) {
     signedInAt: sql<Date>`greatest(${sessions.createdAt}, ${sessions.reauthenticatedAt})`.mapWith(sessions.createdAt),
   };
 
+  /** The insert of a new session, not yet sent; `id` minted by the caller when it must be known beforehand. */
+  const insertOf = (input: NewSession) => {
+    const { now, sso, ...values } = input;
+    return db.insert(sessions).values({
+      ...values,
+      createdAt: now,
+      lastSeenAt: now,
+      userAgent: input.userAgent?.slice(0, 512) ?? null,
+      ssoOrganizationId: sso?.organizationId ?? null,
+      ssoConnectionId: sso?.connectionId ?? null,
+    });
+  };
+
   return {
-    async insert(input: {
-      userId: string;
-      tokenHash: string;
-      expiresAt: Date;
-      amr: string[];
-      ip: string | null;
-      userAgent: string | null;
-      kind?: SessionKind;
-      sso?: SingleSignOnOrigin;
-      /** The service clock's now: when its holder signed in (`recent` access reads it). */
-      now: Date;
-    }): Promise<{ id: string }> {
-      const { now, sso, ...values } = input;
-      const [row] = await db
-        .insert(sessions)
-        .values({
-          ...values,
-          createdAt: now,
-          lastSeenAt: now,
-          userAgent: input.userAgent?.slice(0, 512) ?? null,
-          ssoOrganizationId: sso?.organizationId ?? null,
-          ssoConnectionId: sso?.connectionId ?? null,
-        })
-        .returning({ id: sessions.id });
+    async insert(input: NewSession): Promise<{ id: string }> {
+      const [row] = await insertOf(input).returning({ id: sessions.id });
       return row!;
     },
+
+    /** A session's insert with its id, for a statement that writes it together with more (`writeTogether`). */
+    insertWrite: (input: NewSession & { id: string }) => insertOf(input),
 
     /** The live session behind a token hash: not revoked, not expired at `now`. */
     async findActiveByTokenHash(tokenHash: string, now: Date): Promise<ActiveSession | null> {
