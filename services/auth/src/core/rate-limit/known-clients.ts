@@ -16,7 +16,10 @@ export function createKnownClients(deps: { db: AuthDb; clock: Clock }) {
   const keyOf = (email: string, client: string) => createHash('sha256').update(`known-client:${email}|${clientKeyOf(client)}`).digest('hex');
   const horizon = () => new Date(deps.clock.now().getTime() - KNOWN_CLIENT_DAYS * 86_400_000);
 
-  /** The upsert that remembers a sign-in of `client` to `email`, not yet sent; null without a client. */
+  /**
+   * The upsert that remembers that `client` just signed in to `email` (a sign-in answered with a
+   * session), not yet sent: it is stored with the sign-in. Null without a client.
+   */
   const rememberWrite = (email: string, client: string | null) => {
     if (!client) return null;
     const now = deps.clock.now();
@@ -33,11 +36,6 @@ export function createKnownClients(deps: { db: AuthDb; clock: Clock }) {
       : sql<boolean>`false`;
 
   return {
-    /** Remembers that `client` just signed in to `email` (a sign-in answered with a session). */
-    async remember(email: string, client: string | null): Promise<void> {
-      await rememberWrite(email, client);
-    },
-
     rememberWrite,
 
     /** Whether `client` signed in to `email` within the last KNOWN_CLIENT_DAYS days. */

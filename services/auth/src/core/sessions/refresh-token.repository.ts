@@ -24,12 +24,10 @@ export function createRefreshTokenRepository(db: AuthDb) {
   };
 
   return {
-    /** Stores a token; a successor that a parallel rotation already stored is left as it is. */
-    async insert(input: NewRefreshToken): Promise<void> {
-      await insertWrite(input);
-    },
-
-    /** The same insert, not yet sent: for a statement that writes it together with more (`writeTogether`). */
+    /**
+     * Stores a token when sent (alone, or with the rest of a sign-in: `writeTogether`); a
+     * successor that a parallel rotation already stored is left as it is.
+     */
     insertWrite,
 
     async findByHash(tokenHash: string): Promise<RefreshTokenRow | null> {

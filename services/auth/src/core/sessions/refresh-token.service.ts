@@ -125,14 +125,7 @@ export function createRefreshTokenService(deps: {
   return {
     ttlSeconds,
 
-    /** Starts a family for a new sign-in, bound to its session; it ends after the absolute lifetime. */
-    async issue(input: { userId: string; sessionId: string | null }): Promise<IssuedRefreshToken> {
-      const { issued, write } = prepareIssue(input);
-      await write;
-      return issued;
-    },
-
-    /** `issue`, minted but not yet stored: for a sign-in that writes everything in one statement. */
+    /** Starts a family for a new sign-in, bound to its session (it ends after the absolute lifetime): minted, stored with the sign-in. */
     prepareIssue,
 
     rotate,

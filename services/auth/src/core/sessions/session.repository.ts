@@ -44,7 +44,8 @@ export interface SessionListing {
 }
 
 export interface NewSession {
-  id?: string;
+  /** Minted by the caller, so writes stored beside the session can name it. */
+  id: string;
   userId: string;
   tokenHash: string;
   expiresAt: Date;
@@ -78,27 +79,19 @@ export function createSessionRepository(db: AuthDb) {
     signedInAt: sql<Date>`greatest(${sessions.createdAt}, ${sessions.reauthenticatedAt})`.mapWith(sessions.createdAt),
   };
 
-  /** The insert of a new session, not yet sent; `id` minted by the caller when it must be known beforehand. */
-  const insertOf = (input: NewSession) => {
-    const { now, sso, ...values } = input;
-    return db.insert(sessions).values({
-      ...values,
-      createdAt: now,
-      lastSeenAt: now,
-      userAgent: input.userAgent?.slice(0, 512) ?? null,
-      ssoOrganizationId: sso?.organizationId ?? null,
-      ssoConnectionId: sso?.connectionId ?? null,
-    });
-  };
-
   return {
-    async insert(input: NewSession): Promise<{ id: string }> {
-      const [row] = await insertOf(input).returning({ id: sessions.id });
-      return row!;
+    /** A session's insert with its id, not yet sent: alone, or with the rest of a sign-in (`writeTogether`). */
+    insertWrite(input: NewSession) {
+      const { now, sso, ...values } = input;
+      return db.insert(sessions).values({
+        ...values,
+        createdAt: now,
+        lastSeenAt: now,
+        userAgent: input.userAgent?.slice(0, 512) ?? null,
+        ssoOrganizationId: sso?.organizationId ?? null,
+        ssoConnectionId: sso?.connectionId ?? null,
+      });
     },
-
-    /** A session's insert with its id, for a statement that writes it together with more (`writeTogether`). */
-    insertWrite: (input: NewSession & { id: string }) => insertOf(input),
 
     /** The live session behind a token hash: not revoked, not expired at `now`. */
     async findActiveByTokenHash(tokenHash: string, now: Date): Promise<ActiveSession | null> {
