@@ -159,9 +159,9 @@ export async function run(): Promise<BenchSection> {
         { name: 'unknown-email login / right-password login', value: Number((unknown / known).toFixed(2)) },
       ],
       notes: [
-        `Per right-password login: ${perLogin.statements.toFixed(1)} database statements (round trips), ${perLogin.mainThreadMs.toFixed(2)} ms of main-thread work, ${perLogin.loginMs.toFixed(1)} ms in all at ${concurrency} in flight, against ${perLogin.verifyMs.toFixed(1)} ms per argon2id verification at the same concurrency.`,
+        `Per right-password login: ${perLogin.statements.toFixed(1)} database statements (round trips), ${perLogin.mainThreadMs.toFixed(2)} ms of main-thread busy time (event-loop utilisation: it includes waits for a core), ${perLogin.loginMs.toFixed(1)} ms in all at ${concurrency} in flight, against ${perLogin.verifyMs.toFixed(1)} ms per argon2id verification at the same concurrency.`,
         `CPU per right-password login: ${perLogin.processCpuMs.toFixed(1)} ms in this process (argon2id, auth and the load client; ${perLogin.processSystemMs.toFixed(1)} ms of it in the kernel) + ${perLogin.postgresCpuMs.toFixed(1)} ms in PostgreSQL, against ${perLogin.verifyCpuMs.toFixed(1)} ms per raw verification (${perLogin.verifySystemMs.toFixed(1)} ms in the kernel); on ${availableParallelism()} cores whatever a login spends besides argon2id is taken from argon2id.`,
-        `libuv thread pool: UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}; argon2id runs there, ${concurrency} at a time; the database waits happen while a login holds no pool thread, so at equal concurrency they are lost to argon2id.`,
+        `libuv thread pool: UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}; argon2id runs there, ${concurrency} at a time; a login's database waits leave a thread idle, which costs argon2id only when the pool, not the CPU, is what is short (${concurrency} threads on ${availableParallelism()} cores).`,
         'Same process, same machine, same run; rows interleaved over rounds, best round kept; rate limits off; no SMTP in login.',
         'A ratio near 1 means argon2id dominates the login path; the unknown-email ratio near 1 means timing does not reveal accounts.',
       ],
