@@ -23,6 +23,12 @@ async function passwordAccount(email: string) {
   return identity;
 }
 
+/**
+ * The request's own statements: the outbox and mail relays poll the same pool in the background
+ * (each second, and when woken), and one of their polls may land while a sign-in runs.
+ */
+const ownStatements = (statements: string[]) => statements.filter((statement) => !/^\s*(select\b[^]*\bfrom|update) "(mail_)?outbox"/.test(statement));
+
 const countOf = async (query: ReturnType<typeof sql>) => Number((await auth.rows(query))[0]!.n);
 
 describe('a password sign-in', () => {
@@ -34,13 +40,15 @@ describe('a password sign-in', () => {
     expect(await countOf(sql`select count(*)::int as n from password_failures where email_hash = ${strangersCounter(email)}`)).toBe(1);
 
     let answer: Awaited<ReturnType<typeof login>> | undefined;
-    const statements = await auth.statementsDuring(async () => {
-      answer = await login(auth, email, STRONG, client);
-    });
+    const statements = ownStatements(
+      await auth.statementsDuring(async () => {
+        answer = await login(auth, email, STRONG, client);
+      }),
+    );
     expect(answer!.status).toBe(200);
 
     // The state read, the sign-in guard (asked again once the session is stored), the MFA gate, and the write.
-    expect(statements).toHaveLength(5);
+    expect(statements, statements.join('\n')).toHaveLength(5);
     expect(statements.filter((statement) => /^\s*(begin|commit)\b/i.test(statement))).toEqual([]);
     const reads = statements.filter((statement) => /"identities"/.test(statement));
     expect(reads).toHaveLength(1);
@@ -79,11 +87,13 @@ describe('a password sign-in', () => {
     const email = 'three.statements@example.com';
     const user = await passwordAccount(email);
     let status = 0;
-    const statements = await auth.statementsDuring(async () => {
-      status = (await login(auth, email, 'not-the-password-2', { 'x-forwarded-for': '198.51.100.72' })).status;
-    });
+    const statements = ownStatements(
+      await auth.statementsDuring(async () => {
+        status = (await login(auth, email, 'not-the-password-2', { 'x-forwarded-for': '198.51.100.72' })).status;
+      }),
+    );
     expect(status).toBe(401);
-    expect(statements).toHaveLength(3);
+    expect(statements, statements.join('\n')).toHaveLength(3);
     const [audit] = await auth.rows(sql`select id from audit_events where user_id = ${user.id} and type = 'signin' and outcome = 'failure'`);
     expect(await auth.rows(sql`select id from outbox where payload->>'id' = ${String(audit!.id)}`)).toHaveLength(1);
   });
