@@ -6,7 +6,13 @@
  * (embedded, or TEST_POSTGRES_URL): lockout check, identity and hash look-up, one argon2id
  * verification, session, audit row. Unknown emails pay a dummy verification, so their row
  * should sit next to the known-account row. BENCH_PASSWORD_COUNT sets logins per row (default 200).
+ * BENCH_PASSWORD_CPU_PROF=<file> writes a V8 CPU profile of the main thread (auth and the load
+ * client share it) taken during the right-password rows only.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { availableParallelism } from 'node:os';
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { createCredentialRepository } from '../services/auth/src/features/passwords/credential.repository';
@@ -18,22 +24,31 @@ const ROUNDS = 3;
 
 export async function run(): Promise<BenchSection> {
   const count = Number(process.env.BENCH_PASSWORD_COUNT ?? 200);
-  // libuv's default pool runs four argon2 computations at once; more in flight only queue.
-  const concurrency = 4;
+  // argon2id runs on libuv's thread pool (UV_THREADPOOL_SIZE threads, 4 by default, read by this
+  // process and by auth alike: they are one process here): as many logins and raw verifications
+  // in flight as it has threads, so both use the whole pool and no more.
+  const concurrency = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
   const instance = await startBenchAuth({ name: 'bench_pw', mailer: { send: async () => {} } });
   const { auth } = instance;
   // The service's own parameters: the ceiling is what its hasher can do, outside the HTTP path.
   const hasher = createPasswordHasher(instance.config.passwords.argon2);
 
-  const login = async (email: string, expected: number) => {
-    const response = await fetch(`${instance.url}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: PASSWORD }),
+  // The load client shares this process (and the machine's cores) with auth and argon2id, so it
+  // is node:http on kept-alive connections rather than fetch, whose web streams cost a login
+  // about a millisecond of CPU more: the rows should measure auth, not the client.
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency * 2 });
+  const target = new URL('/auth/login', instance.url);
+  const login = (email: string, expected: number) =>
+    new Promise<void>((resolve, reject) => {
+      const body = JSON.stringify({ email, password: PASSWORD });
+      const sent = request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+        response.resume();
+        response.on('error', reject);
+        response.on('end', () => (response.statusCode === expected ? resolve() : reject(new Error(`login answered ${response.statusCode}, expected ${expected}`))));
+      });
+      sent.on('error', reject);
+      sent.end(body);
     });
-    if (response.status !== expected) throw new Error(`login answered ${response.status}, expected ${expected}`);
-    await response.arrayBuffer();
-  };
 
   try {
     // Accounts share one stored hash: setting them up must not cost `count` argon2 hashes.
@@ -60,15 +75,35 @@ export async function run(): Promise<BenchSection> {
       statements += 1;
       return (send as (...sent: unknown[]) => unknown).apply(this, args);
     } as typeof send;
-    const traced = { logins: 0, statements: 0, mainThreadMs: 0, wallMs: 0 };
+    // CPU time, which is what the rows share on a small machine: this process's (argon2id's pool
+    // threads, auth's main thread and the load client) and auth's PostgreSQL backends'.
+    const traced = { logins: 0, statements: 0, mainThreadMs: 0, wallMs: 0, processCpuMs: 0, processSystemMs: 0, postgresCpuMs: 0 };
+    const verified = { verifications: 0, processCpuMs: 0, processSystemMs: 0 };
+    const profiler = await startProfiler(process.env.BENCH_PASSWORD_CPU_PROF);
+    const backends = postgresBackendCpu(instance.db);
     const tracedLogins = async (logins: number, run: () => Promise<number>) => {
-      const [before, loop, started] = [statements, performance.eventLoopUtilization(), performance.now()];
+      const [before, loop, started, cpu, postgres] = [statements, performance.eventLoopUtilization(), performance.now(), process.cpuUsage(), await backends.sample()];
+      await profiler?.resume();
       const rate = await run();
+      await profiler?.pause();
       const used = performance.eventLoopUtilization(loop);
+      const spent = process.cpuUsage(cpu);
+      traced.processCpuMs += cpuMs(spent);
+      traced.processSystemMs += spent.system / 1000;
+      traced.postgresCpuMs += await backends.since(postgres);
       traced.logins += logins;
       traced.statements += statements - before;
       traced.mainThreadMs += used.active;
       traced.wallMs += performance.now() - started;
+      return rate;
+    };
+    const tracedVerifications = async (verifications: number, run: () => Promise<number>) => {
+      const cpu = process.cpuUsage();
+      const rate = await run();
+      const spent = process.cpuUsage(cpu);
+      verified.processCpuMs += cpuMs(spent);
+      verified.processSystemMs += spent.system / 1000;
+      verified.verifications += verifications;
       return rate;
     };
 
@@ -82,9 +117,11 @@ export async function run(): Promise<BenchSection> {
         const offset = round * half;
         ceiling = Math.max(
           ceiling,
-          await opsPerSecond(half, concurrency, async () => {
-            if (!(await hasher.verify(stored, PASSWORD))) throw new Error('verification failed');
-          }),
+          await tracedVerifications(half, () =>
+            opsPerSecond(half, concurrency, async () => {
+              if (!(await hasher.verify(stored, PASSWORD))) throw new Error('verification failed');
+            }),
+          ),
         );
         known = Math.max(known, await tracedLogins(half, () => opsPerSecond(half, concurrency, (i) => login(emails[(offset + i) % count]!, 200))));
         // Twice the logins in flight: while some wait on the database, others keep argon2id busy.
@@ -93,12 +130,18 @@ export async function run(): Promise<BenchSection> {
       }
     } finally {
       pg.Client.prototype.query = send;
+      await profiler?.stop();
     }
     const perLogin = {
       statements: traced.statements / traced.logins,
       mainThreadMs: traced.mainThreadMs / traced.logins,
       verifyMs: (1000 * concurrency) / ceiling,
       loginMs: (1000 * concurrency) / known,
+      verifyCpuMs: verified.processCpuMs / verified.verifications,
+      verifySystemMs: verified.processSystemMs / verified.verifications,
+      processCpuMs: traced.processCpuMs / traced.logins,
+      processSystemMs: traced.processSystemMs / traced.logins,
+      postgresCpuMs: traced.postgresCpuMs / traced.logins,
     };
 
     const { memoryCost, timeCost, parallelism } = hasher.params;
@@ -116,13 +159,86 @@ export async function run(): Promise<BenchSection> {
         { name: 'unknown-email login / right-password login', value: Number((unknown / known).toFixed(2)) },
       ],
       notes: [
-        `Per right-password login: ${perLogin.statements.toFixed(1)} database statements (round trips), ${perLogin.mainThreadMs.toFixed(2)} ms of main-thread work, ${perLogin.loginMs.toFixed(1)} ms in all at ${concurrency} in flight, against ${perLogin.verifyMs.toFixed(1)} ms per argon2id verification at the same concurrency.`,
-        `libuv thread pool: UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}; argon2id runs there, ${concurrency} at a time; the database waits happen while a login holds no pool thread, so at equal concurrency they are lost to argon2id.`,
+        `Per right-password login: ${perLogin.statements.toFixed(1)} database statements (round trips), ${perLogin.mainThreadMs.toFixed(2)} ms of main-thread busy time (event-loop utilisation: it includes waits for a core), ${perLogin.loginMs.toFixed(1)} ms in all at ${concurrency} in flight, against ${perLogin.verifyMs.toFixed(1)} ms per argon2id verification at the same concurrency.`,
+        `CPU per right-password login: ${perLogin.processCpuMs.toFixed(1)} ms in this process (argon2id, auth and the load client; ${perLogin.processSystemMs.toFixed(1)} ms of it in the kernel) + ${perLogin.postgresCpuMs.toFixed(1)} ms in PostgreSQL, against ${perLogin.verifyCpuMs.toFixed(1)} ms per raw verification (${perLogin.verifySystemMs.toFixed(1)} ms in the kernel); on ${availableParallelism()} cores whatever a login spends besides argon2id is taken from argon2id.`,
+        `libuv thread pool: UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}; argon2id runs there, ${concurrency} at a time; a login's database waits leave a thread idle, which costs argon2id only when the pool, not the CPU, is what is short (${concurrency} threads on ${availableParallelism()} cores).`,
         'Same process, same machine, same run; rows interleaved over rounds, best round kept; rate limits off; no SMTP in login.',
         'A ratio near 1 means argon2id dominates the login path; the unknown-email ratio near 1 means timing does not reveal accounts.',
       ],
     };
   } finally {
+    agent.destroy();
     await instance.stop();
   }
+}
+
+const cpuMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
+
+/**
+ * CPU time of the database's server processes (Linux: /proc, in clock ticks of 10 ms), so a
+ * login's cost includes what PostgreSQL spends on its statements; zero where /proc is absent.
+ */
+function postgresBackendCpu(db: { execute: (query: string) => PromiseLike<{ rows: Record<string, unknown>[] }> }) {
+  const ticksOf = (pid: number) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return 0;
+    }
+  };
+  const sample = async () => {
+    const { rows } = await db.execute('select pid from pg_stat_activity where datname = current_database()');
+    return new Map(rows.map((row) => [Number(row.pid), ticksOf(Number(row.pid))]));
+  };
+  return {
+    sample,
+    /** Milliseconds of CPU the backends spent since `before` (backends opened meanwhile from zero). */
+    async since(before: Map<number, number>): Promise<number> {
+      let ticks = 0;
+      for (const [pid, now] of await sample()) ticks += now - (before.get(pid) ?? 0);
+      return ticks * 10;
+    },
+  };
+}
+
+/**
+ * A CPU profile of the main thread kept only for the stretches between `resume` and `pause` (the
+ * right-password rows), so set-up, the ceiling rows and the unknown-email rows stay out of it;
+ * written to `file` by `stop`. V8's profile clock and `process.hrtime` are both the monotonic clock.
+ */
+async function startProfiler(file: string | undefined) {
+  if (!file) return null;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  const micros = () => Number(process.hrtime.bigint() / 1000n);
+  const stretches: { from: number; to: number }[] = [];
+  return {
+    resume: async () => {
+      stretches.push({ from: micros(), to: Infinity });
+    },
+    pause: async () => {
+      stretches.at(-1)!.to = micros();
+    },
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      const samples: number[] = [];
+      const timeDeltas: number[] = [];
+      let at = profile.startTime;
+      let kept = 0;
+      (profile.samples ?? []).forEach((sample, index) => {
+        const delta = profile.timeDeltas?.[index] ?? 0;
+        at += delta;
+        if (!stretches.some((stretch) => at > stretch.from && at <= stretch.to)) return;
+        samples.push(sample);
+        timeDeltas.push(delta);
+        kept += delta;
+      });
+      writeFileSync(file, JSON.stringify({ ...profile, samples, timeDeltas, endTime: profile.startTime + kept }));
+    },
+  };
 }

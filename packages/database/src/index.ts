@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 
@@ -79,4 +80,22 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Ids from clients are checked before they reach a uuid column, which would reject them with an error. */
 export function isUuid(value: string): boolean {
   return UUID.test(value);
+}
+
+/**
+ * Several independent writes as one statement (PostgreSQL's data-modifying `WITH`): one round
+ * trip instead of one per write plus BEGIN and COMMIT, and all or nothing, because a single
+ * statement is its own transaction. The writes run on one snapshot and cannot see each other's
+ * rows, so none may read what another writes (ids a later write needs are minted beforehand);
+ * foreign keys between them are checked at the end of the statement, so a row may reference one
+ * inserted beside it.
+ */
+export async function writeTogether(db: { execute: (query: SQL) => Promise<unknown> }, writes: readonly SQLWrapper[]): Promise<void> {
+  if (writes.length === 0) return;
+  if (writes.length === 1) {
+    await db.execute(writes[0]!.getSQL());
+    return;
+  }
+  const parts = writes.map((write, index) => sql`${sql.raw(`w${index}`)} as (${write.getSQL()})`);
+  await db.execute(sql`with ${sql.join(parts, sql`, `)} select 1`);
 }

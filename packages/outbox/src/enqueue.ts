@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { outbox } from './tables';
 
@@ -14,6 +15,14 @@ export type AnyPgDatabase = PgDatabase<PgQueryResultHKT, any, any>;
 
 /** Call inside the transaction that makes the change, so the event exists iff the change does. */
 export async function enqueueEvent(tx: AnyPgDatabase, topic: string, payload: unknown): Promise<string> {
-  const [row] = await tx.insert(outbox).values({ topic, payload }).returning({ id: outbox.id });
+  const [row] = await eventInsert(tx, topic, payload).returning({ id: outbox.id });
   return row!.id;
+}
+
+/**
+ * The insert of an event, not yet sent: for a statement that writes the change and its event
+ * together (`writeTogether` of @malet/database). `payload` may be SQL computed by that statement.
+ */
+export function eventInsert(db: AnyPgDatabase, topic: string, payload: unknown) {
+  return db.insert(outbox).values({ topic, payload: payload as SQL });
 }

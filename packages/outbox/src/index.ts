@@ -1,5 +1,5 @@
 export { outbox, processedEvents } from './tables';
-export { enqueueEvent, type OutboxEvent, type AnyPgDatabase } from './enqueue';
+export { enqueueEvent, eventInsert, type OutboxEvent, type AnyPgDatabase } from './enqueue';
 export { createOutboxRelay, type OutboxSubscriber, type OutboxRelay } from './relay';
 export { consumeEventOnce } from './inbox';
 export { outboxEventSchema } from './envelope';

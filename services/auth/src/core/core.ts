@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { createInternalTokenSigner, createInternalTokenVerifier } from '@malet/internal-auth';
 import type { Logger } from '@malet/logging';
 import { createMetrics, type Metrics } from '@malet/metrics';
+import { writeTogether } from '@malet/database';
 import { createOutboxRelay, type OutboxSubscriber } from '@malet/outbox';
 import { createAccountTokenRepository } from './account-tokens/account-token.repository';
 import { createEmailVerification } from './account-tokens/email-verification';
@@ -92,13 +93,12 @@ export function createAuthCore(deps: AuthCoreDependencies) {
     ...config.refreshTokens,
   });
   const signIn = createSignIn({
-    openSession: createSessionOpener({ sessions, refreshTokens }),
+    prepareSession: createSessionOpener({ sessions, refreshTokens }),
     audit,
+    writeTogether: (writes) => writeTogether(db, writes),
     revokeSession: (token, reason) => sessions.revoke(token, reason),
-    async onSignedIn(email, client) {
-      await limits.forgetClientOf(email, client);
-      await knownClients.remember(email, client);
-    },
+    signedInWrites: (email, client) => [knownClients.rememberWrite(email, client)].filter((write) => write !== null),
+    onSignedIn: (email, client) => limits.forgetClientOf(email, client),
   });
 
   /**

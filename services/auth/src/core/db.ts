@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { serviceRoot } from '@malet/config';
+import type { SQLWrapper } from 'drizzle-orm';
 import { createDatabase, type Database } from '@malet/database';
 
 /**
@@ -16,3 +17,9 @@ export const migrationsFolder = join(serviceRoot(import.meta.url), 'drizzle');
 
 /** A transaction of auth's database, for work that must commit together with a core change. */
 export type AuthTransaction = Parameters<Parameters<AuthDb['transaction']>[0]>[0];
+
+/**
+ * A write built by a repository but not yet sent, for a use case to store together with others
+ * in one statement (`writeTogether` of @malet/database): all of them or none.
+ */
+export type PendingWrite = SQLWrapper;

@@ -17,22 +17,30 @@ export interface SecurityEvent {
  * fail the user's request: the request's own effect is already committed.
  */
 export function createAuditLog(deps: { audit: AuditRepository; logger: Logger }) {
+  const rowOf = (event: SecurityEvent) => ({
+    type: event.type,
+    outcome: event.outcome,
+    userId: event.userId ?? null,
+    method: event.method ?? null,
+    ip: event.ip ?? null,
+    userAgent: event.userAgent?.slice(0, 512) ?? null,
+    details: event.details ?? {},
+  });
+
   return {
     async record(event: SecurityEvent): Promise<void> {
       try {
-        await deps.audit.record({
-          type: event.type,
-          outcome: event.outcome,
-          userId: event.userId ?? null,
-          method: event.method ?? null,
-          ip: event.ip ?? null,
-          userAgent: event.userAgent?.slice(0, 512) ?? null,
-          details: event.details ?? {},
-        });
+        await deps.audit.record(rowOf(event));
       } catch (error) {
         deps.logger.error({ err: error, type: event.type }, 'could not write audit event');
       }
     },
+
+    /**
+     * The event's writes, for a statement that must not commit without them (`writeTogether`):
+     * there a failed audit write fails the whole change, unlike `record`.
+     */
+    writesOf: (event: SecurityEvent) => deps.audit.writesOf(rowOf(event)),
   };
 }
 

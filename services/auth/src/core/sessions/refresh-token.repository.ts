@@ -4,24 +4,31 @@ import { refreshTokens } from './session.tables';
 
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 
+export interface NewRefreshToken {
+  userId: string;
+  sessionId: string | null;
+  familyId: string;
+  tokenHash: string;
+  expiresAt: Date;
+  familyExpiresAt: Date;
+  now: Date;
+}
+
 export function createRefreshTokenRepository(db: AuthDb) {
+  const insertWrite = (input: NewRefreshToken) => {
+    const { now, ...values } = input;
+    return db
+      .insert(refreshTokens)
+      .values({ ...values, createdAt: now })
+      .onConflictDoNothing({ target: refreshTokens.tokenHash });
+  };
+
   return {
-    /** Stores a token; a successor that a parallel rotation already stored is left as it is. */
-    async insert(input: {
-      userId: string;
-      sessionId: string | null;
-      familyId: string;
-      tokenHash: string;
-      expiresAt: Date;
-      familyExpiresAt: Date;
-      now: Date;
-    }): Promise<void> {
-      const { now, ...values } = input;
-      await db
-        .insert(refreshTokens)
-        .values({ ...values, createdAt: now })
-        .onConflictDoNothing({ target: refreshTokens.tokenHash });
-    },
+    /**
+     * Stores a token when sent (alone, or with the rest of a sign-in: `writeTogether`); a
+     * successor that a parallel rotation already stored is left as it is.
+     */
+    insertWrite,
 
     async findByHash(tokenHash: string): Promise<RefreshTokenRow | null> {
       const [row] = await db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash)).limit(1);

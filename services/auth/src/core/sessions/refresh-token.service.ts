@@ -50,13 +50,30 @@ export function createRefreshTokenService(deps: {
   /** Who is rotating: the client's address (as rate limits group it) and its user agent. */
   const clientOf = (meta: RequestMeta) => createHash('sha256').update(`${meta.ip ? clientKeyOf(meta.ip) : ''}|${meta.userAgent ?? ''}`).digest('hex');
 
-  /** Stores a token of a family; it ends 30 days from now or with its family, whichever is first. */
-  async function store(input: { token: string; userId: string; sessionId: string | null; familyId: string; familyExpiresAt: Date }): Promise<IssuedRefreshToken> {
+  /** A token of a family, minted but not yet stored; it ends 30 days from now or with its family, whichever is first. */
+  function prepare(input: { token: string; userId: string; sessionId: string | null; familyId: string; familyExpiresAt: Date }) {
     const now = deps.clock.now();
     const expiresAt = new Date(Math.min(now.getTime() + ttlSeconds * 1000, input.familyExpiresAt.getTime()));
-    await deps.refreshTokens.insert({ ...input, tokenHash: hashToken(input.token), expiresAt, now });
-    return { token: input.token, expiresIn: Math.floor((expiresAt.getTime() - now.getTime()) / 1000) };
+    const issued: IssuedRefreshToken = { token: input.token, expiresIn: Math.floor((expiresAt.getTime() - now.getTime()) / 1000) };
+    return { issued, write: deps.refreshTokens.insertWrite({ ...input, tokenHash: hashToken(input.token), expiresAt, now }) };
   }
+
+  /** Stores a token of a family (see `prepare`). */
+  async function store(input: Parameters<typeof prepare>[0]): Promise<IssuedRefreshToken> {
+    const { issued, write } = prepare(input);
+    await write;
+    return issued;
+  }
+
+  /** The first token of a new family for a new sign-in, bound to its session; not yet stored. */
+  const prepareIssue = (input: { userId: string; sessionId: string | null }) =>
+    prepare({
+      token: mintToken('ref'),
+      userId: input.userId,
+      sessionId: input.sessionId,
+      familyId: randomUUID(),
+      familyExpiresAt: new Date(deps.clock.now().getTime() + deps.familyLifetimeSeconds * 1000),
+    });
 
   /** The successor of a rotated token (derived, so every rotation of it stores the same row). */
   function storeSuccessor(rotated: RefreshTokenRow, token: string) {
@@ -108,15 +125,8 @@ export function createRefreshTokenService(deps: {
   return {
     ttlSeconds,
 
-    /** Starts a family for a new sign-in, bound to its session; it ends after the absolute lifetime. */
-    issue: (input: { userId: string; sessionId: string | null }) =>
-      store({
-        token: mintToken('ref'),
-        userId: input.userId,
-        sessionId: input.sessionId,
-        familyId: randomUUID(),
-        familyExpiresAt: new Date(deps.clock.now().getTime() + deps.familyLifetimeSeconds * 1000),
-      }),
+    /** Starts a family for a new sign-in, bound to its session (it ends after the absolute lifetime): minted, stored with the sign-in. */
+    prepareIssue,
 
     rotate,
 

@@ -43,6 +43,21 @@ export interface SessionListing {
   expiresAt: Date;
 }
 
+export interface NewSession {
+  /** Minted by the caller, so writes stored beside the session can name it. */
+  id: string;
+  userId: string;
+  tokenHash: string;
+  expiresAt: Date;
+  amr: string[];
+  ip: string | null;
+  userAgent: string | null;
+  kind?: SessionKind;
+  sso?: SingleSignOnOrigin;
+  /** The service clock's now: when its holder signed in (`recent` access reads it). */
+  now: Date;
+}
+
 export function createSessionRepository(db: AuthDb) {
   /** Revokes the user's sessions not yet revoked (but `exceptSessionId`) that match `also`. */
   const revokeUnrevoked = (userId: string, reason: string, now: Date, exceptSessionId?: string, also: SQL = sql`true`) =>
@@ -65,31 +80,17 @@ export function createSessionRepository(db: AuthDb) {
   };
 
   return {
-    async insert(input: {
-      userId: string;
-      tokenHash: string;
-      expiresAt: Date;
-      amr: string[];
-      ip: string | null;
-      userAgent: string | null;
-      kind?: SessionKind;
-      sso?: SingleSignOnOrigin;
-      /** The service clock's now: when its holder signed in (`recent` access reads it). */
-      now: Date;
-    }): Promise<{ id: string }> {
+    /** A session's insert with its id, not yet sent: alone, or with the rest of a sign-in (`writeTogether`). */
+    insertWrite(input: NewSession) {
       const { now, sso, ...values } = input;
-      const [row] = await db
-        .insert(sessions)
-        .values({
-          ...values,
-          createdAt: now,
-          lastSeenAt: now,
-          userAgent: input.userAgent?.slice(0, 512) ?? null,
-          ssoOrganizationId: sso?.organizationId ?? null,
-          ssoConnectionId: sso?.connectionId ?? null,
-        })
-        .returning({ id: sessions.id });
-      return row!;
+      return db.insert(sessions).values({
+        ...values,
+        createdAt: now,
+        lastSeenAt: now,
+        userAgent: input.userAgent?.slice(0, 512) ?? null,
+        ssoOrganizationId: sso?.organizationId ?? null,
+        ssoConnectionId: sso?.connectionId ?? null,
+      });
     },
 
     /** The live session behind a token hash: not revoked, not expired at `now`. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { coreErrors } from '../errors/core.errors';
 import type { RefreshTokenRepository } from './refresh-token.repository';
 import type { ActiveSession, SessionKind, SessionListing, SessionRepository, SingleSignOnOrigin } from './session.repository';
@@ -37,13 +38,24 @@ export function createSessionService(deps: {
   const ttlFor = (kind: SessionKind) => (kind === 'mobile' ? MOBILE_SESSION_TTL_SECONDS : ttlSeconds);
   const expiryFrom = (now: Date, kind: SessionKind) => new Date(now.getTime() + ttlFor(kind) * 1000);
 
-  async function issue(input: { userId: string; amr: string[]; kind?: SessionKind; sso?: SingleSignOnOrigin } & SessionMeta): Promise<IssuedSession> {
+  /**
+   * A new session, minted but not yet stored: `write` stores it (alone, or in one statement with
+   * the rest of a sign-in); the id is minted here so that other writes can reference it.
+   */
+  function prepareIssue(input: { userId: string; amr: string[]; kind?: SessionKind; sso?: SingleSignOnOrigin } & SessionMeta) {
     const token = mintToken('sess');
     const kind = input.kind ?? 'web';
     const now = clock.now();
     const expiresAt = expiryFrom(now, kind);
-    const { id } = await sessions.insert({ ...input, kind, tokenHash: hashToken(token), expiresAt, now });
-    return { token, sessionId: id, expiresAt, ttlSeconds: ttlFor(kind) };
+    const id = randomUUID();
+    const issued: IssuedSession = { token, sessionId: id, expiresAt, ttlSeconds: ttlFor(kind) };
+    return { issued, write: sessions.insertWrite({ ...input, id, kind, tokenHash: hashToken(token), expiresAt, now }) };
+  }
+
+  async function issue(input: { userId: string; amr: string[]; kind?: SessionKind; sso?: SingleSignOnOrigin } & SessionMeta): Promise<IssuedSession> {
+    const { issued, write } = prepareIssue(input);
+    await write;
+    return issued;
   }
 
   /** The live session for a token, or null; never throws for a bad token. */
@@ -150,6 +162,7 @@ export function createSessionService(deps: {
 
   return {
     issue,
+    prepareIssue,
     findActive,
     getActiveOrThrow,
     refresh,

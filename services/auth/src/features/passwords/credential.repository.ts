@@ -1,4 +1,5 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
+import { identities } from '../../core/identities/identity.tables';
 import type { AuthDb, AuthTransaction } from '../../core/db';
 import { passwordCredentials, passwordFailures } from './password.tables';
 
@@ -7,9 +8,71 @@ export interface FailureState {
   lockedUntil: Date | null;
 }
 
+/** The counters a password attempt may count on, and the SQL telling which one applies. */
+export interface FailureKeys {
+  /** Everyone's counter for the address. */
+  strangers: string;
+  /** The client's own counter for the address, when the client may have one. */
+  ownClient: string | null;
+  /** Whether the client is known to the address (then its own counter applies). */
+  knownClient: SQL<boolean>;
+}
+
+/** Everything a password sign-in reads before it verifies: one query. */
+export interface PasswordSignInState {
+  identity: { id: string; email: string; emailVerifiedAt: Date | null } | null;
+  hash: string | null;
+  knownClient: boolean;
+  strangers: FailureState | null;
+  ownClient: FailureState | null;
+}
+
+const dateOf = (value: Date | string | null) => (value === null ? null : new Date(value));
+const failureStateOf = (failures: number | null, lockedUntil: Date | string | null): FailureState | null =>
+  failures === null ? null : { failures: Number(failures), lockedUntil: dateOf(lockedUntil) };
+
 /** Password hashes and the per-email failure counters of password sign-in. */
 export function createCredentialRepository(db: AuthDb) {
+  const clearFailuresWrite = (emailHash: string) => db.delete(passwordFailures).where(eq(passwordFailures.emailHash, emailHash));
+
   return {
+    /**
+     * The account behind `email` with its password hash, whether the client is known to the
+     * address and both failure counters it may count on, in one round trip (a sign-in used to
+     * spend five on these).
+     */
+    async findSignInState(email: string, keys: FailureKeys): Promise<PasswordSignInState> {
+      const result = await db.execute<{
+        known_client: boolean;
+        id: string | null;
+        email: string | null;
+        email_verified_at: Date | string | null;
+        hash: string | null;
+        stranger_failures: number | null;
+        stranger_locked_until: Date | string | null;
+        client_failures: number | null;
+        client_locked_until: Date | string | null;
+      }>(sql`
+        select ${keys.knownClient} as known_client,
+          i.id, i.email, i.email_verified_at, c.hash,
+          s.failures as stranger_failures, s.locked_until as stranger_locked_until,
+          o.failures as client_failures, o.locked_until as client_locked_until
+        from (select 1) as one
+          left join ${identities} i on i.email = ${email}
+          left join ${passwordCredentials} c on c.user_id = i.id
+          left join ${passwordFailures} s on s.email_hash = ${keys.strangers}
+          left join ${passwordFailures} o on o.email_hash = ${keys.ownClient}
+      `);
+      const row = result.rows[0]!;
+      return {
+        identity: row.id === null || row.email === null ? null : { id: row.id, email: row.email, emailVerifiedAt: dateOf(row.email_verified_at) },
+        hash: row.hash,
+        knownClient: row.known_client === true,
+        strangers: failureStateOf(row.stranger_failures, row.stranger_locked_until),
+        ownClient: failureStateOf(row.client_failures, row.client_locked_until),
+      };
+    },
+
     async findPasswordHash(userId: string): Promise<string | null> {
       const [row] = await db
         .select({ hash: passwordCredentials.hash })
@@ -87,8 +150,11 @@ export function createCredentialRepository(db: AuthDb) {
     },
 
     async clearFailures(emailHash: string): Promise<void> {
-      await db.delete(passwordFailures).where(eq(passwordFailures.emailHash, emailHash));
+      await clearFailuresWrite(emailHash);
     },
+
+    /** The delete of a failure counter, not yet sent: for the sign-in's one statement. */
+    clearFailuresWrite,
   };
 }
 

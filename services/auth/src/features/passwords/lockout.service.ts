@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CredentialRepository } from './credential.repository';
+import type { CredentialRepository, FailureKeys, FailureState } from './credential.repository';
 import { passwordErrors } from './password.errors';
 import type { AuditLog } from '../../core/audit/audit-log';
 import type { Clock } from '../../core/clock';
@@ -32,45 +32,82 @@ export function createLockoutService(deps: {
   clock: Clock;
   policy: LockoutPolicy;
   isKnownClient: (email: string, client: string | null) => Promise<boolean>;
+  /** The same question as SQL, for a sign-in that reads it with the rest of its state. */
+  knownClientExpression: (email: string, client: string | null) => FailureKeys['knownClient'];
 }) {
+  const counterKey = (email: string, client: string | null) =>
+    createHash('sha256').update(client !== null ? `password-failures:${email}|${clientKeyOf(client)}` : `password-failures:${email}`).digest('hex');
+
   /** The counter a request's failures go to: the client's own when it is known to the address. */
   async function bucketOf(email: string, client: string | null): Promise<string> {
     const known = client !== null && (await deps.isKnownClient(email, client));
-    return createHash('sha256').update(known ? `password-failures:${email}|${clientKeyOf(client)}` : `password-failures:${email}`).digest('hex');
+    return counterKey(email, known ? client : null);
+  }
+
+  function assertOpen(state: FailureState | null): void {
+    const now = deps.clock.now().getTime();
+    if (state?.lockedUntil && state.lockedUntil.getTime() > now) {
+      throw passwordErrors.locked((state.lockedUntil.getTime() - now) / 1000);
+    }
+  }
+
+  async function recordFailureOn(bucket: string, context: { userId: string | null; ip: string | null; userAgent: string | null }): Promise<void> {
+    const state = await deps.credentials.recordFailure(bucket, deps.clock.now(), {
+      ...deps.policy,
+      // A day without failures forgets the history, so old typos never add up to a lock.
+      forgetAfterSeconds: 86_400,
+    });
+    if (state.lockStarted && state.lockedUntil) {
+      await deps.audit.record({
+        type: 'lockout',
+        outcome: 'failure',
+        userId: context.userId,
+        method: 'pwd',
+        ip: context.ip,
+        userAgent: context.userAgent,
+        details: { failures: state.failures, locked_until: state.lockedUntil.toISOString() },
+      });
+    }
   }
 
   return {
     async assertNotLocked(email: string, client: string | null): Promise<void> {
-      const state = await deps.credentials.findFailures(await bucketOf(email, client));
-      const now = deps.clock.now().getTime();
-      if (state?.lockedUntil && state.lockedUntil.getTime() > now) {
-        throw passwordErrors.locked((state.lockedUntil.getTime() - now) / 1000);
-      }
+      assertOpen(await deps.credentials.findFailures(await bucketOf(email, client)));
     },
 
     async recordFailure(email: string, context: { userId: string | null; ip: string | null; userAgent: string | null }): Promise<void> {
-      const state = await deps.credentials.recordFailure(await bucketOf(email, context.ip), deps.clock.now(), {
-        ...deps.policy,
-        // A day without failures forgets the history, so old typos never add up to a lock.
-        forgetAfterSeconds: 86_400,
-      });
-      if (state.lockStarted && state.lockedUntil) {
-        await deps.audit.record({
-          type: 'lockout',
-          outcome: 'failure',
-          userId: context.userId,
-          method: 'pwd',
-          ip: context.ip,
-          userAgent: context.userAgent,
-          details: { failures: state.failures, locked_until: state.lockedUntil.toISOString() },
-        });
-      }
+      await recordFailureOn(await bucketOf(email, context.ip), context);
     },
 
     /** A success from `client` clears its counter; `null` (a password reset) clears the strangers' one. */
     async clear(email: string, client: string | null): Promise<void> {
       await deps.credentials.clearFailures(await bucketOf(email, client));
     },
+
+    /**
+     * For a sign-in that reads its lockout state with the account in one query
+     * (`findSignInState`): both counters the request may count on, and which one applies.
+     */
+    keysFor: (email: string, client: string | null): FailureKeys => ({
+      strangers: counterKey(email, null),
+      ownClient: client !== null ? counterKey(email, client) : null,
+      knownClient: deps.knownClientExpression(email, client),
+    }),
+
+    /**
+     * The counter this attempt counts on (its own for a known client) after checking that it is
+     * not paused (`locked` otherwise); the same rule as `assertNotLocked`, on state already read.
+     */
+    openCounter(keys: FailureKeys, state: { knownClient: boolean; strangers: FailureState | null; ownClient: FailureState | null }): string {
+      const own = state.knownClient && keys.ownClient !== null;
+      assertOpen(own ? state.ownClient : state.strangers);
+      return own ? keys.ownClient! : keys.strangers;
+    },
+
+    recordFailureOn,
+
+    /** The delete that clears a counter after a success, for the sign-in's one statement. */
+    clearWrite: (bucket: string) => deps.credentials.clearFailuresWrite(bucket),
   };
 }
 

@@ -87,16 +87,18 @@ export function createPasswordService(deps: {
   /**
    * `POST /auth/login`. Paused by the lockout after repeated failures (password only); a
    * correct password clears the failure count, upgrades a hash made with older parameters, and
-   * hands over to `completeSignIn` (MFA first when enrolled).
+   * hands over to `completeSignIn` (MFA first when enrolled). One query reads the lockout state,
+   * the account and its hash; the cleared counter is stored in the sign-in's one statement.
    */
   async function login(input: { email: string; password: string; meta: RequestMeta }): Promise<{ result: SignInResult; emailVerified: boolean }> {
-    await lockout.assertNotLocked(input.email, input.meta.ip);
+    const keys = lockout.keysFor(input.email, input.meta.ip);
+    const state = await credentials.findSignInState(input.email, keys);
+    const counter = lockout.openCounter(keys, state);
     const password = normalizePassword(input.password);
-    const identity = await deps.identities.findByEmail(input.email);
-    const stored = identity ? await credentials.findPasswordHash(identity.id) : null;
-    const ok = stored ? await hasher.verify(stored, password) : await hasher.verifyDummy(password);
+    const { identity, hash: stored } = state;
+    const ok = identity && stored ? await hasher.verify(stored, password) : await hasher.verifyDummy(password);
     if (!identity || !stored || !ok) {
-      await lockout.recordFailure(input.email, { userId: identity?.id ?? null, ...input.meta });
+      await lockout.recordFailureOn(counter, { userId: identity?.id ?? null, ...input.meta });
       await audit.record({
         type: 'signin',
         outcome: 'failure',
@@ -107,7 +109,6 @@ export function createPasswordService(deps: {
       });
       throw passwordErrors.invalidCredentials();
     }
-    await lockout.clear(input.email, input.meta.ip);
     if (hasher.needsRehash(stored)) {
       await credentials.replacePasswordHash(identity.id, stored, await hasher.hash(password), clock.now());
       deps.logger.info({ userId: identity.id }, 'password hash upgraded to the current argon2id parameters');
@@ -116,6 +117,7 @@ export function createPasswordService(deps: {
       user: { id: identity.id, email: identity.email },
       method: PASSWORD_METHOD,
       meta: input.meta,
+      writes: [lockout.clearWrite(counter)],
     });
     return { result, emailVerified: identity.emailVerifiedAt !== null };
   }

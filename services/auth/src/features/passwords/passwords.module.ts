@@ -28,7 +28,14 @@ export function createPasswordsModule(core: AuthCore, config: PasswordConfig) {
     policy: createPasswordPolicy({
       breached: config.hibp.enabled ? createHibpChecker({ ...config.hibp, logger: core.logger }) : noBreachCheck,
     }),
-    lockout: createLockoutService({ credentials, audit: core.audit, clock: core.clock, policy: config.lockout, isKnownClient: core.knownClients.isKnown }),
+    lockout: createLockoutService({
+      credentials,
+      audit: core.audit,
+      clock: core.clock,
+      policy: config.lockout,
+      isKnownClient: core.knownClients.isKnown,
+      knownClientExpression: core.knownClients.isKnownExpression,
+    }),
     emailVerification: core.emailVerification,
     sendMailInBackground: core.sendMailInBackground,
     background: core.background,
