@@ -37,7 +37,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
   });
   await validator.subscribe();
   const identity = createRequestIdentity({ validator, signInternalToken });
-  const { server: graphql, circuitStates } = await createGatewayServer({
+  const { server: graphql, circuitStates, prepare } = await createGatewayServer({
     logger,
     metrics,
     subgraphUrls: config.supergraph.subgraphUrls,
@@ -50,9 +50,13 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     maxTokens: config.graphql.limits.tokens,
   });
   const rateLimit = createClientRateLimit({ ...config.graphql.rateLimit, redisUrl: config.redisUrl, logger });
-  const persisted = config.graphql.persisted
-    ? createPersistedOperations({ operations: loadPersistedOperations(config.graphql.persisted.path), only: config.graphql.persisted.only })
-    : null;
+  let persisted: ReturnType<typeof createPersistedOperations> | null = null;
+  if (config.graphql.persisted) {
+    const operations = loadPersistedOperations(config.graphql.persisted.path);
+    persisted = createPersistedOperations({ operations, only: config.graphql.persisted.only });
+    // The operations clients will send are known: their plans are ready before the first request.
+    for (const body of operations.values()) prepare(body);
+  }
 
   const app = createHttpApp({
     service: 'gateway',

@@ -39,6 +39,7 @@ async function startInProcessGateway(env: Record<string, string>) {
   const server = await startHttpServer(gateway.app, { port: 0, host: '127.0.0.1', logger });
   return {
     url: server.url,
+    metrics: gateway.metrics,
     async send(body: unknown) {
       const response = await fetch(`${server.url}/graphql`, {
         method: 'POST',
@@ -191,6 +192,17 @@ describe('the persisted-operation allow-list (GRAPHQL_PERSISTED_ONLY)', () => {
     gateway = await startInProcessGateway({ GRAPHQL_PERSISTED_OPERATIONS: manifest, GRAPHQL_PERSISTED_ONLY: 'true' });
   });
   afterAll(() => gateway?.stop());
+
+  it('plans every listed operation at start: its first request finds the plan ready', async () => {
+    const lookups = async () => {
+      const { values } = await gateway.metrics.queryPlanCacheLookups.get();
+      const count = (result: string) => values.find((value) => value.labels.result === result)?.value ?? 0;
+      return { hit: count('hit'), miss: count('miss') };
+    };
+    const before = await lookups();
+    expect((await gateway.send({ query: listed, operationName: 'Me' })).status).toBe(200);
+    expect(await lookups()).toEqual({ hit: before.hit + 1, miss: before.miss });
+  });
 
   it('serves a listed operation by its hash alone and by its text', async () => {
     for (const body of [{ extensions: { persistedQuery: { version: 1, sha256Hash: hash(listed) } } }, { query: listed }]) {

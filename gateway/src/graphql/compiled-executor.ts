@@ -1,7 +1,8 @@
 import type { ApolloGateway } from '@apollo/gateway';
 import { operationFromDocument, type Schema } from '@apollo/federation-internals';
 import type { QueryPlan, QueryPlanner } from '@apollo/query-planner';
-import { GraphQLError, Kind, getVariableValues, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { createHash } from 'node:crypto';
+import { GraphQLError, Kind, getVariableValues, parse, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { executePlanNode, planIsSupported, type FetchingService, type PlanRun } from './plan-executor';
 import { compileResponseShape, type ResponseShape } from './response-shaper';
@@ -56,23 +57,22 @@ export function installCompiledExecutor(
     onExecute?: (executor: 'compiled' | 'stock') => void;
     maxOperations?: number;
   } = {},
-): void {
+): { prepare: (query: string) => void } {
   const stock = gateway.executor;
   const loaded = gateway as unknown as LoadedGateway;
   const compiled = new LRUCache<string, CompiledOperation | typeof STOCK>({ max: options.maxOperations ?? 2_000 });
   let services: Record<string, FetchingService> | undefined;
 
-  function compile(requestContext: RequestContext): CompiledOperation | typeof STOCK {
-    const operationName = requestContext.request.operationName ?? undefined;
+  function compile(document: DocumentNode, operationName: string | undefined): CompiledOperation | typeof STOCK {
     try {
-      const definition = selectOperation(requestContext.document, operationName);
+      const definition = selectOperation(document, operationName);
       if (!definition || definition.operation === 'subscription') return STOCK;
-      const plan = loaded.queryPlanner.buildQueryPlan(operationFromDocument(loaded.apiSchema, requestContext.document, { operationName }), {
+      const plan = loaded.queryPlanner.buildQueryPlan(operationFromDocument(loaded.apiSchema, document, { operationName }), {
         recursiveSelectionsLimitDisabled: loaded.recursiveSelectionsLimitDisabled,
         nonLocalSelectionsLimitDisabled: loaded.nonLocalSelectionsLimitDisabled,
       });
       if (!planIsSupported(plan.node)) return STOCK;
-      const operation = operationFromDocument(loaded.apiSchema, requestContext.document, { operationName, validate: false });
+      const operation = operationFromDocument(loaded.apiSchema, document, { operationName, validate: false });
       const shape = compileResponseShape(operation);
       if (!shape) return STOCK;
       options.arrangePlan?.(plan);
@@ -90,10 +90,10 @@ export function installCompiledExecutor(
 
   gateway.executor = async (requestContext) => {
     if (requestContext.metrics?.captureTraces) return runStock(requestContext);
-    const key = `${requestContext.request.operationName ?? ''}\u0000${requestContext.queryHash}`;
+    const key = keyOf(requestContext.request.operationName ?? undefined, requestContext.queryHash);
     let operation = compiled.get(key);
     if (operation === undefined) {
-      operation = compile(requestContext);
+      operation = compile(requestContext.document, requestContext.request.operationName ?? undefined);
       compiled.set(key, operation);
       if (operation !== STOCK) options.onLookup?.('miss');
     } else if (operation !== STOCK) {
@@ -104,7 +104,33 @@ export function installCompiledExecutor(
     services ??= Object.fromEntries(Object.entries(loaded.serviceMap).map(([name, { dataSource }]) => [name, dataSource]));
     return execute(operation, requestContext, services, loaded);
   };
+
+  return {
+    /**
+     * Plans and compiles a query text's operations before any request asks for them (the
+     * persisted operations, at start), under the names a client may send: each operation's own,
+     * and none when it is the only one. A text that does not parse is left to the requests.
+     */
+    prepare(query: string) {
+      let document: DocumentNode;
+      try {
+        document = parse(query);
+      } catch {
+        return;
+      }
+      // Apollo Server's queryHash: the SHA-256 of the text as sent.
+      const queryHash = createHash('sha256').update(query).digest('hex');
+      const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+      const names = operations.map((operation) => operation.name?.value).filter((name): name is string => name !== undefined);
+      for (const name of operations.length === 1 ? [undefined, ...names] : names) {
+        const key = keyOf(name, queryHash);
+        if (!compiled.has(key)) compiled.set(key, compile(document, name));
+      }
+    },
+  };
 }
+
+const keyOf = (operationName: string | undefined, queryHash: string) => `${operationName ?? ''}\u0000${queryHash}`;
 
 /** The operation a request names (or its only one), as the stock executor picks it. */
 function selectOperation(document: DocumentNode, operationName: string | undefined): OperationDefinitionNode | undefined {

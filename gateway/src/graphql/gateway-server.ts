@@ -131,12 +131,13 @@ export async function createGatewayServer(options: {
     },
     logger: options.logger,
   });
+  let prepare = (_query: string) => {};
   if (options.executor === 'compiled') {
-    installCompiledExecutor(gateway, {
+    ({ prepare } = installCompiledExecutor(gateway, {
       ...(options.entityBatching ? { arrangePlan: levelQueryPlan } : {}),
       onLookup: (result) => options.metrics.queryPlanCacheLookups.inc({ result }),
       onExecute: (executor) => options.metrics.graphqlOperations.inc({ executor }),
-    });
+    }));
   }
   const server = new ApolloServer<GatewayContext>({
     gateway,
@@ -153,6 +154,8 @@ export async function createGatewayServer(options: {
   }
   return {
     server,
+    /** Plans and compiles a query's operations ahead of its first request (persisted operations). */
+    prepare,
     /** Each subgraph's circuit state, for the admin metrics. */
     circuitStates: () => Object.fromEntries([...circuits].map(([name, circuit]) => [name, circuit.state()])),
   };
