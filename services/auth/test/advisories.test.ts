@@ -70,7 +70,7 @@ describe('Keycloak CVE-2026-18963: a password reset cannot skip the emailed toke
     const victimMail = await registerUser(api, auth.mail, victim, STRONG);
     await registerUser(api, auth.mail, attacker, STRONG);
     const resetLink = async (email: string) => {
-      const before = auth.mail.messages.length;
+      const before = await auth.mailCount();
       expect((await api.post('/auth/forgot-password', { email })).status).toBe(200);
       return tokenFromMail((await mailAfter(auth.mail, before, email, /Reset your/)).text);
     };
@@ -129,12 +129,12 @@ describe('Zitadel CVE-2025-64102: codes cannot be brute-forced with rate limits 
     async 'an SMS answer to a sign-in challenge'() {
       const phone = `+1555${String(2_000_000 + next++).slice(1)}`;
       const { user, headers } = await signedInUser(auth, uniqueEmail('brute.sms'));
-      let before = auth.mail.messages.length;
+      let before = await auth.mailCount();
       expect((await api.post('/auth/mfa/sms/enroll', { phone }, headers)).status).toBe(200);
       const enrolment = await auth.mail.waitForMail(devSmsAddress(phone), (m) => auth.mail.messages.indexOf(m) >= before);
       expect((await api.post('/auth/mfa/sms/confirm', { code: /\b(\d{6})\b/.exec(enrolment.text)![1] }, headers)).status).toBe(200);
       const challenge = await startMfaChallenge(auth.completeSignIn, user);
-      before = auth.mail.messages.length;
+      before = await auth.mailCount();
       expect((await api.post('/auth/mfa/verify', { mfa_token: challenge.mfaToken, method: 'sms' })).status).toBe(202);
       const text = await auth.mail.waitForMail(devSmsAddress(phone), (m) => auth.mail.messages.indexOf(m) >= before);
       const code = /\b(\d{6})\b/.exec(text.text)![1]!;
@@ -180,7 +180,7 @@ describe('a password reset ends sign-ins waiting on a second factor', () => {
     const account = await accountWithTotp('reset.challenge');
     const pending = await login(auth, account.email, STRONG);
     expect(pending.body).toMatchObject({ mfa_required: true });
-    const before = auth.mail.messages.length;
+    const before = await auth.mailCount();
     expect((await api.post('/auth/forgot-password', { email: account.email })).status).toBe(200);
     const token = tokenFromMail((await mailAfter(auth.mail, before, account.email, /Reset your/)).text);
     expect((await api.post('/auth/reset-password', { token, password: STRONGER })).status).toBe(200);
