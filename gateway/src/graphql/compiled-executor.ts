@@ -2,7 +2,7 @@ import type { ApolloGateway } from '@apollo/gateway';
 import { operationFromDocument, type Schema } from '@apollo/federation-internals';
 import type { QueryPlan, QueryPlanner } from '@apollo/query-planner';
 import { createHash } from 'node:crypto';
-import { GraphQLError, Kind, getVariableValues, parse, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, Kind, getOperationAST, getVariableValues, parse, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { executePlanNode, planIsSupported, type FetchingService, type PlanRun } from './plan-executor';
 import { compileResponseShape, type ResponseShape } from './response-shaper';
@@ -65,7 +65,7 @@ export function installCompiledExecutor(
 
   function compile(document: DocumentNode, operationName: string | undefined): CompiledOperation | typeof STOCK {
     try {
-      const definition = selectOperation(document, operationName);
+      const definition = getOperationAST(document, operationName);
       if (!definition || definition.operation === 'subscription') return STOCK;
       const plan = loaded.queryPlanner.buildQueryPlan(operationFromDocument(loaded.apiSchema, document, { operationName }), {
         recursiveSelectionsLimitDisabled: loaded.recursiveSelectionsLimitDisabled,
@@ -90,10 +90,11 @@ export function installCompiledExecutor(
 
   gateway.executor = async (requestContext) => {
     if (requestContext.metrics?.captureTraces) return runStock(requestContext);
-    const key = keyOf(requestContext.request.operationName ?? undefined, requestContext.queryHash);
+    const operationName = requestContext.request.operationName ?? undefined;
+    const key = keyOf(operationName, requestContext.queryHash);
     let operation = compiled.get(key);
     if (operation === undefined) {
-      operation = compile(requestContext.document, requestContext.request.operationName ?? undefined);
+      operation = compile(requestContext.document, operationName);
       compiled.set(key, operation);
       if (operation !== STOCK) options.onLookup?.('miss');
     } else if (operation !== STOCK) {
@@ -131,13 +132,6 @@ export function installCompiledExecutor(
 }
 
 const keyOf = (operationName: string | undefined, queryHash: string) => `${operationName ?? ''}\u0000${queryHash}`;
-
-/** The operation a request names (or its only one), as the stock executor picks it. */
-function selectOperation(document: DocumentNode, operationName: string | undefined): OperationDefinitionNode | undefined {
-  const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
-  if (operationName === undefined) return operations.length === 1 ? operations[0] : undefined;
-  return operations.find((operation) => operation.name?.value === operationName);
-}
 
 async function execute(operation: CompiledOperation, requestContext: RequestContext, services: Record<string, FetchingService>, loaded: LoadedGateway): Promise<ExecutionResult> {
   const variables = requestContext.request.variables ?? undefined;

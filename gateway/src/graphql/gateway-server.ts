@@ -1,4 +1,4 @@
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { formatGraphQLError, graphqlMetricsPlugin } from '@malet/graphql-server';
@@ -26,47 +26,39 @@ export interface GatewayContext {
  * it, and runs it through the subgraph's circuit: a failure becomes an error naming the
  * subgraph, and the rest of the query's data still reaches the client.
  */
-class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+class IdentityForwardingDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(
-    config: { name: string; url: string },
+    private readonly name: string,
+    private readonly url: string,
     private readonly metrics: GatewayMetrics,
     private readonly circuit: SubgraphCircuit,
-    fetcher: ReturnType<typeof createSubgraphFetcher>,
+    private readonly fetchSubgraph: ReturnType<typeof createSubgraphFetcher>,
     batching: boolean,
   ) {
-    super({ url: config.url });
-    this.name = config.name;
-    this.subgraphUrl = config.url;
-    this.fetchSubgraph = fetcher;
     this.batch = batching ? createSubgraphBatcher({ send: (options) => this.processAlone(options), pathOf: pathOfFetch }) : null;
   }
 
-  readonly name: string;
-  private readonly subgraphUrl: string;
-  private readonly fetchSubgraph: ReturnType<typeof createSubgraphFetcher>;
   private readonly batch: ((options: GraphQLDataSourceProcessOptions<GatewayContext>) => Promise<SubgraphAnswer>) | null;
 
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphAnswer> {
     // Entity fetches of one client request that start together share one request (subgraph-batcher.ts).
-    if (this.batch && 'pathInIncomingRequest' in options && isBatchableEntityFetch(options.request)) {
-      return (await this.batch(options)) as Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
-    }
+    if (this.batch && 'pathInIncomingRequest' in options && isBatchableEntityFetch(options.request)) return this.batch(options);
     return this.processAlone(options);
   }
 
-  private async processAlone(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+  private async processAlone(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphAnswer> {
     const path = pathOfFetch(options);
     const stop = this.metrics.subgraphRequestDuration.startTimer({ subgraph: this.name });
     try {
       const result = await this.circuit.run(async () => {
         try {
-          return await sendSubgraphRequest(this.fetchSubgraph, this.subgraphUrl, options.request, identityHeaders(options.context));
+          return await sendSubgraphRequest(this.fetchSubgraph, this.url, options.request, identityHeaders(options.context));
         } catch (error) {
           throw describeSubgraphError(error, this.name, path);
         }
       }, path);
       stop({ outcome: 'ok' });
-      return result as Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+      return result;
     } catch (error) {
       stop({ outcome: 'error' });
       if (isSubgraphFailure(error)) {
@@ -122,7 +114,7 @@ export async function createGatewayServer(options: {
       const circuit = createSubgraphCircuit(name, options.circuit, (state) => options.metrics.setCircuitState(name, state));
       options.metrics.setCircuitState(name, circuit.state());
       circuits.set(name, circuit);
-      return new IdentityForwardingDataSource({ name, url: options.subgraphUrls[name] ?? url! }, options.metrics, circuit, fetcher, options.entityBatching);
+      return new IdentityForwardingDataSource(name, options.subgraphUrls[name] ?? url!, options.metrics, circuit, fetcher, options.entityBatching);
     },
     // Levelled plans start together the fetches that entity batching can merge (query-plan-levels.ts).
     ...(options.entityBatching ? { experimental_didResolveQueryPlan: ({ queryPlan }) => levelQueryPlan(queryPlan) } : {}),
@@ -131,14 +123,14 @@ export async function createGatewayServer(options: {
     },
     logger: options.logger,
   });
-  let prepare = (_query: string) => {};
-  if (options.executor === 'compiled') {
-    ({ prepare } = installCompiledExecutor(gateway, {
-      ...(options.entityBatching ? { arrangePlan: levelQueryPlan } : {}),
-      onLookup: (result) => options.metrics.queryPlanCacheLookups.inc({ result }),
-      onExecute: (executor) => options.metrics.graphqlOperations.inc({ executor }),
-    }));
-  }
+  const compiled =
+    options.executor === 'compiled'
+      ? installCompiledExecutor(gateway, {
+          ...(options.entityBatching ? { arrangePlan: levelQueryPlan } : {}),
+          onLookup: (result) => options.metrics.queryPlanCacheLookups.inc({ result }),
+          onExecute: (executor) => options.metrics.graphqlOperations.inc({ executor }),
+        })
+      : null;
   const server = new ApolloServer<GatewayContext>({
     gateway,
     parseOptions: { maxTokens: options.maxTokens },
@@ -155,7 +147,7 @@ export async function createGatewayServer(options: {
   return {
     server,
     /** Plans and compiles a query's operations ahead of its first request (persisted operations). */
-    prepare,
+    prepare: (query: string) => compiled?.prepare(query),
     /** Each subgraph's circuit state, for the admin metrics. */
     circuitStates: () => Object.fromEntries([...circuits].map(([name, circuit]) => [name, circuit.state()])),
   };
