@@ -47,10 +47,18 @@ const exampleEnv = Object.fromEntries(
     .map(([key, value]) => [key, /^0+$/.test(value!) ? randomBytes(32).toString('hex') : value]),
 );
 
+/** docker-compose.yml as compose reads it (anchors merged). */
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, { environment?: Record<string, string | number>; build?: { args?: { SERVICE_DIR?: string } }; ports?: string[]; profiles?: string[] }>;
+};
+
+/** The documents of a process's manifest, infra/k8s/<name>.yaml. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML; each test reads the fields it checks
+const k8sDocuments = (name: string): any[] => parseAllDocuments(readFileSync(join(root, 'infra/k8s', `${name}.yaml`), 'utf8')).map((doc) => doc.toJS());
+/** The variables of the process's container in its Deployment. */
+const k8sContainerEnv = (name: string) => k8sDocuments(name).find((doc) => doc.kind === 'Deployment').spec.template.spec.containers[0].env as { name: string; value?: string }[];
+
 describe('docker-compose.yml', () => {
-  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-    services: Record<string, { environment?: Record<string, string | number>; build?: { args?: { SERVICE_DIR?: string } } }>;
-  };
 
   it('has an entry for every service and the gateway, each building its own workspace', () => {
     for (const entry of [...SERVICES, GATEWAY]) {
@@ -80,7 +88,7 @@ describe('docker-compose.yml', () => {
 
 describe('infra/k8s manifests', () => {
   it.each([...SERVICES, GATEWAY].map((entry) => [entry.name, entry] as const))('%s: container and Service use its registry port', (name, entry) => {
-    const documents = parseAllDocuments(readFileSync(join(root, 'infra/k8s', `${name}.yaml`), 'utf8')).map((doc) => doc.toJS());
+    const documents = k8sDocuments(name);
     const deployment = documents.find((doc) => doc.kind === 'Deployment');
     const service = documents.find((doc) => doc.kind === 'Service');
     expect(deployment.spec.template.spec.containers[0].ports[0].containerPort).toBe(entry.port);
@@ -88,14 +96,12 @@ describe('infra/k8s manifests', () => {
   });
 
   it('points the gateway at every service by its Kubernetes Service name and registry port', () => {
-    const documents = parseAllDocuments(readFileSync(join(root, 'infra/k8s/gateway.yaml'), 'utf8')).map((doc) => doc.toJS());
-    const env = documents.find((doc) => doc.kind === 'Deployment').spec.template.spec.containers[0].env as { name: string; value?: string }[];
+    const env = k8sContainerEnv('gateway');
     for (const service of SERVICES) expect(env.find((entry) => entry.name === service.urlEnv)?.value).toBe(`http://${service.name}:${service.port}`);
   });
 
   it.each(processNames)('%s: every container variable is one its config schema accepts', (name) => {
-    const documents = parseAllDocuments(readFileSync(join(root, 'infra/k8s', `${name}.yaml`), 'utf8')).map((doc) => doc.toJS());
-    const deployment = documents.find((doc) => doc.kind === 'Deployment');
+    const deployment = k8sDocuments(name).find((doc) => doc.kind === 'Deployment');
     const env = deployment.spec.template.spec.containers[0].env as { name: string }[];
     const accepted = [...configKeys(schemas[name]!), ...nodeRuntimeVariables];
     expect(env.map((entry) => entry.name).filter((key) => !accepted.includes(key))).toEqual([]);
@@ -230,10 +236,6 @@ describe('the image build context and the Dockerfile', () => {
 });
 
 describe('what the deployment files publish', () => {
-  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-    services: Record<string, { ports?: string[]; profiles?: string[]; environment?: Record<string, string> }>;
-  };
-
   it('publishes the mail catcher only in the local profile, on loopback; nothing but the gateway otherwise', () => {
     expect(compose.services.mail!.profiles).toEqual(['local']);
     expect(compose.services.mail!.ports).toEqual(['127.0.0.1:1080:1080']);
@@ -248,13 +250,11 @@ describe('what the deployment files publish', () => {
   });
 
   it('sets TRUST_PROXY in explicit forms only: a CIDR list for auth, what the gateway\'s parser accepts for the gateway', () => {
-    const k8sEnv = (name: string) =>
-      (parseAllDocuments(readFileSync(join(root, 'infra/k8s', `${name}.yaml`), 'utf8')).map((doc) => doc.toJS()).find((doc) => doc.kind === 'Deployment').spec.template.spec
-        .containers[0].env as { name: string; value?: string }[]).find((entry) => entry.name === 'TRUST_PROXY')?.value;
+    const k8sEnv = (name: string) => k8sContainerEnv(name).find((entry) => entry.name === 'TRUST_PROXY')?.value;
     const cidrList = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2})(,\s*\d{1,3}(\.\d{1,3}){3}\/\d{1,2})*$/;
     expect(compose.services.auth!.environment!.TRUST_PROXY).toMatch(cidrList);
     expect(k8sEnv('auth')).toMatch(cidrList);
-    for (const value of [k8sEnv('gateway'), compose.services.gateway!.environment?.TRUST_PROXY ?? 'none']) expect(() => parseTrustedProxies(value!)).not.toThrow();
+    for (const value of [k8sEnv('gateway'), String(compose.services.gateway!.environment?.TRUST_PROXY ?? 'none')]) expect(() => parseTrustedProxies(value!)).not.toThrow();
   });
 });
 
@@ -264,13 +264,8 @@ describe('the gateway\'s Node flags (gateway/src/node-flags.ts)', () => {
   it('are in every way the gateway starts: its start script, compose and Kubernetes (NODE_OPTIONS), pnpm dev', () => {
     const start = (JSON.parse(readFileSync(join(root, 'gateway/package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
     expect(start).toBe(`node ${flags} dist/main.js`);
-    const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { environment?: Record<string, string> }> };
     expect(compose.services.gateway!.environment!.NODE_OPTIONS).toBe(flags);
-    const deployment = parseAllDocuments(readFileSync(join(root, 'infra/k8s/gateway.yaml'), 'utf8'))
-      .map((doc) => doc.toJS())
-      .find((doc) => doc.kind === 'Deployment');
-    const env = deployment.spec.template.spec.containers[0].env as { name: string; value?: string }[];
-    expect(env.find((entry) => entry.name === 'NODE_OPTIONS')?.value).toBe(flags);
+    expect(k8sContainerEnv('gateway').find((entry) => entry.name === 'NODE_OPTIONS')?.value).toBe(flags);
     expect(readFileSync(join(root, 'scripts/dev.ts'), 'utf8')).toMatch(/nodeProcess\(GATEWAY\.name, [^)]*, GATEWAY_NODE_FLAGS\)/);
   });
 
