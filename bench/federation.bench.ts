@@ -27,12 +27,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
-import { hashToken } from '@malet/session-client';
 import { createTestDatabase, freePort, startTestPostgres } from '@malet/testing';
 import { GATEWAY_NODE_FLAGS } from '../gateway/src/node-flags';
 import { coreTimes, cpuSeconds, loadAverage, peakMemoryMb, pinSelf, startEntryPinned, startPinned, waitForUrl, type PinnedProcess } from './federation/processes';
-import type { BenchRow, BenchSection } from './lib';
+import { storeSessions, type BenchRow, type BenchSection } from './lib';
 
 const root = resolve(import.meta.dirname, '..');
 const dir = join(import.meta.dirname, 'federation');
@@ -225,18 +223,8 @@ export async function run(): Promise<BenchSection> {
 
     // Sessions stored as auth stores them (the hash only), for the pool and the one-per-request rows.
     const uniqueCount = Math.max(20_000, Math.ceil(seconds * 1_500 * rounds));
-    const pool = Array.from({ length: 1_000 }, () => `sess_${randomBytes(32).toString('base64url')}`);
-    const unique = Array.from({ length: uniqueCount }, () => `sess_${randomBytes(32).toString('base64url')}`);
-    const db = new pg.Client({ connectionString: database.url });
-    await db.connect();
-    const all = [...pool, ...unique];
-    for (let index = 0; index < all.length; index += 5_000) {
-      await db.query(`insert into sessions (user_id, token_hash, expires_at, amr) select $1, unnest($2::text[]), now() + interval '1 day', '{bench}'`, [
-        devToken.user.id,
-        all.slice(index, index + 5_000).map(hashToken),
-      ]);
-    }
-    await db.end();
+    const pool = await storeSessions(database.url, devToken.user.id, 1_000);
+    const unique = await storeSessions(database.url, devToken.user.id, uniqueCount);
 
     // BENCH_FEDERATION_CPU_PROF=<dir>: our gateway writes a V8 CPU profile there when it stops.
     const profileDir = process.env.BENCH_FEDERATION_CPU_PROF;

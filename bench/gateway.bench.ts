@@ -4,16 +4,13 @@
  * query sent straight to the auth subgraph with an internal token, and a bare node:http
  * hello-world as the ceiling of this machine, all measured in one run.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
 import { createInternalTokenSigner } from '@malet/internal-auth';
-import { hashToken } from '@malet/session-client';
 import { startTestPostgres, startTestRedis } from '@malet/testing';
 import { startSuite } from '../test/support/suite';
 import { cpuSeconds } from './federation/processes';
-import { loadHttp, type BenchRow, type BenchSection } from './lib';
+import { loadHttp, storeSessions, type BenchRow, type BenchSection } from './lib';
 
 const QUERY = JSON.stringify({ query: '{ me { id email } }' });
 
@@ -37,21 +34,10 @@ export async function run(): Promise<BenchSection> {
       amr: [],
     });
 
-    // Sessions for the unique-token run, inserted as auth stores them: only the hash.
-    const uniqueTokens = Array.from({ length: 60_000 }, () => `sess_${randomBytes(32).toString('base64url')}`);
-    // A second pool for validation at auth alone, so neither run finds the other's sessions warm.
-    const validationTokens = Array.from({ length: 60_000 }, () => `sess_${randomBytes(32).toString('base64url')}`);
-    const db = new pg.Client({ connectionString: suite.databaseUrls.auth });
-    await db.connect();
-    const stored = [...uniqueTokens, ...validationTokens];
-    for (let i = 0; i < stored.length; i += 5_000) {
-      const hashes = stored.slice(i, i + 5_000).map(hashToken);
-      await db.query(
-        `insert into sessions (user_id, token_hash, expires_at, amr) select $1, unnest($2::text[]), now() + interval '1 day', '{bench}'`,
-        [user.id, hashes],
-      );
-    }
-    await db.end();
+    // Sessions for the unique-token run, and a second pool for validation at auth alone, so
+    // neither run finds the other's sessions warm.
+    const uniqueTokens = await storeSessions(suite.databaseUrls.auth!, user.id, 60_000);
+    const validationTokens = await storeSessions(suite.databaseUrls.auth!, user.id, 60_000);
 
     // Requests per CPU-second of the processes that serve them (the auth subgraph alone, or the
     // gateway and auth): a ratio that a machine busy with other work moves far less than req/s.

@@ -1,4 +1,6 @@
 import autocannon from 'autocannon';
+import pg from 'pg';
+import { hashToken, mintToken } from '../services/auth/src/core/tokens';
 
 /** One section of `pnpm bench` output; every file `bench/*.bench.ts` exports `run(): Promise<BenchSection>`. */
 export interface BenchSection {
@@ -66,4 +68,25 @@ export async function opsPerSecond(iterations: number, concurrency: number, fn: 
     }),
   );
   return iterations / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+/**
+ * `count` new sessions of `userId`, stored as auth stores them (the hash only), valid for a day:
+ * returns their tokens. For rows that need many distinct valid credentials.
+ */
+export async function storeSessions(databaseUrl: string, userId: string, count: number): Promise<string[]> {
+  const tokens = Array.from({ length: count }, () => mintToken('sess'));
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    for (let index = 0; index < tokens.length; index += 5_000) {
+      await db.query(`insert into sessions (user_id, token_hash, expires_at, amr) select $1, unnest($2::text[]), now() + interval '1 day', '{bench}'`, [
+        userId,
+        tokens.slice(index, index + 5_000).map(hashToken),
+      ]);
+    }
+  } finally {
+    await db.end();
+  }
+  return tokens;
 }
