@@ -60,3 +60,17 @@ export async function startSmtpCatcher(options: { port?: number } = {}) {
 }
 
 export type SmtpCatcher = Awaited<ReturnType<typeof startSmtpCatcher>>;
+
+/**
+ * A catcher, possibly fed by a sender that queues its mail (auth's outbox): such a sender's test
+ * harness adds `settledCount`, the number of mails once every queued one has arrived.
+ */
+export type MailBox = SmtpCatcher & { settledCount?: () => Promise<number> };
+
+/**
+ * How many mails a wait for the next one may skip. Counted once the sender's queue has settled,
+ * so a late mail from an earlier request is never taken for the one a test is about to ask for.
+ */
+export function mailBaseline(mail: MailBox): Promise<number> {
+  return mail.settledCount ? mail.settledCount() : Promise.resolve(mail.messages.length);
+}

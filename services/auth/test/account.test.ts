@@ -107,7 +107,7 @@ describe('email change', () => {
     expect((await api.post('/auth/verify-email', { token: verification, password: STRONG })).status).toBe(200);
     const requester = String((await login(auth, email, STRONG)).body.session_token);
     const other = await login(auth, email, STRONG);
-    const before = auth.mail.messages.length;
+    const before = await auth.mailCount();
     expect((await api.post('/auth/change-email', { new_email: next, password: STRONG }, bearer(requester))).status).toBe(200);
     const token = tokenFromMail((await mailAfter(auth.mail, before, next, /Confirm your new/)).text);
     // The emailed link opens a page; only its form's post confirms.
@@ -140,7 +140,7 @@ describe('email change', () => {
     const changeAndGetUndo = async (email: string, next: string) => {
       await register(email);
       const session = String((await login(auth, email, STRONG)).body.session_token);
-      const before = auth.mail.messages.length;
+      const before = await auth.mailCount();
       expect((await api.post('/auth/change-email', { new_email: next, password: STRONG }, bearer(session))).status).toBe(200);
       const token = tokenFromMail((await mailAfter(auth.mail, before, next, /Confirm your new/)).text);
       expect((await api.post('/auth/confirm-email-change', { token })).status).toBe(200);

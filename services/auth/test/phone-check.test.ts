@@ -18,7 +18,7 @@ const phoneOf = async (email: string) => (await auth.rows(sql`select phone from 
 
 /** Enrols `phone` for SMS, reading the texted code out of the mail catcher (the dev provider); confirms with `extra`. */
 async function enrollSms(headers: Record<string, string>, phone: string, extra: Record<string, unknown> = {}) {
-  const before = auth.mail.messages.length;
+  const before = await auth.mailCount();
   expect((await api.post('/auth/mfa/sms/enroll', { phone }, headers)).status).toBe(200);
   const message = await auth.mail.waitForMail(devSmsAddress(phone), (m) => auth.mail.messages.indexOf(m) >= before);
   const code = /\b(\d{6})\b/.exec(message.text)![1]!;
@@ -76,7 +76,7 @@ describe('GET /auth/phone/check answers true only for a number proven and listed
     const pending = [];
     for (const email of ['phone.race1@example.com', 'phone.race2@example.com']) {
       const { headers } = await signedInUser(auth, email);
-      const before = auth.mail.messages.length;
+      const before = await auth.mailCount();
       expect((await api.post('/auth/mfa/sms/enroll', { phone }, headers)).status).toBe(200);
       const message = await auth.mail.waitForMail(devSmsAddress(phone), (m) => auth.mail.messages.indexOf(m) >= before);
       pending.push({ headers, code: /\b(\d{6})\b/.exec(message.text)![1]! });

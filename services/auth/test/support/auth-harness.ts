@@ -87,6 +87,12 @@ export async function startAuth(options: AuthHarnessOptions = {}) {
     await auth.core.mailRelay?.flush();
   }
 
+  /** How many mails the catcher holds once the queue has settled (a baseline no late mail can shift). */
+  async function mailCount(): Promise<number> {
+    await settleMail();
+    return mail.messages.length;
+  }
+
   return {
     ...auth,
     config,
@@ -96,6 +102,7 @@ export async function startAuth(options: AuthHarnessOptions = {}) {
     pool: pool.pool,
     mail: {
       ...mail,
+      settledCount: mailCount,
       /** The newest mail to `address`, looked for once earlier mail has left the queue (so never a stale one). */
       async waitForMail(...args: Parameters<typeof mail.waitForMail>) {
         await settleMail();
@@ -103,11 +110,7 @@ export async function startAuth(options: AuthHarnessOptions = {}) {
       },
     },
     settleMail,
-    /** How many mails the catcher holds once the queue has settled (a baseline no late mail can shift). */
-    async mailCount(): Promise<number> {
-      await settleMail();
-      return mail.messages.length;
-    },
+    mailCount,
     api: httpClient(server.url),
 
     async rows(query: SQL): Promise<Record<string, unknown>[]> {

@@ -1,4 +1,4 @@
-import type { SmtpCatcher } from '@malet/testing';
+import { mailBaseline, type MailBox } from '@malet/testing';
 
 /** Test fixtures of email OTP (used by the tests, never by the service). */
 
@@ -7,8 +7,8 @@ interface Api {
 }
 
 /** Starts an email sign-in and reads the code out of the email the SMTP server received. */
-export async function requestCode(api: Api, mail: SmtpCatcher, email: string): Promise<string> {
-  const before = mail.messages.length;
+export async function requestCode(api: Api, mail: MailBox, email: string): Promise<string> {
+  const before = await mailBaseline(mail);
   const response = await api.post('/auth/email/login/start', { email });
   if (response.status !== 200) throw new Error(`email login start answered ${response.status}`);
   const message = await mail.waitForMail(email, (m) => mail.messages.indexOf(m) >= before && /sign-in code/.test(m.subject));

@@ -1,4 +1,4 @@
-import type { SmtpCatcher } from '@malet/testing';
+import { mailBaseline, type MailBox } from '@malet/testing';
 
 /** Test fixtures of magic links (used by the tests, never by the service). */
 
@@ -10,8 +10,8 @@ interface Api {
  * Asks for a sign-in link and reads it out of the email the SMTP server received: `start`'s
  * answer, the mail, the link exactly as written in it (`href`), parsed, and its token.
  */
-export async function requestMagicLink(api: Api, mail: SmtpCatcher, email: string, returnTo?: string) {
-  const before = mail.messages.length;
+export async function requestMagicLink(api: Api, mail: MailBox, email: string, returnTo?: string) {
+  const before = await mailBaseline(mail);
   const response = await api.post('/auth/magic-link/start', { email, ...(returnTo ? { return_to: returnTo } : {}) });
   if (response.status !== 200) throw new Error(`magic-link start answered ${response.status}`);
   const message = await mail.waitForMail(email, (m) => mail.messages.indexOf(m) >= before && /sign-in link/.test(m.subject));

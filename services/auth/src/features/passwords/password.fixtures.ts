@@ -1,4 +1,4 @@
-import type { SmtpCatcher } from '@malet/testing';
+import { mailBaseline, type MailBox } from '@malet/testing';
 
 /** Test fixtures of the passwords feature (used by the tests, never by the service). */
 
@@ -26,13 +26,13 @@ export function tokenFromMail(text: string): string {
 }
 
 /** Waits for a mail to `to` whose subject matches, received after the first `after` messages. */
-export function mailAfter(mail: SmtpCatcher, after: number, to: string, subject: RegExp) {
+export function mailAfter(mail: MailBox, after: number, to: string, subject: RegExp) {
   return mail.waitForMail(to, (m) => mail.messages.indexOf(m) >= after && subject.test(m.subject));
 }
 
 /** Registers with a password and reads the verification email: its link token and code. */
-export async function registerUser(api: Api, mail: SmtpCatcher, email: string, password = STRONG): Promise<{ token: string; code: string }> {
-  const before = mail.messages.length;
+export async function registerUser(api: Api, mail: MailBox, email: string, password = STRONG): Promise<{ token: string; code: string }> {
+  const before = await mailBaseline(mail);
   const response = await api.post('/auth/register', { email, password });
   if (response.status !== 201) throw new Error(`register answered ${response.status}`);
   return readVerification((await mailAfter(mail, before, email, /Verify your/)).text);
