@@ -15,6 +15,7 @@ import { createGatewayServer, type GatewayContext } from './graphql/gateway-serv
 import { graphqlErrorRenderer } from './graphql/graphql-error-renderer';
 import { createOperationLimits } from './graphql/operation-limits';
 import { createPersistedOperations, loadPersistedOperations } from './graphql/persisted-operations';
+import { answerReadyOperations } from './graphql/ready-operations';
 import { compileTrust, determineClientAddress } from './http/client-address';
 import { refuseCrossSiteCookieRequests } from './http/cross-site-guard';
 import { createProxy } from './proxy/http-proxy';
@@ -37,7 +38,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
   });
   await validator.subscribe();
   const identity = createRequestIdentity({ validator, signInternalToken });
-  const { server: graphql, circuitStates, prepare } = await createGatewayServer({
+  const { server: graphql, circuitStates, prepare, ready } = await createGatewayServer({
     logger,
     metrics,
     subgraphUrls: config.supergraph.subgraphUrls,
@@ -57,6 +58,10 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     // The operations clients will send are known: their plans are ready before the first request.
     for (const body of operations.values()) prepare(body);
   }
+
+  // One context per request, shared by the ready-operation path and Apollo Server.
+  const contextFor = (req: Request, res: Response): Promise<GatewayContext> =>
+    (res.locals.graphqlContext ??= identity.internalTokenFor(req.headers).then((internalToken) => ({ internalToken, requestId: req.id })));
 
   const app = createHttpApp({
     service: 'gateway',
@@ -104,12 +109,8 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     jsonBody(config.graphql.bodyLimit),
     ...(persisted ? [persisted] : []),
     createOperationLimits({ limits: config.graphql.limits }),
-    expressMiddleware(graphql, {
-      context: async ({ req }): Promise<GatewayContext> => ({
-        internalToken: await identity.internalTokenFor(req.headers),
-        requestId: req.id,
-      }),
-    }),
+    answerReadyOperations({ ready, contextFor, metrics }),
+    expressMiddleware(graphql, { context: ({ req, res }) => contextFor(req, res) }),
   );
 
   // Browser apps use one origin: auth's REST API is reachable through the gateway.

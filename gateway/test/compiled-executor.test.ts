@@ -13,9 +13,12 @@ import { startDifferentialSubgraphs, type DifferentialSubgraphs } from './differ
 /**
  * The compiled executor (src/graphql/compiled-executor.ts) answers exactly as @apollo/gateway's
  * own: two gateway processes on the same supergraph and the same subgraphs, one with each
- * executor (GATEWAY_EXECUTOR), get the same requests; status and body must be byte for byte the
- * same, errors included. Hand-written operations cover each rule the executor reimplements;
- * random operations over the supergraph's API (fast-check) cover their combinations.
+ * executor (GATEWAY_EXECUTOR), get the same requests; status, headers and body must be byte for
+ * byte the same, errors included. The compiled gateway gets each request twice: the first goes
+ * through Apollo Server, the second is a ready operation answered without it
+ * (src/graphql/ready-operations.ts); both must match. Hand-written operations cover each rule
+ * the executor reimplements; random operations over the supergraph's API (fast-check) cover
+ * their combinations.
  */
 
 const require = createRequire(import.meta.url);
@@ -71,25 +74,38 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function ask(executor: 'compiled' | 'stock', query: string, variables?: Record<string, unknown>) {
+/** Headers that differ between any two answers (the request id, the clock, the connection). */
+const PER_RESPONSE_HEADERS = new Set(['date', 'x-request-id', 'connection', 'keep-alive', 'etag', 'content-length']);
+
+async function ask(executor: 'compiled' | 'stock', query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) {
   const response = await fetch(`${gateways[executor].url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, ...(variables ? { variables } : {}) }),
   });
   // Masked errors carry a random id for the logs; everything else must be the same bytes.
-  return { status: response.status, body: (await response.text()).replace(/"errorId":"[0-9a-f-]{36}"/g, '"errorId":"…"') };
+  const body = (await response.text()).replace(/"errorId":"[0-9a-f-]{36}"/g, '"errorId":"…"');
+  const sameHeaders: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (!PER_RESPONSE_HEADERS.has(name)) sameHeaders[name] = value;
+  });
+  return { answer: { status: response.status, headers: sameHeaders, body: errorsInOneOrder(body), bytes: Buffer.byteLength(body) }, body };
 }
 
 /**
- * Both executors' answers to one request: the same status and the same body, byte for byte,
- * but for the order of `errors`. Errors are collected as subgraphs answer, so fetches running in
+ * Both executors' answers to one request: the same status, headers and body, byte for byte, but
+ * for the order of `errors`. Errors are collected as subgraphs answer, so fetches running in
  * parallel can report theirs in either order, with either executor (the spec gives them no order).
+ * The compiled gateway answers twice: through Apollo Server, then as a ready operation.
  */
-async function bothAnswer(query: string, variables?: Record<string, unknown>) {
-  const [compiled, stock] = await Promise.all([ask('compiled', query, variables), ask('stock', query, variables)]);
-  expect({ query, status: compiled.status, body: errorsInOneOrder(compiled.body) }).toEqual({ query, status: stock.status, body: errorsInOneOrder(stock.body) });
-  return JSON.parse(compiled.body) as { data?: Record<string, unknown> | null; errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[]; extensions?: unknown };
+async function bothAnswer(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) {
+  const [[first, again], stock] = await Promise.all([
+    ask('compiled', query, variables, headers).then(async (answer) => [answer, await ask('compiled', query, variables, headers)]),
+    ask('stock', query, variables, headers),
+  ]);
+  expect({ query, ...first!.answer }).toEqual({ query, ...stock.answer });
+  expect({ query, ...again!.answer }).toEqual({ query, ...stock.answer });
+  return JSON.parse(first!.body) as { data?: Record<string, unknown> | null; errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[]; extensions?: unknown };
 }
 
 /** The body's text with its errors sorted by their own text; every other byte as sent. */
@@ -107,8 +123,15 @@ function errorsInOneOrder(body: string): string {
 
 async function operationsCounted() {
   const text = await (await fetch(`${gateways.compiled.url}/admin/metrics/prometheus`)).text();
-  const count = (executor: string) => Number(new RegExp(`^gateway_graphql_operations_total\\{executor="${executor}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-  return { compiled: count('compiled'), stock: count('stock') };
+  const count = (metric: string, label: string, value: string) => Number(new RegExp(`^${metric}\\{${label}="${value}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  const subgraphRequests = [...text.matchAll(/^gateway_subgraph_request_duration_seconds_count\{[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+  return {
+    compiled: count('gateway_graphql_operations_total', 'executor', 'compiled'),
+    stock: count('gateway_graphql_operations_total', 'executor', 'stock'),
+    answeredDirectly: count('gateway_graphql_direct_answers_total', 'outcome', 'answered'),
+    handedToApollo: count('gateway_graphql_direct_answers_total', 'outcome', 'handed_to_apollo'),
+    subgraphRequests,
+  };
 }
 
 describe('the compiled executor answers as @apollo/gateway\'s own', () => {
@@ -194,8 +217,73 @@ describe('the compiled executor answers as @apollo/gateway\'s own', () => {
     await bothAnswer('{ __schema { queryType { name } } }');
     await bothAnswer('{ __typename me { __typename id } }');
     const after = await operationsCounted();
-    expect(after.stock - before.stock).toBe(1);
-    expect(after.compiled - before.compiled).toBe(1);
+    // Each asked twice of the compiled gateway: introspection both times by Apollo's executor.
+    expect(after.stock - before.stock).toBe(2);
+    expect(after.compiled - before.compiled).toBe(2);
+    expect(after.answeredDirectly - before.answeredDirectly).toBe(1);
+  });
+
+  it('answers a repeated operation without Apollo Server for each Accept header it negotiates, and leaves other Accept headers to Apollo Server', async () => {
+    const query = '{ topProducts(first: 2) { upc name } }';
+    const negotiated = ['*/*', 'application/json', 'application/json, text/plain, */*', 'application/graphql-response+json', 'application/graphql-response+json, application/json;q=0.9', 'application/graphql-response+json,application/json;q=0.9'];
+    const before = await operationsCounted();
+    for (const accept of negotiated) await bothAnswer(query, undefined, { accept });
+    const afterNegotiated = await operationsCounted();
+    expect(afterNegotiated.answeredDirectly - before.answeredDirectly).toBeGreaterThanOrEqual(negotiated.length);
+    for (const accept of ['text/html', 'application/json;q=0.1, application/graphql-response+json', 'multipart/mixed']) await bothAnswer(query, undefined, { accept });
+    expect((await operationsCounted()).answeredDirectly).toBe(afterNegotiated.answeredDirectly);
+  });
+
+  it('hands a ready operation\'s result with errors to Apollo Server to format, without running it again', async () => {
+    const query = '{ users(first: 2) { id email } }';
+    const first = await operationsCounted();
+    await ask('compiled', query);
+    const second = await operationsCounted();
+    await bothAnswer(query);
+    const third = await operationsCounted();
+    // bothAnswer asked the compiled gateway twice, each the ready operation's result handed over once, fetched once.
+    expect(third.handedToApollo - second.handedToApollo).toBe(2);
+    expect(third.subgraphRequests - second.subgraphRequests).toBe(2 * (second.subgraphRequests - first.subgraphRequests));
+    expect(second.subgraphRequests - first.subgraphRequests).toBeGreaterThan(0);
+  });
+
+  it('leaves requests that are not plain to Apollo Server, which answers them as before', async () => {
+    const query = '{ me { id name } }';
+    await bothAnswer(query);
+    const before = await operationsCounted();
+    const bodies: [string, string][] = [
+      [JSON.stringify({ query, operationName: '' }), 'application/json'],
+      [JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash: 'ab' } } }), 'application/json'],
+      [JSON.stringify({ query, variables: 'not an object' }), 'application/json'],
+      [JSON.stringify({ query, operationName: 7 }), 'application/json'],
+      [`query=${encodeURIComponent(query)}`, 'application/x-www-form-urlencoded'],
+      [JSON.stringify({ query }), 'text/plain'],
+    ];
+    for (const [body, type] of bodies) {
+      const [compiled, stock] = await Promise.all(
+        (['compiled', 'stock'] as const).map(async (executor) => {
+          const response = await fetch(`${gateways[executor].url}/graphql`, { method: 'POST', headers: { 'content-type': type }, body });
+          return { body, status: response.status, text: (await response.text()).replace(/"errorId":"[0-9a-f-]{36}"/g, '"errorId":"…"') };
+        }),
+      );
+      expect(compiled).toEqual(stock);
+    }
+    expect((await operationsCounted()).answeredDirectly).toBe(before.answeredDirectly);
+  });
+
+  it('refuses a request naming no operation of its document with 400 OPERATION_RESOLUTION_FAILURE, never a 500', async () => {
+    const cases = [
+      { query: '{ me { id } }', operationName: '' },
+      { query: '{ me { id } }', operationName: 'Nope' },
+      { query: 'query A { me { id } } query B { me { name } }' },
+    ];
+    for (const body of cases) {
+      for (const executor of ['compiled', 'stock'] as const) {
+        const response = await fetch(`${gateways[executor].url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const answer = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+        expect({ executor, body, status: response.status, code: answer.errors[0]?.extensions.code }).toEqual({ executor, body, status: 400, code: 'OPERATION_RESOLUTION_FAILURE' });
+      }
+    }
   });
 
   it(`answers ${RANDOM_RUNS} random operations over the supergraph identically`, async () => {

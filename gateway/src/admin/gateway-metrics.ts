@@ -30,6 +30,12 @@ export function createGatewayMetrics() {
     labelNames: ['executor'] as const,
     registers: [metrics.registry],
   });
+  const graphqlDirectAnswers = new promClient.Counter({
+    name: 'gateway_graphql_direct_answers_total',
+    help: 'Requests for a ready operation (one Apollo Server has validated before), run without Apollo Server\'s pipeline: answered directly, or handed to Apollo Server to format a result with errors or extensions',
+    labelNames: ['outcome'] as const,
+    registers: [metrics.registry],
+  });
   const subgraphFailures = new promClient.Counter({
     name: 'gateway_subgraph_failures_total',
     help: 'Subgraph requests that failed: timeout, unreachable, server_error, or circuit_open (refused at once)',
@@ -50,7 +56,7 @@ export function createGatewayMetrics() {
   });
   const setRevocationStreamState = (state: RevocationStreamState) => revocationStream.set(STREAM_STATE_VALUES[state]);
   setRevocationStreamState('down');
-  return { ...metrics, subgraphRequestDuration, authCacheLookups, queryPlanCacheLookups, graphqlOperations, subgraphFailures, setCircuitState, setRevocationStreamState };
+  return { ...metrics, subgraphRequestDuration, authCacheLookups, queryPlanCacheLookups, graphqlOperations, graphqlDirectAnswers, subgraphFailures, setCircuitState, setRevocationStreamState };
 }
 
 const CIRCUIT_STATE_VALUES: Record<CircuitStateName, number> = { closed: 0, half_open: 1, open: 2 };

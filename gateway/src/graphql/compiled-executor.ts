@@ -42,7 +42,26 @@ interface CompiledOperation {
 
 type Executor = ApolloGateway['executor'];
 type RequestContext = Parameters<Executor>[0];
-type ExecutionResult = Awaited<ReturnType<Executor>>;
+export type ExecutionResult = Awaited<ReturnType<Executor>>;
+
+/**
+ * An operation text (with the operation name the client sent) that Apollo Server has already
+ * parsed, validated and handed to this executor, which ran it compiled. Parsing and validation
+ * depend only on the text and the supergraph, so a request sending the same text again can be run
+ * without Apollo Server's request pipeline (ready-operations.ts).
+ */
+export interface ReadyOperation {
+  type: 'query' | 'mutation';
+  /** The operation's own name, as Apollo Server resolves it for the metrics. */
+  name: string | null;
+  run(context: unknown, variables: Record<string, unknown> | undefined): Promise<ExecutionResult>;
+}
+
+/** Set on a request's context when its operation already ran (ready-operations.ts): its result is the answer. */
+export const ALREADY_EXECUTED = Symbol('malet.alreadyExecuted');
+export interface MaybeExecuted {
+  [ALREADY_EXECUTED]?: Promise<ExecutionResult>;
+}
 
 const STOCK = 'stock' as const;
 
@@ -57,10 +76,11 @@ export function installCompiledExecutor(
     onExecute?: (executor: 'compiled' | 'stock') => void;
     maxOperations?: number;
   } = {},
-): { prepare: (query: string) => void } {
+): { prepare: (query: string) => void; ready: (query: string, operationName: string | undefined) => ReadyOperation | undefined } {
   const stock = gateway.executor;
   const loaded = gateway as unknown as LoadedGateway;
   const compiled = new LRUCache<string, CompiledOperation | typeof STOCK>({ max: options.maxOperations ?? 2_000 });
+  const ready = new LRUCache<string, ReadyOperation>({ max: options.maxOperations ?? 2_000 });
   let services: Record<string, FetchingService> | undefined;
 
   function compile(document: DocumentNode, operationName: string | undefined): CompiledOperation | typeof STOCK {
@@ -88,23 +108,42 @@ export function installCompiledExecutor(
     return stock(requestContext);
   };
 
-  gateway.executor = async (requestContext) => {
-    if (requestContext.metrics?.captureTraces) return runStock(requestContext);
-    const operationName = requestContext.request.operationName ?? undefined;
-    const key = keyOf(operationName, requestContext.queryHash);
-    let operation = compiled.get(key);
-    if (operation === undefined) {
-      operation = compile(requestContext.document, operationName);
-      compiled.set(key, operation);
-      if (operation !== STOCK) options.onLookup?.('miss');
-    } else if (operation !== STOCK) {
-      options.onLookup?.('hit');
-    }
-    if (operation === STOCK) return runStock(requestContext);
+  const runCompiled = (operation: CompiledOperation, requestContext: RequestContext, lookup: 'hit' | 'miss') => {
+    options.onLookup?.(lookup);
     options.onExecute?.('compiled');
     services ??= Object.fromEntries(Object.entries(loaded.serviceMap).map(([name, { dataSource }]) => [name, dataSource]));
     return execute(operation, requestContext, services, loaded);
   };
+
+  gateway.executor = async (requestContext) => {
+    const executed = (requestContext.context as MaybeExecuted)[ALREADY_EXECUTED];
+    if (executed) return executed;
+    if (requestContext.metrics?.captureTraces) return runStock(requestContext);
+    const operationName = requestContext.request.operationName ?? undefined;
+    const key = keyOf(operationName, requestContext.queryHash);
+    let operation = compiled.get(key);
+    let lookup: 'hit' | 'miss' = 'hit';
+    if (operation === undefined) {
+      operation = compile(requestContext.document, operationName);
+      compiled.set(key, operation);
+      lookup = 'miss';
+    }
+    if (operation === STOCK) return runStock(requestContext);
+    remember(operation, requestContext);
+    return runCompiled(operation, requestContext, lookup);
+  };
+
+  function remember(operation: CompiledOperation, requestContext: RequestContext) {
+    const key = readyKey(requestContext.source, requestContext.request.operationName ?? undefined);
+    if (ready.has(key) || !requestContext.operation) return;
+    const { operation: type, name } = requestContext.operation;
+    if (type === 'subscription') return;
+    const known = { type, name: name?.value ?? null };
+    ready.set(key, {
+      ...known,
+      run: (context, variables) => runCompiled(operation, { context, request: { variables } } as unknown as RequestContext, 'hit'),
+    });
+  }
 
   return {
     /**
@@ -128,8 +167,12 @@ export function installCompiledExecutor(
         if (!compiled.has(key)) compiled.set(key, compile(document, name));
       }
     },
+    ready: (query, operationName) => ready.get(readyKey(query, operationName)),
   };
 }
+
+// A name sent as "" is not a missing name (Apollo Server refuses it): the two keys differ.
+const readyKey = (query: string, operationName: string | undefined) => `${operationName === undefined ? '' : `=${operationName}`}\u0000${query}`;
 
 const keyOf = (operationName: string | undefined, queryHash: string) => `${operationName ?? ''}\u0000${queryHash}`;
 

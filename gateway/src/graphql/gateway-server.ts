@@ -1,5 +1,6 @@
 import { ApolloGateway, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { GraphQLError } from 'graphql';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { formatGraphQLError, graphqlMetricsPlugin } from '@malet/graphql-server';
 import { INTERNAL_TOKEN_HEADER } from '@malet/internal-auth';
@@ -88,6 +89,21 @@ function responsePrefix(path: readonly (string | number)[] | undefined): (string
   return list === -1 ? [...path] : path.slice(0, list);
 }
 
+/**
+ * A request naming no operation of its document (an unknown name, "", or none among several)
+ * must be refused as graphql-js refuses it. @apollo/gateway's executor runs the first operation
+ * it finds instead, and Apollo Server, which resolved none, answers that with a 500.
+ */
+function refuseUnresolvedOperations(gateway: ApolloGateway): void {
+  const execute = gateway.executor;
+  gateway.executor = async (requestContext) => {
+    if (requestContext.operation) return execute(requestContext);
+    const name = requestContext.request.operationName;
+    const message = name === undefined || name === null ? 'Must provide operation name if query contains multiple operations.' : `Unknown operation named "${name}".`;
+    return { errors: [new GraphQLError(message)] };
+  };
+}
+
 export async function createGatewayServer(options: {
   logger: Logger;
   metrics: GatewayMetrics;
@@ -131,6 +147,7 @@ export async function createGatewayServer(options: {
           onExecute: (executor) => options.metrics.graphqlOperations.inc({ executor }),
         })
       : null;
+  refuseUnresolvedOperations(gateway);
   const server = new ApolloServer<GatewayContext>({
     gateway,
     parseOptions: { maxTokens: options.maxTokens },
@@ -148,6 +165,8 @@ export async function createGatewayServer(options: {
     server,
     /** Plans and compiles a query's operations ahead of its first request (persisted operations). */
     prepare: (query: string) => compiled?.prepare(query),
+    /** Operations Apollo Server has validated and the compiled executor ran (ready-operations.ts). */
+    ready: compiled ? compiled.ready : () => undefined,
     /** Each subgraph's circuit state, for the admin metrics. */
     circuitStates: () => Object.fromEntries([...circuits].map(([name, circuit]) => [name, circuit.state()])),
   };
