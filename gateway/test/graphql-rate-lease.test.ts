@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { waitFor } from '@malet/testing';
 import { startGatewayTestInstance, type GatewayTestInstance } from './gateway-test-instance';
 import { clientFrom, type LoopbackAnswer } from './loopback-client';
+import { watchRedisCommands } from './redis-command-log';
 
 /**
  * The /graphql limit counted in Redis and spent from leases, on two real gateway processes
@@ -20,19 +19,15 @@ const CLIENTS = { inside: '127.0.40.1', spread: '127.0.40.2', trips: '127.0.40.3
 
 let suite: GatewayTestInstance;
 let token: string;
-let control: Redis;
-let monitor: Redis;
-/** Every command Redis executed for a client (not the script's own), in order, with markers. */
-const seen: string[][] = [];
+let redis: Awaited<ReturnType<typeof watchRedisCommands>>;
+const keyOf = (address: string) => `${KEY_PREFIX}:${address}`;
 
 beforeAll(async () => {
   const redisUrl = inject('redisUrl');
-  control = new Redis(redisUrl);
-  await control.del(...Object.values(CLIENTS).map((address) => `${KEY_PREFIX}:${address}`));
-  monitor = await new Redis(redisUrl).monitor();
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source !== 'lua') seen.push(args);
-  });
+  const control = new Redis(redisUrl);
+  await control.del(...Object.values(CLIENTS).map(keyOf));
+  control.disconnect();
+  redis = await watchRedisCommands(redisUrl);
   suite = await startGatewayTestInstance({
     gateways: 2,
     env: { gateway: { GRAPHQL_RATE_LIMIT: String(POINTS), GRAPHQL_RATE_LIMIT_WINDOW_SECONDS: '600' } },
@@ -41,8 +36,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await suite?.stop();
-  monitor?.disconnect();
-  control?.disconnect();
+  redis?.stop();
 });
 
 function graphqlFrom(address: string, gateway = 0): Promise<LoopbackAnswer> {
@@ -51,22 +45,6 @@ function graphqlFrom(address: string, gateway = 0): Promise<LoopbackAnswer> {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query: '{ __typename }' }),
   });
-}
-
-/**
- * Redis commands on a client's counter, from `since` (an index of `seen`) to a fresh marker:
- * Redis runs commands in order, so once the marker is seen every command sent before it is too.
- */
-async function commandsFor(address: string, since = 0): Promise<{ count: number; end: number }> {
-  const marker = `marker-${randomUUID()}`;
-  await control.echo(marker);
-  const end = await waitFor(() => {
-    const index = seen.findIndex((args) => args[0] === 'echo' && args[1] === marker);
-    return index >= 0 ? index : undefined;
-  }, { what: 'the marker in MONITOR' });
-  const key = `${KEY_PREFIX}:${address}`;
-  const count = seen.slice(since, end).filter((args) => args.includes(key)).length;
-  return { count, end };
 }
 
 const expectRateLimited = (answer: LoopbackAnswer) => {
@@ -97,9 +75,9 @@ describe('the /graphql limit spent from leases of a Redis counter', () => {
 
   it('N requests of one client cost one Redis round trip per lease (doubling up to the cap), far fewer than N', async () => {
     const requests = 60;
-    const { end: start } = await commandsFor(CLIENTS.trips);
+    const start = await redis.mark();
     for (let n = 0; n < requests; n += 1) expect((await graphqlFrom(CLIENTS.trips)).status).toBe(200);
-    const { count } = await commandsFor(CLIENTS.trips, start);
+    const count = await redis.commandsOn(keyOf(CLIENTS.trips), start);
     // Leases of 1, 2, 4, then CAP each: ceil(log2(CAP)) + ceil(requests / CAP) at most, plus one
     // for the script's first load (EVALSHA answered NOSCRIPT, then EVAL).
     const bound = Math.ceil(Math.log2(CAP)) + Math.ceil(requests / CAP) + 1;
@@ -116,8 +94,8 @@ describe('the /graphql limit spent from leases of a Redis counter', () => {
       if ((await graphqlFrom(CLIENTS.refused, n % 2)).status === 429) refusedBy.add(n % 2);
     }
     expect([...refusedBy].sort()).toEqual([0, 1]);
-    const { end: start } = await commandsFor(CLIENTS.refused);
+    const start = await redis.mark();
     for (let n = 0; n < 40; n += 1) expectRateLimited(await graphqlFrom(CLIENTS.refused, n % 2));
-    expect((await commandsFor(CLIENTS.refused, start)).count).toBe(0);
+    expect(await redis.commandsOn(keyOf(CLIENTS.refused), start)).toBe(0);
   });
 });

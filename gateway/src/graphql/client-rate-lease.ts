@@ -56,14 +56,14 @@ interface ClientWindow {
  * in Redis (INCRBY) before any of it is spent, and a lease that crosses the limit is granted only
  * the part under it, so the requests admitted by all processes in a window never exceed `points`.
  */
-export function createRateLeases(options: { redis: Redis; points: number; windowSeconds: number; keyPrefix: string }) {
+export function createRateLeases(options: { redis: Redis; points: number; windowSeconds: number; keyPrefix: string; maxClients?: number }) {
   const { points, keyPrefix } = options;
   const windowMs = options.windowSeconds * 1000;
   const leaseCap = Math.max(1, Math.floor(points / LEASE_CAP_SHARE));
   const redis = options.redis as ReservingRedis;
   // defineCommand sends EVALSHA and falls back to EVAL (loading the script) when Redis lacks it.
   redis.defineCommand('reserveRateLease', { numberOfKeys: 1, lua: RESERVE_LUA });
-  const windows = new LRUCache<string, ClientWindow>({ max: MAX_CLIENTS });
+  const windows = new LRUCache<string, ClientWindow>({ max: options.maxClients ?? MAX_CLIENTS });
 
   const isOver = (window: ClientWindow, now: number) => !window.leasing && window.endsAt <= now;
   const liveWindow = (key: string, now: number): ClientWindow => {
@@ -120,9 +120,12 @@ export function createRateLeases(options: { redis: Redis; points: number; window
 
     /** Decides, taking a lease from Redis when needed (concurrent requests share one). */
     async take(key: string): Promise<RateDecision | typeof LEASE_UNAVAILABLE> {
+      // The same window throughout, even if forgotten meanwhile (many new clients at once):
+      // its lease was reserved for this request, and looking it up again would lease again.
+      let window = liveWindow(key, performance.now());
       for (;;) {
         const now = performance.now();
-        const window = liveWindow(key, now);
+        if (isOver(window, now)) window = liveWindow(key, now);
         const decision = spend(window, now);
         if (decision) return decision;
         window.leasing ??= lease(key, window).finally(() => {
@@ -130,6 +133,11 @@ export function createRateLeases(options: { redis: Redis; points: number; window
         });
         if ((await window.leasing) === LEASE_UNAVAILABLE) return LEASE_UNAVAILABLE;
       }
+    },
+
+    /** How many clients this process remembers (bounded by maxClients, ended windows swept). */
+    rememberedClients(): number {
+      return windows.size;
     },
 
     close(): void {
