@@ -73,6 +73,9 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
     parseJson: false,
     exposeMetrics: false,
   });
+  // Answers are no-store (GraphQL) or carry the upstream's own validators (feeds): a hash of
+  // every body for an ETag of express's own would be spent for nothing.
+  app.set('etag', false);
   // The client address is this gateway's to determine, trusting only its own configured proxies;
   // req.ip and req.protocol follow the same rule.
   const trust = compileTrust(config.trustedProxies);

@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
 import { Redis } from 'ioredis';
 import ipaddr from 'ipaddr.js';
@@ -11,6 +12,8 @@ import { createRateLeases, LEASE_UNAVAILABLE, type RateDecision } from './client
  * so rotating addresses inside a prefix shares one budget.
  */
 export function clientLimiterKey(address: string): string {
+  // A canonical dotted quad (what sockets report) is its own key: no parsing on the hot path.
+  if (isIPv4(address)) return address;
   if (!ipaddr.isValid(address)) return address;
   const parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv4') return parsed.toString();
