@@ -234,7 +234,7 @@ export async function run(): Promise<BenchSection> {
     let poolIndex = 0;
     let uniqueIndex = 0;
     // Ours runs with the Node flags it ships with (gateway/src/node-flags.ts) unless a lever row says otherwise.
-    const ours = (name: string, credentials: Credentials, env: Record<string, string> = {}, cores = GATEWAY_CORE, nodeArgs: readonly string[] = GATEWAY_NODE_FLAGS): GatewaySpec => ({
+    const ours = (name: string, credentials: Credentials, env: Record<string, string> = {}, cores = GATEWAY_CORE, nodeFlags: readonly string[] = GATEWAY_NODE_FLAGS): GatewaySpec => ({
       name,
       path: '/graphql',
       credentials,
@@ -243,7 +243,7 @@ export async function run(): Promise<BenchSection> {
           name,
           cores,
           entry: 'gateway/src/main.ts',
-          nodeArgs: [...profileArgs, ...nodeArgs],
+          nodeFlags: [...profileArgs, ...nodeFlags],
           cwd: root,
           env: {
             NODE_ENV: 'production',

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
 import { configKeys, loadConfig, type z } from '@malet/config';
+import { parseTrustedProxies } from '@malet/http-server';
 import { GATEWAY, SERVICES, databaseName, type ServiceName } from '@malet/service-registry';
 import { authEnvSchema } from '../services/auth/src/config';
 import { usersEnvSchema } from '../services/users/src/config';
@@ -12,7 +13,6 @@ import { organizationsEnvSchema } from '../services/organizations/src/config';
 import { contentFeedEnvSchema } from '../services/content-feed/src/config';
 import { scimEnvSchema } from '../services/scim/src/config';
 import { gatewayEnvSchema } from '../gateway/src/config';
-import { parseTrustedProxies } from '../gateway/src/http/client-address';
 import { GATEWAY_NODE_FLAGS } from '../gateway/src/node-flags';
 
 const root = resolve(import.meta.dirname, '..');

@@ -81,10 +81,10 @@ export function startEntryPinned(options: {
   entry: string;
   cwd: string;
   env: Record<string, string | undefined>;
-  nodeArgs?: readonly string[];
+  nodeFlags?: readonly string[];
   entryArgs?: string[];
 }): PinnedProcess {
-  return startPinned({ ...options, command: process.execPath, args: [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry, ...(options.entryArgs ?? [])] });
+  return startPinned({ ...options, command: process.execPath, args: [...(options.nodeFlags ?? []), '--import', 'tsx', options.entry, ...(options.entryArgs ?? [])] });
 }
 
 /** Waits until `url` answers 2xx; fails with the process's output if it exits or never does. */

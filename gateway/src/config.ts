@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { baseConfig, baseEnvShape, flag, httpUrl, loadConfig, port, refuseDevSecretsInProduction, serviceRoot, z } from '@malet/config';
+import { trustedProxiesEnv } from '@malet/http-server';
 import { GATEWAY, SERVICES, SUBGRAPH_SERVICES, devUrl, type ServiceName, type ServiceUrlEnv } from '@malet/service-registry';
-import { parseTrustedProxies } from './http/client-address';
 
 /** The supergraph `pnpm compose` writes from the suite's own subgraphs, served unless SUPERGRAPH_PATH names another. */
 export const committedSupergraphPath = join(serviceRoot(import.meta.url), 'supergraph.graphql');
@@ -105,18 +105,9 @@ export const gatewayEnvSchema = z
     PROXY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
     /**
      * The proxies in front of the gateway whose X-Forwarded-For it believes: `none` (the gateway
-     * is the public edge, the default), a hop count, or addresses and CIDRs (http/client-address.ts).
+     * is the public edge, the default), a hop count, or addresses and CIDRs (@malet/http-server's parseTrustedProxies).
      */
-    TRUST_PROXY: z
-      .string()
-      .default('none')
-      .superRefine((value, ctx) => {
-        try {
-          parseTrustedProxies(value);
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        }
-      }),
+    TRUST_PROXY: trustedProxiesEnv('none'),
   })
   .superRefine(refuseDevSecretsInProduction)
   .superRefine((value, ctx) => {
@@ -171,7 +162,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       csrfTrustedOrigins: raw.CSRF_TRUSTED_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     },
     proxyTimeoutMs: raw.PROXY_TIMEOUT_MS,
-    trustedProxies: parseTrustedProxies(raw.TRUST_PROXY),
+    trustedProxies: raw.TRUST_PROXY,
     subgraphs: {
       timeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
       entityBatching: raw.SUBGRAPH_ENTITY_BATCHING,

@@ -1,45 +1,12 @@
 import type { IncomingMessage } from 'node:http';
+import type { TrustedProxies } from '@malet/http-server';
 import ipaddr from 'ipaddr.js';
 import proxyaddr from 'proxy-addr';
 
 /**
- * Which hops in front of the gateway may tell it the client's address (`TRUST_PROXY`). Only
- * explicit forms: nothing (the gateway is the public edge), a hop count (exactly that many
- * proxies, each appending to X-Forwarded-For), or a list of addresses and CIDRs (loopback,
- * linklocal and uniquelocal name their ranges). Anything else is refused at start-up: express
- * reads "1" in a list as the address 0.0.0.1, and "true" as "trust every hop".
+ * The `trust proxy` function express and proxy-addr take, from TRUST_PROXY as @malet/http-server
+ * parses it: is the hop at `index` (0 = the socket peer) one of ours?
  */
-export type TrustedProxies = { kind: 'none' } | { kind: 'hops'; count: number } | { kind: 'addresses'; list: string[] };
-
-const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
-
-/** Parses TRUST_PROXY; throws with the rule broken (never echoing the value). */
-export function parseTrustedProxies(value: string): TrustedProxies {
-  const trimmed = value.trim();
-  if (trimmed === '' || trimmed === 'none') return { kind: 'none' };
-  // A hop count, bare or written as auth's TRUST_PROXY takes it (`hops:N`).
-  const hops = /^(?:hops:)?(\d+)$/.exec(trimmed);
-  if (hops) {
-    const count = Number(hops[1]);
-    if (count < 1 || count > 10) throw new Error('a hop count must be between 1 and 10');
-    return { kind: 'hops', count };
-  }
-  const list = trimmed.split(',').map((entry) => entry.trim());
-  for (const entry of list) {
-    if (NAMED_RANGES.has(entry)) continue;
-    const [address, bits, extra] = entry.split('/');
-    if (extra !== undefined || !address || !ipaddr.isValid(address) || /^\d+$/.test(address)) {
-      throw new Error('must be "none", a hop count, or a comma-separated list of IP addresses, CIDRs, loopback, linklocal or uniquelocal');
-    }
-    if (bits !== undefined) {
-      const max = ipaddr.parse(address).kind() === 'ipv4' ? 32 : 128;
-      if (!/^\d+$/.test(bits) || Number(bits) > max) throw new Error('a CIDR prefix length must be a number within the address family');
-    }
-  }
-  return { kind: 'addresses', list };
-}
-
-/** The `trust proxy` function express and proxy-addr take: is the hop at `index` (0 = the socket peer) one of ours? */
 export function compileTrust(trusted: TrustedProxies): (address: string, index: number) => boolean {
   if (trusted.kind === 'none') return () => false;
   if (trusted.kind === 'hops') return (_address, index) => index < trusted.count;

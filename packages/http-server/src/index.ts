@@ -2,3 +2,4 @@ export { createHttpApp, finishHttpApp, isShuttingDown, jsonBody, type HttpAppOpt
 export { startHttpServer, closeOnSignals, serveUntilSignalled, type RunningServer } from './server';
 export { validate } from './validation';
 export { errorRendererFor, restErrorRenderer, useErrorRenderer, type ErrorRenderer, type RenderedError } from './error-renderers';
+export { parseTrustedProxies, trustedProxiesEnv, type TrustedProxies } from './trusted-proxies';

@@ -1,5 +1,8 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { ForbiddenError, UnauthenticatedError } from '@malet/errors';
+import { INTERNAL_TOKEN_HEADER } from './internal-token-header';
+
+export { INTERNAL_TOKEN_HEADER };
 
 /**
  * Identity as the gateway vouches for it. Subgraphs and internal endpoints trust nothing else:
@@ -16,8 +19,6 @@ export interface InternalIdentity {
   /** Authentication methods used for this session (RFC 8176 style: `otp`, `pwd`, `dev`...). */
   amr: string[];
 }
-
-export const INTERNAL_TOKEN_HEADER = 'x-internal-token';
 
 /**
  * Every process that signs internal tokens; a token's issuer names one of them. An internal
@@ -185,3 +186,5 @@ declare module 'http' {
     identity?: InternalIdentity;
   }
 }
+
+export { callInternalApi, InternalServiceUnreachable, type InternalAnswer } from './internal-client';

@@ -66,14 +66,17 @@ describe('production configuration', () => {
 });
 
 describe('TRUST_PROXY', () => {
-  it('refuses a bare hop count such as "1" (express would read it as the address 0.0.0.1), naming the variable and the explicit form', () => {
-    const message = refusal({ TRUST_PROXY: '1' });
+  it.each(['true', '10.1', '1.2.3.4/33'])('refuses the ambiguous or invalid form %j, naming the variable and the rule but never the value', (value) => {
+    const message = refusal({ TRUST_PROXY: value });
     expect(message).toContain('TRUST_PROXY:');
-    expect(message).toContain('hops:1');
+    expect(message).toMatch(/hop count|prefix length/);
+    expect(message).not.toContain(value);
   });
 
-  it('reads hops:N as a hop count and a list as the proxies to trust', () => {
+  it('reads hops:N and a bare N as a hop count (a number, never the address 0.0.0.1), none as trusting nothing, and a list as the proxies to trust', () => {
     expect(loadAuthConfig({ TRUST_PROXY: 'hops:1' }).trustProxy).toBe(1);
+    expect(loadAuthConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadAuthConfig({ TRUST_PROXY: 'none' }).trustProxy).toBe(false);
     expect(loadAuthConfig({ TRUST_PROXY: 'loopback, uniquelocal' }).trustProxy).toEqual(['loopback', 'uniquelocal']);
     expect(loadAuthConfig({}).trustProxy).toEqual(['loopback']);
   });

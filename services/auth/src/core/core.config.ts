@@ -1,5 +1,6 @@
 import { baseConfig, baseEnvShape, flag, httpUrl, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
-import { parseTrustProxy } from './http/trust-proxy';
+import { trustedProxiesEnv } from '@malet/http-server';
+import { expressTrustProxy } from './http/trust-proxy';
 
 /** Published, so refused in production like the internal token secret. */
 const DEV_OTP_HMAC_SECRET = 'dev-only-otp-hmac-secret-change-me-0123456789abcdef';
@@ -61,20 +62,12 @@ export const coreEnvShape = {
   PUBLIC_URL: httpUrl.default('http://localhost:3008'),
   /**
    * Which hops may set X-Forwarded-For (express `trust proxy`): per-IP rate limits and audit
-   * rows see the client behind them. `hops:N` (the N nearest hops are proxies) or a list of
-   * addresses, CIDRs and loopback/linklocal/uniquelocal; a bare number is refused as ambiguous
-   * (core/http/trust-proxy.ts). The gateway on loopback in dev; in a cluster, the gateway's
-   * network (e.g. `loopback, uniquelocal`), or every client shares the gateway's IP.
+   * rows see the client behind them. `none`, a hop count (`N` or `hops:N`: the N nearest hops are
+   * proxies) or a list of addresses, CIDRs and loopback/linklocal/uniquelocal (@malet/http-server's
+   * parseTrustedProxies, the gateway's syntax too). The gateway on loopback in dev; in a cluster,
+   * the gateway's network (e.g. `loopback, uniquelocal`), or every client shares the gateway's IP.
    */
-  TRUST_PROXY: z
-    .string()
-    .default('loopback')
-    .transform((value, ctx) => {
-      const parsed = parseTrustProxy(value);
-      if ('setting' in parsed) return parsed.setting;
-      ctx.addIssue({ code: 'custom', message: parsed.problem });
-      return z.NEVER;
-    }),
+  TRUST_PROXY: trustedProxiesEnv('loopback'),
   /** Rate limits (core/rate-limit). Off only in tests that do not exercise them. */
   RATE_LIMITS_ENABLED: flag(true),
   /** Mails one address may receive a day, whoever asks (strangers to the address get half). */
@@ -118,7 +111,7 @@ export function coreConfigFrom(raw: CoreEnv) {
     outbox: { pollMs: raw.OUTBOX_POLL_MS },
     mail: { smtpUrl: raw.SMTP_URL ?? DEV_SMTP_URL, from: raw.MAIL_FROM },
     publicUrl: raw.PUBLIC_URL,
-    trustProxy: raw.TRUST_PROXY,
+    trustProxy: expressTrustProxy(raw.TRUST_PROXY),
     rateLimits: { enabled: raw.RATE_LIMITS_ENABLED, keyPrefix: raw.RATE_LIMIT_KEY_PREFIX, dailyMailsPerAddress: raw.MAIL_DAILY_LIMIT_PER_ADDRESS },
     otp: { hmacSecret: raw.OTP_HMAC_SECRET },
     returnToAllowlist: raw.RETURN_TO_ALLOWLIST,

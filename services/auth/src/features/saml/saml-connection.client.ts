@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { samlErrors } from './saml.errors';
 import { z } from 'zod';
-import { INTERNAL_TOKEN_HEADER, type InternalTokenSigner } from '@malet/internal-auth';
+import { callInternalApi, type InternalTokenSigner } from '@malet/internal-auth';
 
 /** An organization's SAML connection as organizations answers it (its internal saml-connection read). */
 export interface SamlConnection {
@@ -35,19 +35,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function createSamlConnectionClient(options: { organizationsUrl: string; signInternalToken: InternalTokenSigner; ttlMs: number }) {
   const cache = new LRUCache<string, { connection: SamlConnection | null }>({ max: 10_000, ttl: Math.max(options.ttlMs, 1) });
 
+  /** The JSON organizations answers, null for 404; unreachable or any other status is directoryUnavailable (503). */
   async function ask(path: string): Promise<unknown | null> {
-    let response: Response;
+    let answer;
     try {
-      response = await fetch(`${options.organizationsUrl}${path}`, {
-        headers: { [INTERNAL_TOKEN_HEADER]: await options.signInternalToken() },
-        signal: AbortSignal.timeout(3_000),
-      });
+      answer = await callInternalApi({ url: `${options.organizationsUrl}${path}`, signInternalToken: options.signInternalToken, timeoutMs: 3_000 });
     } catch (error) {
       throw Object.assign(samlErrors.directoryUnavailable(), { cause: error });
     }
-    if (response.status === 404) return null;
-    if (!response.ok) throw Object.assign(samlErrors.directoryUnavailable(), { cause: new Error(`organizations answered ${response.status}`) });
-    return response.json();
+    if (answer.status === 404) return null;
+    if (!answer.ok) {
+      throw Object.assign(samlErrors.directoryUnavailable(), { cause: new Error(`organizations answered ${answer.status}`) });
+    }
+    return answer.body;
   }
 
   return {
