@@ -42,7 +42,7 @@ interface CompiledOperation {
 
 type Executor = ApolloGateway['executor'];
 type RequestContext = Parameters<Executor>[0];
-export type ExecutionResult = Awaited<ReturnType<Executor>>;
+type ExecutionResult = Awaited<ReturnType<Executor>>;
 
 /**
  * An operation text (with the operation name the client sent) that Apollo Server has already
@@ -138,9 +138,9 @@ export function installCompiledExecutor(
     if (ready.has(key) || !requestContext.operation) return;
     const { operation: type, name } = requestContext.operation;
     if (type === 'subscription') return;
-    const known = { type, name: name?.value ?? null };
     ready.set(key, {
-      ...known,
+      type,
+      name: name?.value ?? null,
       run: (context, variables) => runCompiled(operation, { context, request: { variables } } as unknown as RequestContext, 'hit'),
     });
   }

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { GatewayMetrics } from '../admin/gateway-metrics';
-import { ALREADY_EXECUTED, type ReadyOperation } from './compiled-executor';
+import { ALREADY_EXECUTED, type MaybeExecuted, type ReadyOperation } from './compiled-executor';
 import type { GatewayContext } from './gateway-server';
 
 /**
@@ -75,7 +75,7 @@ export function answerReadyOperations(options: {
       // A refused identity (or anything unexpected) is Apollo Server's to report, from the same memoised context.
     }
     options.metrics.graphqlDirectAnswers.inc({ outcome: 'handed_to_apollo' });
-    if (result) ((await options.contextFor(req, res)) as GatewayContext & { [ALREADY_EXECUTED]?: unknown })[ALREADY_EXECUTED] = result;
+    if (result) ((await options.contextFor(req, res)) as GatewayContext & MaybeExecuted)[ALREADY_EXECUTED] = result;
     next();
   };
 }
