@@ -6,6 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { GraphQLError, NoFragmentCyclesRule, buildSchema, parse, validate, type DocumentNode, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { AppError } from '@malet/errors';
+import { isJsonObject } from './json-object';
 
 /** How much one operation may ask of the gateway before it is planned (GRAPHQL_MAX_*). */
 export interface OperationLimits {
@@ -34,7 +35,7 @@ export class OperationLimitError extends AppError {
 function queryOf(req: Request): unknown {
   if (req.method === 'GET') return req.query.query;
   const body: unknown = req.body;
-  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { query?: unknown }).query : undefined;
+  return isJsonObject(body) ? body.query : undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ERRORS, errorCodeDef } from '@apollo/federation-internals';
 import type { FetchNode, PlanNode, QueryPlanSelectionNode, ResponsePath } from '@apollo/query-planner';
 import { GraphQLError, isAbstractType, isInterfaceType, isObjectType, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { isJsonObject } from './json-object';
 
 /**
  * Runs a query plan against the subgraphs and merges what they answer into one data tree, with
@@ -247,11 +248,11 @@ function deepMerge(target: Entity, source: unknown): void {
     // A key the object inherits (`constructor`, `__proto__`) becomes its own before merging.
     if (!Object.hasOwn(target, key) && key in target) Object.defineProperty(target, key, { configurable: true, enumerable: true, value: undefined, writable: true });
     const current = target[key];
-    if (current && isPlainObject(value)) {
+    if (current && isJsonObject(value)) {
       deepMerge(current as Entity, value);
     } else if (Array.isArray(value) && Array.isArray(current) && value.length === current.length) {
       for (let index = 0; index < value.length; index += 1) {
-        if (isPlainObject(current[index]) && isPlainObject(value[index])) deepMerge(current[index] as Entity, value[index]);
+        if (isJsonObject(current[index]) && isJsonObject(value[index])) deepMerge(current[index] as Entity, value[index]);
         else current[index] = value[index];
       }
     } else {
@@ -260,7 +261,6 @@ function deepMerge(target: Entity, source: unknown): void {
   }
 }
 
-const isPlainObject = (value: unknown): value is Entity => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Where a subgraph error lands in the client's response (entity errors name the entity's own path). */
 function lazyErrorPaths(fetch: FetchNode, cursor: Cursor) {

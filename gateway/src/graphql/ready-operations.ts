@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { GatewayMetrics } from '../admin/gateway-metrics';
 import { ALREADY_EXECUTED, type MaybeExecuted, type ReadyOperation } from './compiled-executor';
 import type { GatewayContext } from './gateway-server';
+import { isJsonObject } from './json-object';
 
 /**
  * Answers a /graphql request without Apollo Server's request pipeline when Apollo Server has
@@ -82,13 +83,11 @@ export function answerReadyOperations(options: {
 
 /** The body as Apollo Server reads it, if it is the plain kind this path answers (see above). */
 function plainRequest(body: unknown): PlainRequest | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  const { query, operationName, variables, extensions } = body as Record<string, unknown>;
+  if (!isJsonObject(body)) return undefined;
+  const { query, operationName, variables, extensions } = body;
   if (typeof query !== 'string') return undefined;
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return undefined;
-  if (variables !== undefined && variables !== null && !isRecord(variables)) return undefined;
-  if (extensions !== undefined && extensions !== null && (!isRecord(extensions) || 'persistedQuery' in extensions)) return undefined;
+  if (variables !== undefined && variables !== null && !isJsonObject(variables)) return undefined;
+  if (extensions !== undefined && extensions !== null && (!isJsonObject(extensions) || 'persistedQuery' in extensions)) return undefined;
   return { query, operationName: operationName ?? undefined, variables: (variables as Record<string, unknown> | null) ?? undefined };
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { SubgraphAnswer } from './entity-fetch-batch';
+import { isJsonObject } from './json-object';
 import type { createSubgraphFetcher } from './subgraph-fetcher';
 
 type Fetcher = ReturnType<typeof createSubgraphFetcher>;
@@ -34,7 +35,7 @@ export async function sendSubgraphRequest(fetcher: Fetcher, url: string, request
       extensions: { response: { url, status: response.status, statusText: response.statusText, body }, ...(code ? { code } : {}) },
     });
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Error(`Expected JSON response body, but received: ${String(body)}`);
+  if (!isJsonObject(body)) throw new Error(`Expected JSON response body, but received: ${String(body)}`);
   return body as SubgraphAnswer;
 }
 
