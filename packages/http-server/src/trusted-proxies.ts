@@ -42,7 +42,7 @@ export function parseTrustedProxies(value: string): TrustedProxies {
     const family = isIP(address);
     if (rest.length > 0 || family === 0) {
       throw new Error(
-        'must be "none", a hop count (N or hops:N, 1 to 10), or a comma-separated list of full IP addresses, CIDRs (10.0.0.0/8), loopback, linklocal or uniquelocal',
+        `must be "none", a hop count (N or hops:N, 1 to ${MAX_HOPS}), or a comma-separated list of full IP addresses, CIDRs (10.0.0.0/8), loopback, linklocal or uniquelocal`,
       );
     }
     if (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > (family === 4 ? 32 : 128))) {
