@@ -67,9 +67,13 @@ export function answerReadyOperations(options: {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         options.metrics.graphqlOperationDuration.observe({ operation_type: operation.type, operation_name: options.metrics.operationNames(operation.name) }, seconds);
         options.metrics.graphqlDirectAnswers.inc({ outcome: 'answered' });
-        res.status(200).setHeader('content-type', responseType!);
-        // Apollo Server's own serialisation: the JSON text and a newline.
-        res.send(`${JSON.stringify({ data })}\n`);
+        // Apollo Server's own serialisation (the JSON text and a newline) and the headers its
+        // res.send would add, without send's re-parsing of the content type it was given.
+        const body = `${JSON.stringify({ data })}\n`;
+        res.statusCode = 200;
+        res.setHeader('content-type', responseType!);
+        res.setHeader('content-length', Buffer.byteLength(body));
+        res.end(body);
         return;
       }
     } catch {

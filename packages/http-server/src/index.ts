@@ -1,4 +1,5 @@
 export { createHttpApp, finishHttpApp, isShuttingDown, jsonBody, type HttpAppOptions } from './app';
+export { inSeries } from './in-series';
 export { startHttpServer, closeOnSignals, serveUntilSignalled, type RunningServer } from './server';
 export { validate } from './validation';
 export { errorRendererFor, restErrorRenderer, useErrorRenderer, type ErrorRenderer, type RenderedError } from './error-renderers';
