@@ -9,7 +9,7 @@
  * BENCH_PASSWORD_CPU_PROF=<file> writes a V8 CPU profile of the main thread (auth and the load
  * client share it) taken during the right-password rows only.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { Session } from 'node:inspector/promises';
@@ -77,12 +77,12 @@ export async function run(): Promise<BenchSection> {
     } as typeof send;
     // CPU time, which is what the rows share on a small machine: this process's (argon2id's pool
     // threads, auth's main thread and the load client) and auth's PostgreSQL backends'.
-    const traced = { logins: 0, statements: 0, mainThreadMs: 0, wallMs: 0, processCpuMs: 0, processSystemMs: 0, postgresCpuMs: 0 };
-    const verified = { verifications: 0, processCpuMs: 0, processSystemMs: 0 };
+    const traced = { logins: 0, statements: 0, mainThreadMs: 0, wallMs: 0, processCpuMs: 0, processSystemMs: 0, postgresCpuMs: 0, mainThreadCpuMs: 0, otherThreadsCpuMs: 0 };
+    const verified = { verifications: 0, processCpuMs: 0, processSystemMs: 0, mainThreadCpuMs: 0, otherThreadsCpuMs: 0 };
     const profiler = await startProfiler(process.env.BENCH_PASSWORD_CPU_PROF);
     const backends = postgresBackendCpu(instance.db);
     const tracedLogins = async (logins: number, run: () => Promise<number>) => {
-      const [before, loop, started, cpu, postgres] = [statements, performance.eventLoopUtilization(), performance.now(), process.cpuUsage(), await backends.sample()];
+      const [before, loop, started, cpu, threads, postgres] = [statements, performance.eventLoopUtilization(), performance.now(), process.cpuUsage(), threadCpuMs(), await backends.sample()];
       await profiler?.resume();
       const rate = await run();
       await profiler?.pause();
@@ -90,6 +90,7 @@ export async function run(): Promise<BenchSection> {
       const spent = process.cpuUsage(cpu);
       traced.processCpuMs += cpuMs(spent);
       traced.processSystemMs += spent.system / 1000;
+      addThreadCpu(traced, threads);
       traced.postgresCpuMs += await backends.since(postgres);
       traced.logins += logins;
       traced.statements += statements - before;
@@ -98,9 +99,10 @@ export async function run(): Promise<BenchSection> {
       return rate;
     };
     const tracedVerifications = async (verifications: number, run: () => Promise<number>) => {
-      const cpu = process.cpuUsage();
+      const [cpu, threads] = [process.cpuUsage(), threadCpuMs()];
       const rate = await run();
       const spent = process.cpuUsage(cpu);
+      addThreadCpu(verified, threads);
       verified.processCpuMs += cpuMs(spent);
       verified.processSystemMs += spent.system / 1000;
       verified.verifications += verifications;
@@ -142,6 +144,10 @@ export async function run(): Promise<BenchSection> {
       processCpuMs: traced.processCpuMs / traced.logins,
       processSystemMs: traced.processSystemMs / traced.logins,
       postgresCpuMs: traced.postgresCpuMs / traced.logins,
+      mainThreadCpuMs: traced.mainThreadCpuMs / traced.logins,
+      otherThreadsCpuMs: traced.otherThreadsCpuMs / traced.logins,
+      verifyMainThreadCpuMs: verified.mainThreadCpuMs / verified.verifications,
+      verifyOtherThreadsCpuMs: verified.otherThreadsCpuMs / verified.verifications,
     };
 
     const { memoryCost, timeCost, parallelism } = hasher.params;
@@ -161,6 +167,7 @@ export async function run(): Promise<BenchSection> {
       notes: [
         `Per right-password login: ${perLogin.statements.toFixed(1)} database statements (round trips), ${perLogin.mainThreadMs.toFixed(2)} ms of main-thread busy time (event-loop utilisation: it includes waits for a core), ${perLogin.loginMs.toFixed(1)} ms in all at ${concurrency} in flight, against ${perLogin.verifyMs.toFixed(1)} ms per argon2id verification at the same concurrency.`,
         `CPU per right-password login: ${perLogin.processCpuMs.toFixed(1)} ms in this process (argon2id, auth and the load client; ${perLogin.processSystemMs.toFixed(1)} ms of it in the kernel) + ${perLogin.postgresCpuMs.toFixed(1)} ms in PostgreSQL, against ${perLogin.verifyCpuMs.toFixed(1)} ms per raw verification (${perLogin.verifySystemMs.toFixed(1)} ms in the kernel); on ${availableParallelism()} cores whatever a login spends besides argon2id is taken from argon2id.`,
+        `The same CPU by thread (Linux /proc, 10 ms ticks): a login costs ${perLogin.mainThreadCpuMs.toFixed(1)} ms on the main thread (auth's HTTP, routing, SQL building, the pg driver, and the load client) and ${perLogin.otherThreadsCpuMs.toFixed(1)} ms on the other threads (argon2id on libuv's pool, V8's helpers); a raw verification costs ${perLogin.verifyOtherThreadsCpuMs.toFixed(1)} ms on the other threads and ${perLogin.verifyMainThreadCpuMs.toFixed(1)} ms on the main thread. What a login adds to argon2id is the main thread's share, PostgreSQL's, and any growth of the pool threads' share (argon2id slowed by sharing the cores and caches).`,
         `libuv thread pool: UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}; argon2id runs there, ${concurrency} at a time; a login's database waits leave a thread idle, which costs argon2id only when the pool, not the CPU, is what is short (${concurrency} threads on ${availableParallelism()} cores).`,
         'Same process, same machine, same run; rows interleaved over rounds, best round kept; rate limits off; no SMTP in login.',
         'A ratio near 1 means argon2id dominates the login path; the unknown-email ratio near 1 means timing does not reveal accounts.',
@@ -173,6 +180,36 @@ export async function run(): Promise<BenchSection> {
 }
 
 const cpuMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
+
+/**
+ * CPU of this process split into its main thread and all its other threads (libuv's pool, where
+ * argon2id runs, and V8's helpers), in ms (Linux /proc, clock ticks of 10 ms; zero elsewhere).
+ */
+function threadCpuMs(): { main: number; others: number } {
+  const split = { main: 0, others: 0 };
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return split;
+  }
+  for (const task of tasks) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      split[Number(task) === process.pid ? 'main' : 'others'] += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return split;
+}
+
+function addThreadCpu(into: { mainThreadCpuMs: number; otherThreadsCpuMs: number }, before: { main: number; others: number }) {
+  const now = threadCpuMs();
+  into.mainThreadCpuMs += now.main - before.main;
+  into.otherThreadsCpuMs += now.others - before.others;
+}
 
 /**
  * CPU time of the database's server processes (Linux: /proc, in clock ticks of 10 ms), so a
