@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createHttpApp, finishHttpApp, inSeries, jsonBody, useErrorRenderer } from '@malet/http-server';
+import { compileTrustedProxies, createHttpApp, finishHttpApp, inSeries, jsonBody, useErrorRenderer } from '@malet/http-server';
 import { createInternalTokenSigner } from '@malet/internal-auth';
 import type { Logger } from '@malet/logging';
 import { createSessionValidator, hashToken, readCredential } from '@malet/session-client';
@@ -16,7 +16,7 @@ import { graphqlErrorRenderer } from './graphql/graphql-error-renderer';
 import { createOperationLimits } from './graphql/operation-limits';
 import { createPersistedOperations, loadPersistedOperations } from './graphql/persisted-operations';
 import { answerReadyOperations } from './graphql/ready-operations';
-import { compileTrust, determineClientAddress } from './http/client-address';
+import { determineClientAddress } from './http/client-address';
 import { refuseCrossSiteCookieRequests } from './http/cross-site-guard';
 import { createProxy } from './proxy/http-proxy';
 import { createResponseCompression } from './proxy/response-compression';
@@ -78,7 +78,7 @@ export async function createGatewayApp(deps: { config: GatewayConfig; logger: Lo
   app.set('etag', false);
   // The client address is this gateway's to determine, trusting only its own configured proxies;
   // req.ip and req.protocol follow the same rule.
-  const trust = compileTrust(config.trustedProxies);
+  const trust = compileTrustedProxies(config.trustedProxies);
   app.set('trust proxy', trust);
   app.use(function determineClient(req: Request, _res: Response, next: NextFunction) {
     req.clientAddress = determineClientAddress(req, trust);

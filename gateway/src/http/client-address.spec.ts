@@ -1,6 +1,6 @@
-import { parseTrustedProxies } from '@malet/http-server';
+import { compileTrustedProxies, parseTrustedProxies } from '@malet/http-server';
 import { describe, expect, it } from 'vitest';
-import { compileTrust, determineClientAddress } from './client-address';
+import { determineClientAddress } from './client-address';
 
 const request = (peer: string, forwardedFor?: string) => ({
   socket: { remoteAddress: peer },
@@ -8,7 +8,7 @@ const request = (peer: string, forwardedFor?: string) => ({
 });
 /** The client address with TRUST_PROXY as @malet/http-server parses it (its own spec checks the syntax). */
 const clientOf = (trustProxy: string, peer: string, forwardedFor?: string) =>
-  determineClientAddress(request(peer, forwardedFor) as never, compileTrust(parseTrustedProxies(trustProxy)));
+  determineClientAddress(request(peer, forwardedFor) as never, compileTrustedProxies(parseTrustedProxies(trustProxy)));
 
 describe('the client address', () => {
   it('is the socket peer when no proxy is trusted, whatever X-Forwarded-For says', () => {

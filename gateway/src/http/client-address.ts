@@ -1,17 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { TrustedProxies } from '@malet/http-server';
 import ipaddr from 'ipaddr.js';
 import proxyaddr from 'proxy-addr';
-
-/**
- * The `trust proxy` function express and proxy-addr take, from TRUST_PROXY as @malet/http-server
- * parses it: is the hop at `index` (0 = the socket peer) one of ours?
- */
-export function compileTrust(trusted: TrustedProxies): (address: string, index: number) => boolean {
-  if (trusted.kind === 'none') return () => false;
-  if (trusted.kind === 'hops') return (_address, index) => index < trusted.count;
-  return proxyaddr.compile(trusted.list);
-}
 
 export interface ClientAddress {
   /** The client's address as this gateway determined it (IPv4-mapped IPv6 written as IPv4). */

@@ -3,4 +3,4 @@ export { inSeries } from './in-series';
 export { startHttpServer, closeOnSignals, serveUntilSignalled, type RunningServer } from './server';
 export { validate } from './validation';
 export { errorRendererFor, restErrorRenderer, useErrorRenderer, type ErrorRenderer, type RenderedError } from './error-renderers';
-export { parseTrustedProxies, trustedProxiesEnv, type TrustedProxies } from './trusted-proxies';
+export { compileTrustedProxies, parseTrustedProxies, trustedProxiesEnv, type TrustedProxies } from './trusted-proxies';

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
 /**
@@ -50,6 +51,17 @@ export function parseTrustedProxies(value: string): TrustedProxies {
     }
   }
   return { kind: 'addresses', list };
+}
+
+/**
+ * The trust rule express (`app.set('trust proxy', …)`) and proxy-addr take: is the hop at `index`
+ * (0 = the socket peer) one of ours? One conversion for every service, so a hop count is always
+ * a count (express reads the string "1" as the address 0.0.0.1) and a list always a list.
+ */
+export function compileTrustedProxies(trusted: TrustedProxies): (address: string, index: number) => boolean {
+  if (trusted.kind === 'none') return () => false;
+  if (trusted.kind === 'hops') return (_address, index) => index < trusted.count;
+  return proxyaddr.compile(trusted.list);
 }
 
 /** `TRUST_PROXY` in a service's zod env schema: `fallback` when unset, refused with the rule broken. */

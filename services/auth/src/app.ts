@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import gql from 'graphql-tag';
 import { serviceRoot } from '@malet/config';
 import { createSubgraphServer, subgraphMiddleware } from '@malet/graphql-server';
-import { createHttpApp, finishHttpApp } from '@malet/http-server';
+import { compileTrustedProxies, createHttpApp, finishHttpApp } from '@malet/http-server';
 import { INTERNAL_CALLERS, requireInternalToken } from '@malet/internal-auth';
 import type { AuthConfig } from './config';
 import { createAuthCore, type AuthCore, type AuthCoreDependencies } from './core/core';
@@ -86,7 +86,7 @@ export async function createAuthApp(deps: AuthDependencies) {
   const routes = modules.flatMap((module) => module.routes ?? []);
 
   const app = createHttpApp({ service: 'auth', logger, metrics: core.metrics, production: config.production, readiness: deps.ping });
-  app.set('trust proxy', config.trustProxy);
+  app.set('trust proxy', compileTrustedProxies(config.trustedProxies));
   app.use(
     mountRoutes(routes, {
       verifyOrigin: core.verifyRequestOrigin,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@malet/config';
+import { compileTrustedProxies } from '@malet/http-server';
 import { loadAuthConfig } from '../src/config';
 import { productionEnv } from './support';
 
@@ -74,11 +75,19 @@ describe('TRUST_PROXY', () => {
   });
 
   it('reads hops:N and a bare N as a hop count (a number, never the address 0.0.0.1), none as trusting nothing, and a list as the proxies to trust', () => {
-    expect(loadAuthConfig({ TRUST_PROXY: 'hops:1' }).trustProxy).toBe(1);
-    expect(loadAuthConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
-    expect(loadAuthConfig({ TRUST_PROXY: 'none' }).trustProxy).toBe(false);
-    expect(loadAuthConfig({ TRUST_PROXY: 'loopback, uniquelocal' }).trustProxy).toEqual(['loopback', 'uniquelocal']);
-    expect(loadAuthConfig({}).trustProxy).toEqual(['loopback']);
+    expect(loadAuthConfig({ TRUST_PROXY: 'hops:1' }).trustedProxies).toEqual({ kind: 'hops', count: 1 });
+    expect(loadAuthConfig({ TRUST_PROXY: '1' }).trustedProxies).toEqual({ kind: 'hops', count: 1 });
+    expect(loadAuthConfig({ TRUST_PROXY: 'none' }).trustedProxies).toEqual({ kind: 'none' });
+    expect(loadAuthConfig({ TRUST_PROXY: 'loopback, uniquelocal' }).trustedProxies).toEqual({ kind: 'addresses', list: ['loopback', 'uniquelocal'] });
+    expect(loadAuthConfig({}).trustedProxies).toEqual({ kind: 'addresses', list: ['loopback'] });
+  });
+
+  it('hands express a rule that trusts exactly the configured hops', () => {
+    const trusts = (value: string, address: string, index: number) => compileTrustedProxies(loadAuthConfig({ TRUST_PROXY: value }).trustedProxies)(address, index);
+    // One hop: the socket peer is the proxy, the next address is the client's, whatever it is.
+    expect([trusts('1', '0.0.0.1', 0), trusts('1', '0.0.0.1', 1)]).toEqual([true, false]);
+    expect(trusts('none', '127.0.0.1', 0)).toBe(false);
+    expect([trusts('loopback, 10.0.0.0/8', '127.0.0.1', 0), trusts('loopback, 10.0.0.0/8', '10.9.8.7', 1), trusts('loopback, 10.0.0.0/8', '192.0.2.1', 0)]).toEqual([true, true, false]);
   });
 
   it.each(['docker-compose.yml', 'infra/k8s/auth.yaml'])('%s sets an explicit form that auth accepts', (file) => {

@@ -1,6 +1,5 @@
 import { baseConfig, baseEnvShape, flag, httpUrl, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
 import { trustedProxiesEnv } from '@malet/http-server';
-import { expressTrustProxy } from './http/trust-proxy';
 
 /** Published, so refused in production like the internal token secret. */
 const DEV_OTP_HMAC_SECRET = 'dev-only-otp-hmac-secret-change-me-0123456789abcdef';
@@ -111,7 +110,7 @@ export function coreConfigFrom(raw: CoreEnv) {
     outbox: { pollMs: raw.OUTBOX_POLL_MS },
     mail: { smtpUrl: raw.SMTP_URL ?? DEV_SMTP_URL, from: raw.MAIL_FROM },
     publicUrl: raw.PUBLIC_URL,
-    trustProxy: expressTrustProxy(raw.TRUST_PROXY),
+    trustedProxies: raw.TRUST_PROXY,
     rateLimits: { enabled: raw.RATE_LIMITS_ENABLED, keyPrefix: raw.RATE_LIMIT_KEY_PREFIX, dailyMailsPerAddress: raw.MAIL_DAILY_LIMIT_PER_ADDRESS },
     otp: { hmacSecret: raw.OTP_HMAC_SECRET },
     returnToAllowlist: raw.RETURN_TO_ALLOWLIST,

@@ -1,16 +1,6 @@
 import type { Request } from 'express';
 import { describe, expect, it } from 'vitest';
 import { clientAddress } from './request-meta';
-import { expressTrustProxy } from './trust-proxy';
-
-describe('TRUST_PROXY as express takes it', () => {
-  it('trusts nothing for none (express\'s default), a number of hops for a hop count, the list for addresses', () => {
-    expect(expressTrustProxy({ kind: 'none' })).toBe(false);
-    // A number, never the string "1" that express would read as the address 0.0.0.1.
-    expect(expressTrustProxy({ kind: 'hops', count: 1 })).toBe(1);
-    expect(expressTrustProxy({ kind: 'addresses', list: ['loopback', '10.0.0.0/8'] })).toEqual(['loopback', '10.0.0.0/8']);
-  });
-});
 
 describe('clientAddress', () => {
   /** A request as express presents it: the peer, and the trusted part of X-Forwarded-For (client first). */
