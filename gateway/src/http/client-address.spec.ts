@@ -16,6 +16,13 @@ describe('the client address', () => {
     expect(clientOf('none', '::ffff:203.0.113.9')).toEqual({ address: '203.0.113.9', source: 'direct' });
   });
 
+  it('is written one way whichever form the socket reports: IPv4 mapped into IPv6 in any spelling becomes the dotted quad, IPv6 its short form', () => {
+    for (const peer of ['203.0.113.9', '::ffff:203.0.113.9', '::FFFF:203.0.113.9', '::ffff:cb00:7109', '0:0:0:0:0:ffff:203.0.113.9']) {
+      expect(clientOf('none', peer).address, peer).toBe('203.0.113.9');
+    }
+    expect(clientOf('none', '2001:DB8:0:0:0:0:0:1').address).toBe('2001:db8::1');
+  });
+
   it('is the socket peer when the peer is not one of the trusted proxies', () => {
     expect(clientOf('10.0.0.0/8', '203.0.113.9', '198.51.100.1')).toEqual({ address: '203.0.113.9', source: 'direct' });
   });

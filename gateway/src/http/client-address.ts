@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isIPv4 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import proxyaddr from 'proxy-addr';
 
@@ -30,6 +31,10 @@ export function determineClientAddress(req: Pick<IncomingMessage, 'headers' | 's
 }
 
 function canonical(address: string): string {
+  // What sockets report, already canonical: a dotted quad, or one mapped into IPv6. No parse on
+  // the hot path (net.isIPv4 takes only the canonical form, without leading zeros).
+  if (isIPv4(address)) return address;
+  if (address.startsWith('::ffff:') && isIPv4(address.slice(7))) return address.slice(7);
   if (!ipaddr.isValid(address)) return address;
   const parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) return (parsed as ipaddr.IPv6).toIPv4Address().toString();
