@@ -2,6 +2,7 @@ import pg from 'pg';
 import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { prepareRepeatedStatements } from './prepared-statements';
 
 export type Database<TSchema extends Record<string, unknown>> = NodePgDatabase<TSchema>;
 
@@ -11,6 +12,8 @@ export function createDatabase<TSchema extends Record<string, unknown>>(options:
   applicationName: string;
   maxConnections?: number;
   onPoolError?: (error: Error) => void;
+  /** Statement texts each connection keeps prepared (prepared-statements.ts); 0 turns it off. */
+  preparedStatements?: number;
 }) {
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -24,7 +27,10 @@ export function createDatabase<TSchema extends Record<string, unknown>>(options:
   // between statements) through their own, which nobody else listens to. The statement that
   // next uses such a client fails and the pool discards it.
   pool.on('error', (error) => options.onPoolError?.(error));
-  pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.onPoolError?.(error));
+    prepareRepeatedStatements(client, options.preparedStatements ?? 200);
+  });
   const db = drizzle(pool, { schema: options.schema });
   return {
     db,
