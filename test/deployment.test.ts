@@ -245,8 +245,8 @@ describe('what the deployment files publish', () => {
     expect(published).toEqual(['gateway']);
   });
 
-  it('takes auth\'s SMTP_URL from the environment (required), never a built-in catcher address', () => {
-    expect(compose.services.auth!.environment!.SMTP_URL).toMatch(/^\$\{SMTP_URL:\?/);
+  it.each(['auth', 'organizations'])('takes %s\'s SMTP_URL from the environment (required), never a built-in catcher address', (service) => {
+    expect(compose.services[service]!.environment!.SMTP_URL).toMatch(/^\$\{SMTP_URL:\?/);
   });
 
   it('sets TRUST_PROXY in explicit forms only: a CIDR list for auth, what the gateway\'s parser accepts for the gateway', () => {

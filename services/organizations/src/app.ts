@@ -2,6 +2,7 @@ import { createHttpApp, finishHttpApp } from '@malet/http-server';
 import { createInternalTokenVerifier } from '@malet/internal-auth';
 import { createSubgraphServer, subgraphMiddleware } from '@malet/graphql-server';
 import type { Logger } from '@malet/logging';
+import { createMailRelay, createSmtpSender, type SendMail } from '@malet/mail-outbox';
 import { createMetrics } from '@malet/metrics';
 import type { OrganizationsConfig } from './config';
 import type { OrganizationsDb } from './data/db';
@@ -18,7 +19,6 @@ import { createSamlConnectionService } from './domain/saml-connection.service';
 import { createScimTokenService } from './domain/scim-token.service';
 import { createLoaders } from './graphql/loaders';
 import { createResolvers, typeDefs, type OrganizationsContext } from './graphql/resolvers';
-import { createSmtpMailer, type Mailer } from './infra/mailer';
 import { createTxtResolver, type TxtResolver } from './infra/txt-resolver';
 import { internalRoutes } from './routes/internal.routes';
 
@@ -27,15 +27,18 @@ export async function createOrganizationsApp(deps: {
   logger: Logger;
   db: OrganizationsDb;
   ping: () => Promise<void>;
-  /** Defaults to SMTP at config.mail.smtpUrl. */
-  mailer?: Mailer;
+  /** What the mail relay sends queued mail with; defaults to SMTP at config.mail.smtpUrl. */
+  sendMail?: SendMail;
   /** Defaults to node's resolver on config.domains.dnsServers. */
   resolver?: TxtResolver;
 }) {
   const { config, logger, db } = deps;
   const metrics = createMetrics({ service: 'organizations' });
   const verifyInternalToken = createInternalTokenVerifier({ secret: config.internalTokenSecret });
-  const smtp = deps.mailer ? null : createSmtpMailer({ ...config.mail, logger });
+  const smtp = deps.sendMail ? null : createSmtpSender(config.mail);
+  // Invitation mail is queued in mail_outbox with its invitation; this relay delivers it, retrying while SMTP is down.
+  const mailRelay = createMailRelay({ db, send: deps.sendMail ?? smtp!, logger });
+  mailRelay.start();
   const repositories = {
     organizations: createOrganizationRepository(db),
     domains: createDomainRepository(db),
@@ -47,7 +50,7 @@ export async function createOrganizationsApp(deps: {
     invitations: createInvitationRepository(db),
     organizations: service,
     findOrganization: async (id) => (await repositories.organizations.findManyByIds([id]))[0] ?? null,
-    mailer: deps.mailer ?? smtp!,
+    onMailQueued: () => mailRelay.wake(),
     publicUrl: config.publicUrl,
   });
   const domains = createDomainVerificationService({
@@ -76,6 +79,7 @@ export async function createOrganizationsApp(deps: {
     app,
     async close() {
       await graphql.stop();
+      await mailRelay.stop();
       smtp?.close();
     },
   };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@malet/testing';
 import { loadOrganizationsConfig } from '../src/config';
 import { startOrganizationsTestInstance, type OrganizationsTestInstance } from './organizations-test-instance';
 
@@ -59,13 +60,71 @@ describe('invitations by email', () => {
     expect((await orgs.graphql(invitee, ACCEPT, { t: invitation.token })).code).toBe('invitation:not_found');
   });
 
-  it('refuses a malformed email with 400 and sends nothing', async () => {
+  it('refuses a malformed email with 400 and stores nothing: no invitation, no queued mail', async () => {
     const owner = orgs.newUser('owner');
     const { id } = await orgs.createOrganization(owner);
-    const sent = orgs.smtp.messages.length;
     const result = await orgs.graphql(owner, INVITE, { o: id, e: 'not-an-email' });
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(orgs.smtp.messages.length).toBe(sent);
+    // Mail leaves only through the outbox, so an empty outbox proves none will be sent.
+    expect((await orgs.pool.query(`select 1 from mail_outbox where "to" = 'not-an-email'`)).rowCount).toBe(0);
+    expect((await orgs.pool.query('select 1 from invitations where organization_id = $1', [id])).rowCount).toBe(0);
+  });
+
+  it('an SMTP outage does not fail the invitation: it is created at once, and its mail arrives once SMTP is back', async () => {
+    const owner = orgs.newUser('owner');
+    const invitee = orgs.newUser('invitee');
+    const { id } = await orgs.createOrganization(owner);
+    await orgs.stopSmtp();
+    try {
+      const invited = await orgs.graphql<{ inviteMember: { id: string; status: string } }>(owner, INVITE, { o: id, e: invitee.email });
+      expect(invited.errors).toBeUndefined();
+      expect(invited.data!.inviteMember.status).toBe('PENDING');
+      // The relay tried while nothing listened, recorded the failure and kept the mail for a retry.
+      const failed = await waitFor(
+        async () => (await orgs.pool.query('select attempts, sent_at from mail_outbox where "to" = $1 and last_error is not null', [invitee.email])).rows[0],
+        { what: 'a failed delivery attempt' },
+      );
+      expect(failed).toMatchObject({ sent_at: null, attempts: expect.any(Number) });
+      expect((await orgs.pool.query('select revoked_at from invitations where id = $1', [invited.data!.inviteMember.id])).rows).toEqual([{ revoked_at: null }]);
+    } finally {
+      await orgs.startSmtpAgain();
+    }
+
+    const mail = await orgs.smtp.waitForMail(invitee.email, () => true, 60_000);
+    const token = /inv_[A-Za-z0-9_-]{43}/.exec(mail.text)![0];
+    expect((await orgs.graphql(invitee, ACCEPT, { t: token })).data).toEqual({ acceptInvitation: { id } });
+    const { rows } = await orgs.pool.query('select sent_at from mail_outbox where "to" = $1', [invitee.email]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].sent_at).not.toBeNull();
+    expect(orgs.smtp.messages.filter((message) => message.to.includes(invitee.email))).toHaveLength(1);
+  }, 90_000);
+
+  it('stores the invitation and its mail atomically: when the mail cannot be queued there is no invitation, and the client is told', async () => {
+    const owner = orgs.newUser('owner');
+    const refused = orgs.newUser('refused');
+    const accepted = orgs.newUser('accepted');
+    const { id } = await orgs.createOrganization(owner);
+    // The database itself refuses this one recipient's mail, after the invitation's insert ran in the same transaction.
+    await orgs.pool.query(`alter table mail_outbox add constraint test_refuses_one_recipient check ("to" <> '${refused.email}')`);
+    try {
+      const result = await orgs.graphql(owner, INVITE, { o: id, e: refused.email });
+      expect(result.data).toBeNull();
+      expect(result.errors?.[0]).toMatchObject({
+        message: 'The invitation email could not be queued; no invitation was created',
+        extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'mail:unavailable' },
+      });
+      expect((await orgs.pool.query('select 1 from invitations where email = $1', [refused.email])).rowCount).toBe(0);
+      expect((await orgs.pool.query('select 1 from mail_outbox where "to" = $1', [refused.email])).rowCount).toBe(0);
+
+      // Just beside the refused address, under the same constraint, an invitation is made and mailed.
+      const beside = await orgs.invite(owner, id, accepted);
+      expect((await orgs.pool.query('select email from invitations where id = $1', [beside.id])).rows).toEqual([{ email: accepted.email }]);
+    } finally {
+      await orgs.pool.query('alter table mail_outbox drop constraint test_refuses_one_recipient');
+    }
+    // Once the database takes the mail again, the same address is invited and mailed.
+    const retried = await orgs.invite(owner, id, refused);
+    expect((await orgs.graphql(refused, ACCEPT, { t: retried.token })).data).toEqual({ acceptInvitation: { id } });
   });
 });
 

@@ -18,12 +18,14 @@ export interface TestUser {
 
 /**
  * The organizations service on a fresh database with a real SMTP catcher and a real DNS server,
- * listening on loopback. `graphql` calls the subgraph as the gateway would, with an internal
+ * listening on loopback. Invitation mail goes through the service's own mail relay (queued in
+ * its mail_outbox, sent to the catcher), exactly as in production. `graphql` calls the subgraph as the gateway would, with an internal
  * token for the given user. `queries` counts the SQL statements the service ran.
  */
 export async function startOrganizationsTestInstance(env: Record<string, string> = {}) {
   const database = await createTestDatabase(inject('postgresAdminUrl'), 'organizations');
-  const smtp = await startSmtpCatcher();
+  let smtp = await startSmtpCatcher();
+  let smtpListening = true;
   const dns = await startDnsServer();
   const config = loadOrganizationsConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', SMTP_URL: smtp.url, DNS_SERVERS: dns.address, ...env });
   const logger = createLogger({ service: 'organizations', level: 'silent' });
@@ -40,7 +42,20 @@ export async function startOrganizationsTestInstance(env: Record<string, string>
 
   return {
     url: server.url,
-    smtp,
+    /** The SMTP server now listening (a new one, on the same port, after `startSmtpAgain`). */
+    get smtp() {
+      return smtp;
+    },
+    /** An SMTP outage: nothing listens on the service's SMTP_URL until `startSmtpAgain`. */
+    async stopSmtp() {
+      await smtp.stop();
+      smtpListening = false;
+    },
+    async startSmtpAgain() {
+      smtp = await startSmtpCatcher({ port: smtp.port });
+      smtpListening = true;
+      return smtp;
+    },
     dns,
     queries,
     pool: pool.pool,
@@ -101,7 +116,7 @@ export async function startOrganizationsTestInstance(env: Record<string, string>
       await organizations.close();
       await pool.close();
       await database.drop();
-      await smtp.stop();
+      if (smtpListening) await smtp.stop();
       dns.close();
     },
   };

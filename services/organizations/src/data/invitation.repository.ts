@@ -1,15 +1,37 @@
 import { and, desc, eq, gt, isNull } from 'drizzle-orm';
 import { isUuid } from '@malet/database';
+import { enqueueMail, type OutgoingMail } from '@malet/mail-outbox';
 import type { OrganizationsDb } from './db';
 import { invitations, memberships } from './schema';
 
 export type InvitationRow = typeof invitations.$inferSelect;
 
+/**
+ * The invitation's mail could not be queued. The transaction rolled back, so the invitation was
+ * not stored either; `cause` is the database's refusal.
+ */
+export class InvitationMailNotQueuedError extends Error {
+  constructor(cause: unknown) {
+    super('The invitation mail could not be queued', { cause });
+    this.name = 'InvitationMailNotQueuedError';
+  }
+}
+
 export function createInvitationRepository(db: OrganizationsDb) {
   return {
-    async insert(values: Omit<typeof invitations.$inferInsert, 'id' | 'createdAt'>): Promise<InvitationRow> {
-      const [row] = await db.insert(invitations).values(values).returning();
-      return row!;
+    /**
+     * Stores an invitation and queues its mail in one transaction: both exist or neither does, so
+     * a crash or a refused mail never leaves an invitation nobody was told about. The caller wakes
+     * the mail relay once this resolves (committed).
+     */
+    async insertWithMail(values: Omit<typeof invitations.$inferInsert, 'id' | 'createdAt'>, mail: OutgoingMail): Promise<InvitationRow> {
+      return db.transaction(async (tx) => {
+        const [row] = await tx.insert(invitations).values(values).returning();
+        await enqueueMail(tx, mail).catch((cause: unknown) => {
+          throw new InvitationMailNotQueuedError(cause);
+        });
+        return row!;
+      });
     },
 
     async findById(id: string): Promise<InvitationRow | null> {

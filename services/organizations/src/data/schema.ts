@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export { processedEvents } from '@malet/outbox';
+// Invitation mail, queued in the transaction that creates the invitation and relayed to SMTP.
+export { mailOutbox } from '@malet/mail-outbox';
 
 export const organizations = pgTable(
   'organizations',

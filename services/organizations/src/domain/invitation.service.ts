@@ -1,7 +1,6 @@
-import { NotFoundError, ServiceUnavailableError, ValidationError } from '@malet/errors';
-import type { InvitationRepository, InvitationRow } from '../data/invitation.repository';
+import { isDatabaseUnavailable, NotFoundError, ServiceUnavailableError, ValidationError } from '@malet/errors';
+import { InvitationMailNotQueuedError, type InvitationRepository, type InvitationRow } from '../data/invitation.repository';
 import type { OrganizationRow } from '../data/organization.repository';
-import type { Mailer } from '../infra/mailer';
 import { MANAGERS, requireViewer, type OrganizationService } from './organization.service';
 import { hashToken, looksLikeToken, mintToken } from './secret-token';
 
@@ -19,12 +18,15 @@ export function statusOf(row: InvitationRow, now = new Date()): InvitationStatus
 /**
  * Invitations by email. The emailed token is the proof of the mailbox; accepting also needs a
  * session for that same email address, so a forwarded invitation is useless to someone else.
+ * The mail is queued with the invitation (one transaction) and relayed to SMTP in the
+ * background, so an SMTP outage delays the mail but never fails or undoes the invitation.
  */
 export function createInvitationService(deps: {
   invitations: InvitationRepository;
   organizations: OrganizationService;
   findOrganization: (id: string) => Promise<OrganizationRow | null>;
-  mailer: Mailer;
+  /** Called once an invitation and its queued mail are committed: the relay sends it now rather than at its next poll. */
+  onMailQueued: () => void;
   publicUrl: string;
   ttlMs?: number;
   now?: () => Date;
@@ -47,25 +49,22 @@ export function createInvitationService(deps: {
       if (!EMAIL.test(email) || email.length > 320) throw new ValidationError('Invalid email', ['email']);
       const organization = (await deps.findOrganization(input.organizationId))!;
       const token = mintToken('inv');
-      const row = await deps.invitations.insert({
-        organizationId: input.organizationId,
-        email,
-        role: input.role,
-        tokenHash: hashToken(token),
-        invitedBy: actor.userId,
-        expiresAt: new Date(now().getTime() + ttlMs),
-      });
+      const expiresAt = new Date(now().getTime() + ttlMs);
       const link = `${deps.publicUrl}/invitations/accept?token=${encodeURIComponent(token)}`;
-      try {
-        await deps.mailer.send({
-          to: email,
-          subject: `You are invited to join ${organization.name} on Malet`,
-          text: `You were invited to join ${organization.name} as ${input.role}.\n\nAccept: ${link}\n\nOr accept with the acceptInvitation mutation and this token:\n${token}\n\nThe invitation expires on ${row.expiresAt.toISOString()}.`,
-        });
-      } catch {
-        await deps.invitations.revoke(row.id, now());
-        throw new ServiceUnavailableError('The invitation email could not be sent', 'mail:unavailable');
-      }
+      const mail = {
+        to: email,
+        subject: `You are invited to join ${organization.name} on Malet`,
+        text: `You were invited to join ${organization.name} as ${input.role}.\n\nAccept: ${link}\n\nOr accept with the acceptInvitation mutation and this token:\n${token}\n\nThe invitation expires on ${expiresAt.toISOString()}.`,
+      };
+      const values = { organizationId: input.organizationId, email, role: input.role, tokenHash: hashToken(token), invitedBy: actor.userId, expiresAt };
+      const row = await deps.invitations.insertWithMail(values, mail).catch((error: unknown) => {
+        // A database that is away stays a retryable service:database_unavailable; any other refusal of the mail is named as such.
+        if (error instanceof InvitationMailNotQueuedError && !isDatabaseUnavailable(error)) {
+          throw new ServiceUnavailableError('The invitation email could not be queued; no invitation was created', 'mail:unavailable', { cause: error });
+        }
+        throw error;
+      });
+      deps.onMailQueued();
       return row;
     },
 
