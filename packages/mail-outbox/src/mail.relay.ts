@@ -41,7 +41,8 @@ export function createSmtpSender(options: { smtpUrl: string; from: string }): Se
  * then records the outcome, so no database connection waits on SMTP and a relay that dies
  * mid-send only delays its rows until the lease ends. Replicas share the table safely
  * (`for update skip locked` on the lease). A refused or failed send is retried with backoff;
- * nothing is dropped. The body is never logged (it holds codes and links), only the address.
+ * nothing is dropped. The body is never logged (it holds codes and links), only the address, and
+ * it is blanked once the message is delivered.
  */
 export function createMailRelay(options: {
   db: AnyPgDatabase;
@@ -71,7 +72,8 @@ export function createMailRelay(options: {
     for (const row of leased) {
       try {
         await options.send({ to: row.to, subject: row.subject, text: row.text, ...(row.html ? { html: row.html } : {}) });
-        await options.db.update(mailOutbox).set({ sentAt: sql`now()`, lastError: null }).where(eq(mailOutbox.id, row.id));
+        // The body held a code or a link: once delivered it is not kept at rest.
+        await options.db.update(mailOutbox).set({ sentAt: sql`now()`, lastError: null, text: '', html: null }).where(eq(mailOutbox.id, row.id));
         options.logger.info({ to: row.to, subject: row.subject, attempts: row.attempts }, 'email sent');
       } catch (error) {
         const delayMs = retryDelayMs(row.attempts, { baseMs: options.retryBaseMs ?? 1_000 });

@@ -55,8 +55,11 @@ describe('mail outbox', () => {
           expect(caught).toMatchObject({ subject: `Message ${n}`, from: 'no-reply@malet.localhost' });
           expect(caught.text.trim()).toBe(`Body ${n}: your code is 12345${n}`);
         }
-        // Sent rows are never sent again.
+        // Sent rows are never sent again, and keep no body (codes and links) at rest.
         expect(await relay.flush()).toBe(0);
+        expect((await db.select().from(mailOutbox).orderBy(mailOutbox.subject)).map((row) => [row.subject, row.text, row.html, row.sentAt !== null])).toEqual(
+          [0, 1, 2].map((n) => [`Message ${n}`, '', null, true]),
+        );
         expect(smtp.messages).toHaveLength(3);
       } finally {
         await smtp.stop();
