@@ -5,12 +5,12 @@ import type pg from 'pg';
  *
  * drizzle sends every statement as an unnamed one, so PostgreSQL parses and plans it each time.
  * A service runs a few dozen statement texts over and over (a password sign-in is five), and a
- * named statement is parsed once per connection: afterwards only its parameters travel. Measured
- * on a password sign-in (`pnpm bench passwords`), this halved PostgreSQL's CPU per sign-in.
+ * named statement is parsed once per connection: afterwards only its parameters travel. On a
+ * password sign-in (`pnpm bench passwords`) PostgreSQL's CPU went from 2.2 to 1.4 ms.
  *
- * Each connection names the parameterised texts it runs (`malet_<n>`), most recently used first, at
- * most `capacity` of them; the least recently used is deallocated to make room, so a service that
- * builds texts dynamically (lists of varying length) cannot grow a backend's memory without bound.
+ * Each connection names the parameterised texts it runs (`malet_<n>`), at most `capacity` of
+ * them; the least recently used is deallocated to make room, so a service that builds texts
+ * dynamically (lists of varying length) cannot grow a backend's memory without bound.
  * Texts without parameters (DDL, migrations, `select 1`) stay unnamed. When a column's type
  * changes under a running process, PostgreSQL refuses the next run of a statement that reads it
  * (`cached plan must not change result type`) and re-plans it for the run after.
