@@ -51,7 +51,9 @@ export function prepareRepeatedStatements(client: pg.ClientBase, capacity: numbe
 
   client.query = function queryPrepared(...args: unknown[]): unknown {
     const [first, second] = args;
-    const config: Partial<pg.QueryConfig> | undefined = typeof first === 'string' ? { text: first, values: second as unknown[] | undefined } : (first as pg.QueryConfig | undefined);
+    // Plain query configs only: a submittable (a cursor, a stream) keeps its own prototype.
+    const plain = typeof first === 'object' && first !== null && Object.getPrototypeOf(first) === Object.prototype;
+    const config: Partial<pg.QueryConfig> | undefined = typeof first === 'string' ? { text: first, values: second as unknown[] | undefined } : plain ? (first as pg.QueryConfig) : undefined;
     const values = Array.isArray(second) ? second : config?.values;
     if (!config || typeof config.text !== 'string' || config.name !== undefined || !Array.isArray(values) || values.length === 0) return send(...args);
     const named = { ...config, name: nameFor(config.text) };

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '@malet/testing';
 import { createDatabase } from '../src/index';
@@ -62,6 +63,25 @@ describe('statements a connection runs again are prepared once', () => {
       // b comes back under a fresh name, and answers.
       expect((await db.pool.query(texts[1]!, [7])).rows).toEqual([{ b: 7 }]);
       expect(await db.prepared()).toHaveLength(2);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('leaves a submittable (a cursor, a stream) as it is: it runs unnamed and answers through its own events', async () => {
+    const db = onOneConnection();
+    const client = await db.pool.connect();
+    try {
+      const rows: unknown[] = [];
+      const submitted = client.query(new pg.Query('select $1::int as n', [5]));
+      submitted.on('row', (row: unknown) => rows.push(row));
+      await new Promise((resolve, reject) => submitted.on('end', resolve).on('error', reject));
+      expect(rows).toEqual([{ n: 5 }]);
+    } finally {
+      client.release();
+    }
+    try {
+      expect(await db.prepared()).toEqual([]);
     } finally {
       await db.close();
     }
