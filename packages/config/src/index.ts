@@ -56,6 +56,13 @@ export const postgresUrl = z
   .string()
   .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// URL');
 
+/**
+ * `DATABASE_PREPARED_STATEMENTS`: statement texts each database connection keeps prepared on the
+ * server (@malet/database); 0 for a pooler that cannot keep them (PgBouncer's transaction
+ * pooling before 1.21).
+ */
+export const preparedStatements = z.coerce.number().int().min(0).max(10_000).default(200);
+
 export const redisUrl = z
   .string()
   .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL');

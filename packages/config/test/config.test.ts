@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, baseEnvShape, loadConfig, port, postgresUrl, refuseDevSecretsInProduction, z } from '../src/index';
+import { ConfigError, baseEnvShape, loadConfig, port, postgresUrl, preparedStatements, refuseDevSecretsInProduction, z } from '../src/index';
 
 const schema = z
   .object({ ...baseEnvShape, PORT: port(3000), DATABASE_URL: postgresUrl })
@@ -31,5 +31,18 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig(schema, { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/app', INTERNAL_TOKEN_SECRET: 'p'.repeat(40) }),
     ).not.toThrow();
+  });
+});
+
+describe('DATABASE_PREPARED_STATEMENTS', () => {
+  const prepared = z.object({ DATABASE_PREPARED_STATEMENTS: preparedStatements });
+  const read = (value?: string) => loadConfig(prepared, { DATABASE_PREPARED_STATEMENTS: value }).DATABASE_PREPARED_STATEMENTS;
+
+  it('is 200 statements per connection unless set, 0 (off) up to 10,000 when set', () => {
+    expect([read(), read('0'), read('1'), read('10000')]).toEqual([200, 0, 1, 10_000]);
+  });
+
+  it.each(['-1', '10001', '1.5', 'off'])('refuses %j, naming the variable', (value) => {
+    expect(() => read(value)).toThrow(/DATABASE_PREPARED_STATEMENTS/);
   });
 });

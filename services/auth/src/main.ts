@@ -9,7 +9,10 @@ import { createAuthDatabase, migrationsFolder } from './core/db';
 
 const config = loadAuthConfig();
 const logger = createLogger({ service: 'auth', level: config.logLevel });
-const database = createAuthDatabase(config.databaseUrl, (error) => logger.warn({ err: error }, 'idle database client error'));
+const database = createAuthDatabase(config.databaseUrl, {
+  onPoolError: (error) => logger.warn({ err: error }, 'idle database client error'),
+  preparedStatements: config.databasePreparedStatements,
+});
 await applyMigrations(database.pool, migrationsFolder);
 
 let redis: Redis | null = null;

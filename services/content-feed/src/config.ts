@@ -1,10 +1,11 @@
-import { baseConfig, baseEnvShape, httpUrl, loadConfig, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
+import { baseConfig, baseEnvShape, httpUrl, loadConfig, port, postgresUrl, preparedStatements, refuseDevSecretsInProduction, z } from '@malet/config';
 
 export const contentFeedEnvSchema = z
   .object({
     ...baseEnvShape,
     PORT: port(3012),
     DATABASE_URL: postgresUrl.default('postgres://postgres:postgres@127.0.0.1:5432/malet_content_feed'),
+    DATABASE_PREPARED_STATEMENTS: preparedStatements,
     /**
      * Where crawlers and readers reach the feeds (the gateway): every URL in a sitemap or feed is
      * absolute under it. Bounded in length so one sitemap entry always fits the size budget
@@ -24,6 +25,7 @@ export function loadContentFeedConfig(env: Record<string, string | undefined> = 
   return {
     ...baseConfig(raw),
     databaseUrl: raw.DATABASE_URL,
+    databasePreparedStatements: raw.DATABASE_PREPARED_STATEMENTS,
     publicBaseUrl: raw.PUBLIC_BASE_URL,
   };
 }

@@ -7,7 +7,10 @@ import { createContentFeedDatabase, migrationsFolder } from './data/db';
 
 const config = loadContentFeedConfig();
 const logger = createLogger({ service: 'content-feed', level: config.logLevel });
-const database = createContentFeedDatabase(config.databaseUrl, (error) => logger.warn({ err: error }, 'idle database client error'));
+const database = createContentFeedDatabase(config.databaseUrl, {
+  onPoolError: (error) => logger.warn({ err: error }, 'idle database client error'),
+  preparedStatements: config.databasePreparedStatements,
+});
 await applyMigrations(database.pool, migrationsFolder);
 
 const contentFeed = await createContentFeedApp({ config, logger, db: database.db, ping: database.ping });

@@ -1,10 +1,11 @@
-import { baseConfig, baseEnvShape, flag, httpUrl, loadConfig, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
+import { baseConfig, baseEnvShape, flag, httpUrl, loadConfig, port, postgresUrl, preparedStatements, refuseDevSecretsInProduction, z } from '@malet/config';
 
 export const organizationsEnvSchema = z
   .object({
     ...baseEnvShape,
     PORT: port(3011),
     DATABASE_URL: postgresUrl.default('postgres://postgres:postgres@127.0.0.1:5432/malet_organizations'),
+    DATABASE_PREPARED_STATEMENTS: preparedStatements,
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').default('smtp://127.0.0.1:1025'),
     MAIL_FROM: z.string().default('Malet <no-reply@malet.localhost>'),
     /** Base of the link in invitation emails (the web app). */
@@ -31,6 +32,7 @@ export function loadOrganizationsConfig(env: Record<string, string | undefined> 
   return {
     ...baseConfig(raw),
     databaseUrl: raw.DATABASE_URL,
+    databasePreparedStatements: raw.DATABASE_PREPARED_STATEMENTS,
     mail: { smtpUrl: raw.SMTP_URL, from: raw.MAIL_FROM },
     publicUrl: raw.PUBLIC_URL,
     domains: { dnsServers: raw.DNS_SERVERS, skipProof: raw.DOMAIN_VERIFICATION_SKIP_PROOF },

@@ -7,7 +7,10 @@ import { createOrganizationsDatabase, migrationsFolder } from './data/db';
 
 const config = loadOrganizationsConfig();
 const logger = createLogger({ service: 'organizations', level: config.logLevel });
-const database = createOrganizationsDatabase(config.databaseUrl, (error) => logger.warn({ err: error }, 'idle database client error'));
+const database = createOrganizationsDatabase(config.databaseUrl, {
+  onPoolError: (error) => logger.warn({ err: error }, 'idle database client error'),
+  preparedStatements: config.databasePreparedStatements,
+});
 await applyMigrations(database.pool, migrationsFolder);
 
 const organizations = await createOrganizationsApp({ config, logger, db: database.db, ping: database.ping });

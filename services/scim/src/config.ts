@@ -1,10 +1,11 @@
-import { baseConfig, baseEnvShape, httpUrl, loadConfig, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
+import { baseConfig, baseEnvShape, httpUrl, loadConfig, port, postgresUrl, preparedStatements, refuseDevSecretsInProduction, z } from '@malet/config';
 
 export const scimEnvSchema = z
   .object({
     ...baseEnvShape,
     PORT: port(3019),
     DATABASE_URL: postgresUrl.default('postgres://postgres:postgres@127.0.0.1:5432/malet_scim'),
+    DATABASE_PREPARED_STATEMENTS: preparedStatements,
     /** Base of the `meta.location` URLs SCIM clients see (the gateway's public URL in production). */
     PUBLIC_URL: httpUrl.default('http://localhost:3019'),
     /** Auth mints the identities of provisioned users and consumes the deprovisioning events. */
@@ -24,6 +25,7 @@ export function loadScimConfig(env: Record<string, string | undefined> = process
   return {
     ...baseConfig(raw),
     databaseUrl: raw.DATABASE_URL,
+    databasePreparedStatements: raw.DATABASE_PREPARED_STATEMENTS,
     publicUrl: raw.PUBLIC_URL,
     authUrl: raw.AUTH_URL,
     organizationsUrl: raw.ORGANIZATIONS_URL,

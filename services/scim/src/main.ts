@@ -7,7 +7,10 @@ import { createScimDatabase, migrationsFolder } from './core/db';
 
 const config = loadScimConfig();
 const logger = createLogger({ service: 'scim', level: config.logLevel });
-const database = createScimDatabase(config.databaseUrl, (error) => logger.warn({ err: error }, 'idle database client error'));
+const database = createScimDatabase(config.databaseUrl, {
+  onPoolError: (error) => logger.warn({ err: error }, 'idle database client error'),
+  preparedStatements: config.databasePreparedStatements,
+});
 await applyMigrations(database.pool, migrationsFolder);
 
 const scim = await createScimApp({ config, logger, db: database.db, ping: database.ping });

@@ -1,10 +1,11 @@
-import { baseConfig, baseEnvShape, loadConfig, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
+import { baseConfig, baseEnvShape, loadConfig, port, postgresUrl, preparedStatements, refuseDevSecretsInProduction, z } from '@malet/config';
 
 export const usersEnvSchema = z
   .object({
     ...baseEnvShape,
     PORT: port(3010),
     DATABASE_URL: postgresUrl.default('postgres://postgres:postgres@127.0.0.1:5432/malet_users'),
+    DATABASE_PREPARED_STATEMENTS: preparedStatements,
   })
   .superRefine(refuseDevSecretsInProduction);
 
@@ -15,5 +16,6 @@ export function loadUsersConfig(env: Record<string, string | undefined> = proces
   return {
     ...baseConfig(raw),
     databaseUrl: raw.DATABASE_URL,
+    databasePreparedStatements: raw.DATABASE_PREPARED_STATEMENTS,
   };
 }

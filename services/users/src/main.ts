@@ -7,7 +7,10 @@ import { createUsersDatabase, migrationsFolder } from './data/db';
 
 const config = loadUsersConfig();
 const logger = createLogger({ service: 'users', level: config.logLevel });
-const database = createUsersDatabase(config.databaseUrl, (error) => logger.warn({ err: error }, 'idle database client error'));
+const database = createUsersDatabase(config.databaseUrl, {
+  onPoolError: (error) => logger.warn({ err: error }, 'idle database client error'),
+  preparedStatements: config.databasePreparedStatements,
+});
 await applyMigrations(database.pool, migrationsFolder);
 
 const users = await createUsersApp({ config, logger, db: database.db, ping: database.ping });

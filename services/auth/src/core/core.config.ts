@@ -1,4 +1,4 @@
-import { baseConfig, baseEnvShape, flag, httpUrl, port, postgresUrl, refuseDevSecretsInProduction, z } from '@malet/config';
+import { baseConfig, baseEnvShape, flag, httpUrl, port, postgresUrl, preparedStatements, refuseDevSecretsInProduction, z } from '@malet/config';
 import { trustedProxiesEnv } from '@malet/http-server';
 
 /** Published, so refused in production like the internal token secret. */
@@ -41,6 +41,7 @@ export const coreEnvShape = {
   ...baseEnvShape,
   PORT: port(3008),
   DATABASE_URL: postgresUrl.default('postgres://postgres:postgres@127.0.0.1:5432/malet_auth'),
+  DATABASE_PREPARED_STATEMENTS: preparedStatements,
   USERS_URL: httpUrl.default('http://127.0.0.1:3010'),
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(86_400),
   /** How long after signing in a session may make `recent`-access changes without signing in again. */
@@ -103,6 +104,7 @@ export function coreConfigFrom(raw: CoreEnv) {
   return {
     ...baseConfig(raw),
     databaseUrl: raw.DATABASE_URL,
+    databasePreparedStatements: raw.DATABASE_PREPARED_STATEMENTS,
     usersUrl: raw.USERS_URL,
     session: { ttlSeconds: raw.SESSION_TTL_SECONDS, recentSignInSeconds: raw.RECENT_SIGN_IN_SECONDS },
     refreshTokens: { reuseGraceSeconds: raw.REFRESH_TOKEN_REUSE_GRACE_SECONDS, familyLifetimeSeconds: raw.REFRESH_TOKEN_ABSOLUTE_LIFETIME_SECONDS },

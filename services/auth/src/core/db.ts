@@ -9,8 +9,8 @@ import { createDatabase, type Database } from '@malet/database';
  */
 export type AuthDb = Database<Record<string, never>>;
 
-export function createAuthDatabase(url: string, onPoolError?: (error: Error) => void) {
-  return createDatabase({ url, schema: {}, applicationName: 'malet-auth', onPoolError });
+export function createAuthDatabase(url: string, options: { onPoolError?: (error: Error) => void; preparedStatements?: number } = {}) {
+  return createDatabase({ url, schema: {}, applicationName: 'malet-auth', ...options });
 }
 
 export const migrationsFolder = join(serviceRoot(import.meta.url), 'drizzle');

@@ -5,8 +5,8 @@ import * as schema from './schema';
 
 export type ContentFeedDb = Database<typeof schema>;
 
-export function createContentFeedDatabase(url: string, onPoolError?: (error: Error) => void) {
-  return createDatabase({ url, schema, applicationName: 'malet-content-feed', onPoolError });
+export function createContentFeedDatabase(url: string, options: { onPoolError?: (error: Error) => void; preparedStatements?: number } = {}) {
+  return createDatabase({ url, schema, applicationName: 'malet-content-feed', ...options });
 }
 
 export const migrationsFolder = join(serviceRoot(import.meta.url), 'drizzle');

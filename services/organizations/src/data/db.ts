@@ -5,8 +5,8 @@ import * as schema from './schema';
 
 export type OrganizationsDb = Database<typeof schema>;
 
-export function createOrganizationsDatabase(url: string, onPoolError?: (error: Error) => void) {
-  return createDatabase({ url, schema, applicationName: 'malet-organizations', onPoolError });
+export function createOrganizationsDatabase(url: string, options: { onPoolError?: (error: Error) => void; preparedStatements?: number } = {}) {
+  return createDatabase({ url, schema, applicationName: 'malet-organizations', ...options });
 }
 
 export const migrationsFolder = join(serviceRoot(import.meta.url), 'drizzle');

@@ -5,8 +5,8 @@ import * as schema from './resources/resource.tables';
 
 export type ScimDb = Database<typeof schema>;
 
-export function createScimDatabase(url: string, onPoolError?: (error: Error) => void) {
-  return createDatabase({ url, schema, applicationName: 'malet-scim', onPoolError });
+export function createScimDatabase(url: string, options: { onPoolError?: (error: Error) => void; preparedStatements?: number } = {}) {
+  return createDatabase({ url, schema, applicationName: 'malet-scim', ...options });
 }
 
 export const migrationsFolder = join(serviceRoot(import.meta.url), 'drizzle');

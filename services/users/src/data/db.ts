@@ -5,8 +5,8 @@ import * as schema from './schema';
 
 export type UsersDb = Database<typeof schema>;
 
-export function createUsersDatabase(url: string, onPoolError?: (error: Error) => void) {
-  return createDatabase({ url, schema, applicationName: 'malet-users', onPoolError });
+export function createUsersDatabase(url: string, options: { onPoolError?: (error: Error) => void; preparedStatements?: number } = {}) {
+  return createDatabase({ url, schema, applicationName: 'malet-users', ...options });
 }
 
 export const migrationsFolder = join(serviceRoot(import.meta.url), 'drizzle');
