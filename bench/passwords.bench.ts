@@ -9,7 +9,7 @@
  * BENCH_PASSWORD_CPU_PROF=<file> writes a V8 CPU profile of the main thread (auth and the load
  * client share it) taken during the right-password rows only.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { Session } from 'node:inspector/promises';
@@ -18,6 +18,7 @@ import pg from 'pg';
 import { createCredentialRepository } from '../services/auth/src/features/passwords/credential.repository';
 import { createPasswordHasher } from '../services/auth/src/features/passwords/password-hasher';
 import { startBenchAuth } from './auth-instance';
+import { ownCpuSeconds } from './federation/processes';
 import { opsPerSecond, type BenchSection } from './lib';
 const PASSWORD = 'violet-harbour-kettle-93';
 const ROUNDS = 3;
@@ -167,7 +168,7 @@ export async function run(): Promise<BenchSection> {
       notes: [
         `Per right-password login: ${perLogin.statements.toFixed(1)} database statements (round trips), ${perLogin.mainThreadMs.toFixed(2)} ms of main-thread busy time (event-loop utilisation: it includes waits for a core), ${perLogin.loginMs.toFixed(1)} ms in all at ${concurrency} in flight, against ${perLogin.verifyMs.toFixed(1)} ms per argon2id verification at the same concurrency.`,
         `CPU per right-password login: ${perLogin.processCpuMs.toFixed(1)} ms in this process (argon2id, auth and the load client; ${perLogin.processSystemMs.toFixed(1)} ms of it in the kernel) + ${perLogin.postgresCpuMs.toFixed(1)} ms in PostgreSQL, against ${perLogin.verifyCpuMs.toFixed(1)} ms per raw verification (${perLogin.verifySystemMs.toFixed(1)} ms in the kernel); on ${availableParallelism()} cores whatever a login spends besides argon2id is taken from argon2id.`,
-        `The same CPU by thread (Linux /proc, 10 ms ticks): a login costs ${perLogin.mainThreadCpuMs.toFixed(1)} ms on the main thread (auth's HTTP, routing, SQL building, the pg driver, and the load client) and ${perLogin.otherThreadsCpuMs.toFixed(1)} ms on the other threads (argon2id on libuv's pool, V8's helpers); a raw verification costs ${perLogin.verifyOtherThreadsCpuMs.toFixed(1)} ms on the other threads and ${perLogin.verifyMainThreadCpuMs.toFixed(1)} ms on the main thread. What a login adds to argon2id is the main thread's share, PostgreSQL's, and any growth of the pool threads' share (argon2id slowed by sharing the cores and caches).`,
+        `The same CPU by thread (Linux /proc, in clock ticks): a login costs ${perLogin.mainThreadCpuMs.toFixed(1)} ms on the main thread (auth's HTTP, routing, SQL building, the pg driver, and the load client) and ${perLogin.otherThreadsCpuMs.toFixed(1)} ms on the other threads (argon2id on libuv's pool, V8's helpers); a raw verification costs ${perLogin.verifyOtherThreadsCpuMs.toFixed(1)} ms on the other threads and ${perLogin.verifyMainThreadCpuMs.toFixed(1)} ms on the main thread. What a login adds to argon2id is the main thread's share, PostgreSQL's, and any growth of the pool threads' share (argon2id slowed by sharing the cores and caches).`,
         `libuv thread pool: UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}; argon2id runs there, ${concurrency} at a time; a login's database waits leave a thread idle, which costs argon2id only when the pool, not the CPU, is what is short (${concurrency} threads on ${availableParallelism()} cores).`,
         'Same process, same machine, same run; rows interleaved over rounds, best round kept; rate limits off; no SMTP in login.',
         'A ratio near 1 means argon2id dominates the login path; the unknown-email ratio near 1 means timing does not reveal accounts.',
@@ -183,7 +184,7 @@ const cpuMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
 
 /**
  * CPU of this process split into its main thread and all its other threads (libuv's pool, where
- * argon2id runs, and V8's helpers), in ms (Linux /proc, clock ticks of 10 ms; zero elsewhere).
+ * argon2id runs, and V8's helpers), in ms (Linux /proc, in clock ticks; zero elsewhere).
  */
 function threadCpuMs(): { main: number; others: number } {
   const split = { main: 0, others: 0 };
@@ -193,15 +194,7 @@ function threadCpuMs(): { main: number; others: number } {
   } catch {
     return split;
   }
-  for (const task of tasks) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      split[Number(task) === process.pid ? 'main' : 'others'] += (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
+  for (const task of tasks) split[Number(task) === process.pid ? 'main' : 'others'] += 1000 * ownCpuSeconds(`self/task/${task}`);
   return split;
 }
 
@@ -212,29 +205,21 @@ function addThreadCpu(into: { mainThreadCpuMs: number; otherThreadsCpuMs: number
 }
 
 /**
- * CPU time of the database's server processes (Linux: /proc, in clock ticks of 10 ms), so a
- * login's cost includes what PostgreSQL spends on its statements; zero where /proc is absent.
+ * CPU time of the database's server processes (Linux: /proc, in clock ticks), so a login's cost
+ * includes what PostgreSQL spends on its statements; zero where /proc is absent.
  */
 function postgresBackendCpu(db: { execute: (query: string) => PromiseLike<{ rows: Record<string, unknown>[] }> }) {
-  const ticksOf = (pid: number) => {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return 0;
-    }
-  };
   const sample = async () => {
     const { rows } = await db.execute('select pid from pg_stat_activity where datname = current_database()');
-    return new Map(rows.map((row) => [Number(row.pid), ticksOf(Number(row.pid))]));
+    return new Map(rows.map((row) => [Number(row.pid), 1000 * ownCpuSeconds(Number(row.pid))]));
   };
   return {
     sample,
     /** Milliseconds of CPU the backends spent since `before` (backends opened meanwhile from zero). */
     async since(before: Map<number, number>): Promise<number> {
-      let ticks = 0;
-      for (const [pid, now] of await sample()) ticks += now - (before.get(pid) ?? 0);
-      return ticks * 10;
+      let ms = 0;
+      for (const [pid, now] of await sample()) ms += now - (before.get(pid) ?? 0);
+      return ms;
     },
   };
 }

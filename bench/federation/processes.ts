@@ -109,7 +109,7 @@ export function pinSelf(cores: string): () => void {
   return () => void execFileSync('taskset', ['-a', '-p', before, String(process.pid)]);
 }
 
-function statFields(pid: number): string[] | null {
+function statFields(pid: number | string): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; everything after its closing parenthesis is fixed.
@@ -134,15 +134,19 @@ export function processTree(pid: number): number[] {
   return tree;
 }
 
+/**
+ * User + system CPU seconds consumed so far by one process or thread: `pid` is anything under
+ * /proc with a stat file (`1234`, `self/task/1235`); 0 once it is gone or where /proc is absent.
+ */
+export function ownCpuSeconds(pid: number | string): number {
+  const fields = statFields(pid);
+  // After the name: state(0) ppid(1) ... utime(11) stime(12).
+  return fields ? (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS : 0;
+}
+
 /** User + system CPU seconds consumed so far by `pid` and its descendants. */
 export function cpuSeconds(pid: number): number {
-  let ticks = 0;
-  for (const member of processTree(pid)) {
-    const fields = statFields(member);
-    // After the name: state(0) ppid(1) ... utime(11) stime(12).
-    if (fields) ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / CLOCK_TICKS;
+  return processTree(pid).reduce((sum, member) => sum + ownCpuSeconds(member), 0);
 }
 
 /** Peak resident memory (VmHWM) of `pid` and its descendants, in MiB. */
