@@ -261,7 +261,6 @@ function deepMerge(target: Entity, source: unknown): void {
   }
 }
 
-
 /** Where a subgraph error lands in the client's response (entity errors name the entity's own path). */
 function lazyErrorPaths(fetch: FetchNode, cursor: Cursor) {
   let hydrated: ResponsePath[] | undefined;
