@@ -24,7 +24,9 @@ const CLIENT_ERROR_CODES = new Set([
 /**
  * Apollo's `formatError`: AppErrors keep their message and carry `extensions.code` (GraphQL
  * convention) plus `extensions.reason` (the REST code); anything unexpected becomes an
- * INTERNAL_SERVER_ERROR with an error id, logged under that id, and no stack trace.
+ * INTERNAL_SERVER_ERROR with an error id, logged under that id, and no stack trace. A 5xx
+ * AppError is logged under an error id too, as the REST error handler does: its cause (a
+ * refused insert, a database away) is what an operator needs and the client never sees.
  */
 export function formatGraphQLError(logger: Logger, options: { passThroughCodes?: string[] } = {}) {
   // The gateway adds the codes it gives subgraph failures (they name the subgraph, never a stack).
@@ -47,15 +49,16 @@ export function formatGraphQLError(logger: Logger, options: { passThroughCodes?:
       const { stacktrace: _dropped, exception: _alsoDropped, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
+    const errorId = randomUUID();
     if (original instanceof AppError) {
+      logger.error({ err: original, errorId }, 'GraphQL request failed');
       return {
         message: original.expose ? original.message : 'Internal server error',
         locations,
         path,
-        extensions: { code: graphqlCodeForStatus(original.status), reason: original.code, status: original.status },
+        extensions: { code: graphqlCodeForStatus(original.status), reason: original.code, status: original.status, errorId },
       };
     }
-    const errorId = randomUUID();
     logger.error({ err: original, errorId }, 'unexpected GraphQL error');
     return {
       message: 'Internal server error',
