@@ -11,9 +11,10 @@
  * normalisation (key order included): one wrong answer fails the run.
  *
  * Ours validates sessions at auth for every credential, so its rows name the credentials they
- * send: one session (cache warm), a pool of 1,000 sessions (well above the 50 connections: the
- * cache warms while concurrent requests still differ, as many users each sending many requests
- * do), and a new session for every request (each one validated at auth). The peers validate
+ * send: one session (cache warm), a pool of 1,000 sessions (well above the 50 connections:
+ * concurrent requests differ, as many returning users' do; every session is sent once in the
+ * warm-up, so the measured window finds them cached), and a new session for every request (each
+ * one validated at auth). The peers validate
  * nothing; they get a distinct `Authorization` header on every request, as the public
  * benchmarks send, so none of them can merge identical in-flight subgraph requests.
  *
@@ -50,6 +51,12 @@ interface GatewaySpec {
   /** Path of the GraphQL endpoint. */
   path: string;
   credentials: Credentials;
+  /**
+   * How many distinct credentials `credentials` cycles through: the warm-up sends that many
+   * requests more, so the measured window finds every one cached, as a steady state of many
+   * returning users would (a 3 s warm-up alone left a pool of 1,000 half cold).
+   */
+  distinctCredentials?: number;
   notes?: string;
 }
 
@@ -78,13 +85,14 @@ function createAnswerCheck() {
   };
 }
 
-async function load(url: string, credentials: Credentials, seconds: number) {
+/** Loads `url` for `seconds`, or until `amount` requests are answered. */
+async function load(url: string, credentials: Credentials, until: { seconds: number } | { amount: number }) {
   const answers = createAnswerCheck();
   const result = await autocannon({
     url,
     method: 'POST',
     connections: CONNECTIONS,
-    duration: seconds,
+    ...('amount' in until ? { amount: until.amount } : { duration: until.seconds }),
     // A busy machine can hold an answer for seconds; only one that never comes is a failure.
     timeout: 60,
     headers: { 'content-type': 'application/json' },
@@ -141,11 +149,12 @@ async function measure(spec: GatewaySpec, countsUrl: string, seconds: number): P
   try {
     const url = `http://127.0.0.1:${port}${spec.path}`;
     await waitForAnswer(url, spec.credentials, gateway);
-    await load(url, spec.credentials, Math.min(3, seconds));
+    await load(url, spec.credentials, { seconds: Math.min(3, seconds) });
+    if (spec.distinctCredentials) await load(url, spec.credentials, { amount: spec.distinctCredentials });
     await subgraphRequests(countsUrl, 'DELETE');
     const cpuBefore = cpuSeconds(gateway.pid);
     const coreBefore = coreTimes(LOAD_CORE);
-    const result = await load(url, spec.credentials, seconds);
+    const result = await load(url, spec.credentials, { seconds });
     const cpu = cpuSeconds(gateway.pid) - cpuBefore;
     const coreAfter = coreTimes(LOAD_CORE);
     const sent = await subgraphRequests(countsUrl, 'GET');
@@ -232,12 +241,15 @@ export async function run(): Promise<BenchSection> {
     let peerCounter = 0;
     const peerToken: Credentials = () => `bench-${(peerCounter += 1)}`;
     let poolIndex = 0;
+    const fromPool: Credentials = () => pool[(poolIndex += 1) % pool.length]!;
     let uniqueIndex = 0;
     // Ours runs with the Node flags it ships with (gateway/src/node-flags.ts) unless a lever row says otherwise.
     const ours = (name: string, credentials: Credentials, env: Record<string, string> = {}, cores = GATEWAY_CORE, nodeFlags: readonly string[] = GATEWAY_NODE_FLAGS): GatewaySpec => ({
       name,
       path: '/graphql',
       credentials,
+      // Each worker keeps its own session cache, and which worker a request reaches is not ours to pick.
+      distinctCredentials: credentials === fromPool ? pool.length * Number(env.GATEWAY_WORKERS ?? 1) : undefined,
       start: (port) =>
         startEntryPinned({
           name,
@@ -300,14 +312,14 @@ export async function run(): Promise<BenchSection> {
       ours('Malet gateway, one session, stock Apollo executor (lever)', () => devToken.session_token, { GATEWAY_EXECUTOR: 'stock' }),
       ours('Malet gateway, one session, entity batching off (lever)', () => devToken.session_token, { SUBGRAPH_ENTITY_BATCHING: 'false' }),
       ours('Malet gateway, one session, V8\'s default young generation (lever)', () => devToken.session_token, {}, GATEWAY_CORE, []),
-      ours('Malet gateway, pool of 1,000 sessions', () => pool[(poolIndex += 1) % pool.length]!),
+      ours('Malet gateway, pool of 1,000 sessions', fromPool),
       ours('Malet gateway, a new session per request (validated at auth)', () => {
         if (uniqueIndex >= unique.length) throw new Error('new-session pool exhausted: raise uniqueCount');
         return unique[(uniqueIndex += 1) - 1]!;
       }),
       // All cores: not pinned, sharing the machine with the load generator and the mocks.
       ...[1, 2].map((workers) =>
-        ours(`Malet gateway, GATEWAY_WORKERS=${workers} on both cores, pool of 1,000 sessions`, () => pool[(poolIndex += 1) % pool.length]!, { GATEWAY_WORKERS: String(workers) }, '0,1'),
+        ours(`Malet gateway, GATEWAY_WORKERS=${workers} on both cores, pool of 1,000 sessions`, fromPool, { GATEWAY_WORKERS: String(workers) }, '0,1'),
       ),
     ];
     const specs = candidates.filter((spec) => !only || spec.name.includes(only));
