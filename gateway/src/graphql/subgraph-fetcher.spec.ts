@@ -10,7 +10,7 @@ const sockets = new Set<Socket>();
 
 const behaviours: Record<string, (body: string, res: ServerResponse) => void> = {
   '/echo': (body, res) => {
-    res.writeHead(201, { 'content-type': 'application/json', 'x-seen': 'yes' });
+    res.writeHead(201, { 'content-type': 'application/json', 'x-seen': 'yes', 'x-twice': ['one', 'two'] });
     // Sent in pieces, so the fetcher must join the chunks.
     res.write(body.slice(0, 3));
     setTimeout(() => res.end(body.slice(3)), 20);
@@ -52,7 +52,14 @@ describe('the subgraph fetcher', () => {
 
   it('sends the body and headers, and reads status, headers and a body that arrives in pieces', async () => {
     const response = await fetchSubgraph(`${base}/echo`, { headers: { 'content-type': 'application/json' }, body: '{"query":"{ me { id } }"}' });
-    expect({ ok: response.ok, status: response.status, seen: response.headers.get('X-Seen'), missing: response.headers.get('x-none') }).toEqual({ ok: true, status: 201, seen: 'yes', missing: null });
+    expect({ ok: response.ok, status: response.status, type: response.headers.get('content-type'), seen: response.headers.get('X-Seen'), twice: response.headers.get('x-twice'), missing: response.headers.get('x-none') }).toEqual({
+      ok: true,
+      status: 201,
+      type: 'application/json',
+      seen: 'yes',
+      twice: 'one, two',
+      missing: null,
+    });
     expect(await response.json()).toEqual({ query: '{ me { id } }' });
   });
 
