@@ -5,6 +5,7 @@ import { REQUEST_ID_HEADER, readOrMintRequestId, type Logger } from '@malet/logg
 import type { Metrics } from '@malet/metrics';
 import { errorRendererFor } from './error-renderers';
 import { inSeries } from './in-series';
+import { jsonBody } from './json-body';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- express types are augmented through this global namespace
@@ -91,13 +92,6 @@ export function markShuttingDown(app: Express): void {
 /** Whether the server is draining: long-lived answers (event streams) end so the drain can finish. */
 export function isShuttingDown(app: Pick<Express, 'locals'>): boolean {
   return app.locals[SHUTTING_DOWN] === true;
-}
-
-/** JSON and form bodies with a size limit; oversize and malformed bodies become 4xx AppErrors. */
-export function jsonBody(limit = '100kb') {
-  const json = express.json({ limit, strict: true });
-  const form = express.urlencoded({ extended: false, limit, parameterLimit: 100 });
-  return [json, form];
 }
 
 /** Call after the service's own routes: unknown routes get a 404 and errors the one wire shape. */
