@@ -46,6 +46,34 @@ describe('sessions against real PostgreSQL and Redis', () => {
     }
   });
 
+  it('writes last-seen at most once a minute: a validation within the minute is one read, just past it a read and the write', async () => {
+    const { body } = await devToken('user@example.com');
+    const token = body.session_token;
+    const tokenHash = createHash('sha256').update(token).digest('hex');
+    const lastSeen = async () => new Date(String((await auth.rows(sql`select last_seen_at from sessions where token_hash = ${tokenHash}`))[0]!.last_seen_at)).getTime();
+    /** The session statements one validation sends (the relays' background polls left out). */
+    const validation = async () => {
+      let status = 0;
+      const statements = await auth.statementsDuring(async () => {
+        status = (await post('/validate-token', { authorization: `Bearer ${token}` })).status;
+      });
+      expect(status).toBe(200);
+      const own = statements.filter((statement) => /"sessions"/.test(statement));
+      return { reads: own.filter((statement) => /^\s*select\b/i.test(statement)).length, writes: own.filter((statement) => /^\s*update\b/i.test(statement)).length };
+    };
+    const issuedAt = await lastSeen();
+    expect(issuedAt).toBe(clock.now().getTime());
+
+    expect(await validation()).toEqual({ reads: 1, writes: 0 });
+    clock.advance(60_000);
+    expect(await validation()).toEqual({ reads: 1, writes: 0 });
+    expect(await lastSeen()).toBe(issuedAt);
+    clock.advance(1);
+    expect(await validation()).toEqual({ reads: 1, writes: 1 });
+    expect(await lastSeen()).toBe(issuedAt + 60_001);
+    expect(await validation()).toEqual({ reads: 1, writes: 0 });
+  });
+
   it('rejects missing, malformed and unknown tokens with 401 in the error shape', async () => {
     const cases = [
       get('/me'),

@@ -9,6 +9,12 @@ const sessionIsLive = (now: Date) => and(isNull(sessions.revokedAt), gt(sessions
 
 export type SessionKind = 'web' | 'mobile';
 
+/** A session's last-seen time is written at most this often. */
+export const LAST_SEEN_INTERVAL_MS = 60_000;
+
+/** Whether `touch` would write: last seen more than the interval before `now`. */
+export const lastSeenIsStale = (session: Pick<ActiveSession, 'lastSeenAt'>, now: Date) => now.getTime() - session.lastSeenAt.getTime() > LAST_SEEN_INTERVAL_MS;
+
 export interface ActiveSession {
   id: string;
   userId: string;
@@ -109,7 +115,7 @@ export function createSessionRepository(db: AuthDb) {
       await db
         .update(sessions)
         .set({ lastSeenAt: now })
-        .where(and(eq(sessions.id, sessionId), lt(sessions.lastSeenAt, new Date(now.getTime() - 60_000))));
+        .where(and(eq(sessions.id, sessionId), lt(sessions.lastSeenAt, new Date(now.getTime() - LAST_SEEN_INTERVAL_MS))));
     },
 
     /** Swaps the token of a live session (sliding refresh); null when it is no longer live. */

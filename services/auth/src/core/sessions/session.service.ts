@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { coreErrors } from '../errors/core.errors';
 import type { RefreshTokenRepository } from './refresh-token.repository';
-import type { ActiveSession, SessionKind, SessionListing, SessionRepository, SingleSignOnOrigin } from './session.repository';
+import { lastSeenIsStale, type ActiveSession, type SessionKind, type SessionListing, type SessionRepository, type SingleSignOnOrigin } from './session.repository';
 import type { Clock } from '../clock';
 import { hashToken, looksLikeToken, mintToken } from '../tokens';
 
@@ -63,7 +63,10 @@ export function createSessionService(deps: {
     if (!looksLikeToken('sess', token)) return null;
     const now = clock.now();
     const session = await sessions.findActiveByTokenHash(hashToken(token), now);
-    if (session) await sessions.touch(session.id, now);
+    // The read brought last-seen along: a session seen within the interval needs no second
+    // round trip, whose update would change nothing (a sign-in validated at once, or a second
+    // gateway worker validating the same session).
+    if (session && lastSeenIsStale(session, now)) await sessions.touch(session.id, now);
     return session;
   }
 
