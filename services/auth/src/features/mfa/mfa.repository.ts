@@ -40,9 +40,12 @@ export function createMfaRepository(db: AuthDb) {
     }
   }
 
+  // Every sign-in asks for the user's factors (the MFA gate): built once, not per call.
+  const listFactorsStatement = db.select().from(mfaFactors).where(eq(mfaFactors.userId, sql.placeholder('userId'))).prepare('auth_list_mfa_factors');
+
   return {
     async listFactors(userId: string): Promise<MfaFactorRow[]> {
-      return db.select().from(mfaFactors).where(eq(mfaFactors.userId, userId));
+      return listFactorsStatement.execute({ userId });
     },
 
     async findFactor(userId: string, type: MfaFactorType): Promise<MfaFactorRow | null> {

@@ -5,6 +5,14 @@ import { identities } from '../../core/identities/identity.tables';
 import { provisionedAccounts } from './provisioning.tables';
 
 export function createProvisioningRepository(db: AuthDb) {
+  // Every sign-in asks twice (sign-in-gate.ts): built once, not per call.
+  const isBlockedStatement = db
+    .select({ userId: provisionedAccounts.userId })
+    .from(provisionedAccounts)
+    .where(and(eq(provisionedAccounts.userId, sql.placeholder('userId')), eq(provisionedAccounts.active, false)))
+    .limit(1)
+    .prepare('auth_provisioned_account_blocked');
+
   return {
     /**
      * Records the identity provider's view of an account if `sequence` is newer than what was
@@ -35,12 +43,7 @@ export function createProvisioningRepository(db: AuthDb) {
 
     /** True when an organization's identity provider has this identity deactivated or deleted. */
     async isBlocked(userId: string): Promise<boolean> {
-      const rows = await db
-        .select({ userId: provisionedAccounts.userId })
-        .from(provisionedAccounts)
-        .where(and(eq(provisionedAccounts.userId, userId), eq(provisionedAccounts.active, false)))
-        .limit(1);
-      return rows.length > 0;
+      return (await isBlockedStatement.execute({ userId })).length > 0;
     },
   };
 }
