@@ -11,7 +11,8 @@ import type pg from 'pg';
  * Each connection names the parameterised texts it runs (`malet_<n>`), at most `capacity` of
  * them; the least recently used is deallocated to make room, so a service that builds texts
  * dynamically (lists of varying length) cannot grow a backend's memory without bound.
- * Texts without parameters (DDL, migrations, `select 1`) stay unnamed. When a column's type
+ * Texts without parameters (DDL, migrations, `select 1`) stay unnamed, and a statement that
+ * already has a name (a drizzle `.prepare(name)` query) keeps it. When a column's type
  * changes under a running process, PostgreSQL refuses the next run of a statement that reads it
  * (`cached plan must not change result type`) and re-plans it for the run after.
  *
