@@ -49,6 +49,17 @@ describe('statements a connection runs again are prepared once', () => {
     }
   });
 
+  it('leaves a statement that already has a name (a drizzle `.prepare(name)` query) under that name', async () => {
+    const db = onOneConnection();
+    try {
+      for (const n of [1, 2]) expect((await db.pool.query({ name: 'own_name', text: 'select $1::int * 10 as n', values: [n] })).rows).toEqual([{ n: n * 10 }]);
+      const { rows } = await db.pool.query<{ name: string; statement: string }>('select name, statement from pg_prepared_statements');
+      expect(rows).toEqual([{ name: 'own_name', statement: 'select $1::int * 10 as n' }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('keeps at most `capacity` statements, dropping the least recently used from the server', async () => {
     const db = onOneConnection(2);
     const texts = ['select $1::int as a', 'select $1::int as b', 'select $1::int as c'];
