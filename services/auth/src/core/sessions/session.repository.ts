@@ -1,11 +1,11 @@
-import { and, desc, eq, gt, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lt, ne, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { isUuid } from '@malet/database';
 import type { AuthDb } from '../db';
 import { identities } from '../identities/identity.tables';
 import { sessions } from './session.tables';
 
 /** A session that still signs its holder in: not revoked, not expired. */
-const sessionIsLive = (now: Date) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now));
+const sessionIsLive = (now: Date | SQLWrapper) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now));
 
 export type SessionKind = 'web' | 'mobile';
 
@@ -93,7 +93,7 @@ export function createSessionRepository(db: AuthDb) {
     .select(activeColumns)
     .from(sessions)
     .innerJoin(identities, eq(identities.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, sql.placeholder('tokenHash')), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql.placeholder('now'))))
+    .where(and(eq(sessions.tokenHash, sql.placeholder('tokenHash')), sessionIsLive(sql.placeholder('now'))))
     .limit(1)
     .prepare('auth_find_active_session');
   const touchStatement = db
