@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { isPlainJsonType } from '@malet/http-server';
 import type { GatewayMetrics } from '../admin/gateway-metrics';
 import { ALREADY_EXECUTED, type MaybeExecuted, type ReadyOperation } from './compiled-executor';
 import type { GatewayContext } from './gateway-server';
@@ -38,8 +39,6 @@ const RESPONSE_TYPES = new Map<string, string>([
   ['application/graphql-response+json,application/json;q=0.9', GRAPHQL_RESPONSE_TYPE],
 ]);
 
-const JSON_REQUEST_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8']);
-
 interface PlainRequest {
   query: string;
   operationName: string | undefined;
@@ -53,7 +52,7 @@ export function answerReadyOperations(options: {
   metrics: GatewayMetrics;
 }) {
   return async function answerReadyOperation(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const responseType = req.method === 'POST' && JSON_REQUEST_TYPES.has(req.headers['content-type']?.toLowerCase() ?? '') ? RESPONSE_TYPES.get(req.headers.accept ?? '') : undefined;
+    const responseType = req.method === 'POST' && isPlainJsonType(req.headers['content-type']) ? RESPONSE_TYPES.get(req.headers.accept ?? '') : undefined;
     const request = responseType ? plainRequest(req.body) : undefined;
     const operation = request && options.ready(request.query, request.operationName);
     if (!operation) return next();

@@ -1,5 +1,5 @@
 export { createHttpApp, finishHttpApp, isShuttingDown, type HttpAppOptions } from './app';
-export { jsonBody } from './json-body';
+export { isPlainJsonType, jsonBody } from './json-body';
 export { inSeries } from './in-series';
 export { startHttpServer, closeOnSignals, serveUntilSignalled, type RunningServer } from './server';
 export { validate } from './validation';

@@ -28,11 +28,15 @@ export function jsonBody(limit = '100kb') {
 // Spellings of a UTF-8 JSON type (compared lower-cased); any other goes to body-parser.
 const PLAIN_JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8']);
 
+/** Whether a content type is UTF-8 JSON in one of the spellings clients send (no other parameters). */
+export function isPlainJsonType(contentType: string | undefined): boolean {
+  return contentType !== undefined && PLAIN_JSON_TYPES.has(contentType.toLowerCase());
+}
+
 /** The declared length of a body this module reads itself, or undefined for body-parser's. */
 export function plainJsonLength(headers: IncomingHttpHeaders): number | undefined {
   if (headers['content-encoding'] !== undefined || headers['transfer-encoding'] !== undefined) return undefined;
-  const type = headers['content-type'];
-  if (type === undefined || !PLAIN_JSON_TYPES.has(type.toLowerCase())) return undefined;
+  if (!isPlainJsonType(headers['content-type'])) return undefined;
   const declared = headers['content-length'];
   return declared !== undefined && /^\d{1,15}$/.test(declared) ? Number(declared) : undefined;
 }
