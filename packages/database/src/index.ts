@@ -6,15 +6,21 @@ import { prepareRepeatedStatements } from './prepared-statements';
 
 export type Database<TSchema extends Record<string, unknown>> = NodePgDatabase<TSchema>;
 
-export function createDatabase<TSchema extends Record<string, unknown>>(options: {
-  url: string;
-  schema: TSchema;
-  applicationName: string;
-  maxConnections?: number;
+/** What a service's process decides about its pool; the service itself names its schema and application. */
+export interface PoolOptions {
   onPoolError?: (error: Error) => void;
   /** Statement texts each connection keeps prepared (prepared-statements.ts); 0 turns it off. */
   preparedStatements?: number;
-}) {
+}
+
+export function createDatabase<TSchema extends Record<string, unknown>>(
+  options: PoolOptions & {
+    url: string;
+    schema: TSchema;
+    applicationName: string;
+    maxConnections?: number;
+  },
+) {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { serviceRoot } from '@malet/config';
 import type { SQLWrapper } from 'drizzle-orm';
-import { createDatabase, type Database } from '@malet/database';
+import { createDatabase, type Database, type PoolOptions } from '@malet/database';
 
 /**
  * Auth's database. Tables live next to the code that owns them (`**\/*.tables.ts`, which is also
@@ -9,7 +9,7 @@ import { createDatabase, type Database } from '@malet/database';
  */
 export type AuthDb = Database<Record<string, never>>;
 
-export function createAuthDatabase(url: string, options: { onPoolError?: (error: Error) => void; preparedStatements?: number } = {}) {
+export function createAuthDatabase(url: string, options: PoolOptions = {}) {
   return createDatabase({ url, schema: {}, applicationName: 'malet-auth', ...options });
 }
 
