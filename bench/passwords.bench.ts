@@ -5,12 +5,15 @@
  * `POST /auth/login` over loopback HTTP against the real auth app on a real PostgreSQL
  * (embedded, or TEST_POSTGRES_URL): lockout check, identity and hash look-up, one argon2id
  * verification, session, audit row. Unknown emails pay a dummy verification, so their row
- * should sit next to the known-account row. BENCH_PASSWORD_COUNT sets logins per row (default 200).
+ * should sit next to the known-account row. Between the two, an HTTP floor: the same POST to a bare
+ * node:http server that only verifies, the most any login over HTTP can reach on these cores.
+ * BENCH_PASSWORD_COUNT sets logins per row (default 200).
  * BENCH_PASSWORD_CPU_PROF=<file> writes a V8 CPU profile of the main thread (auth and the load
  * client share it) taken during the right-password rows only.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
@@ -39,10 +42,11 @@ export async function run(): Promise<BenchSection> {
   // about a millisecond of CPU more: the rows should measure auth, not the client.
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency * 2 });
   const target = new URL('/auth/login', instance.url);
-  const login = (email: string, expected: number) =>
+  const floor = await startHttpFloor(hasher, PASSWORD);
+  const post = (to: URL, email: string, expected: number) =>
     new Promise<void>((resolve, reject) => {
       const body = JSON.stringify({ email, password: PASSWORD });
-      const sent = request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+      const sent = request(to, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
         response.resume();
         response.on('error', reject);
         response.on('end', () => (response.statusCode === expected ? resolve() : reject(new Error(`login answered ${response.statusCode}, expected ${expected}`))));
@@ -50,6 +54,7 @@ export async function run(): Promise<BenchSection> {
       sent.on('error', reject);
       sent.end(body);
     });
+  const login = (email: string, expected: number) => post(target, email, expected);
 
   try {
     // Accounts share one stored hash: setting them up must not cost `count` argon2 hashes.
@@ -111,6 +116,7 @@ export async function run(): Promise<BenchSection> {
     };
 
     let ceiling = 0;
+    let httpFloor = 0;
     let known = 0;
     let knownWide = 0;
     let unknown = 0;
@@ -126,6 +132,7 @@ export async function run(): Promise<BenchSection> {
             }),
           ),
         );
+        httpFloor = Math.max(httpFloor, await opsPerSecond(half, concurrency, (i) => post(floor.url, emails[(offset + i) % count]!, 200)));
         known = Math.max(known, await tracedLogins(half, () => opsPerSecond(half, concurrency, (i) => login(emails[(offset + i) % count]!, 200))));
         // Twice the logins in flight: while some wait on the database, others keep argon2id busy.
         knownWide = Math.max(knownWide, await opsPerSecond(half, concurrency * 2, (i) => login(emails[(offset + half + i) % count]!, 200)));
@@ -156,12 +163,15 @@ export async function run(): Promise<BenchSection> {
       title: `Password login vs argon2id ceiling (m=${memoryCost} KiB, t=${timeCost}, p=${parallelism})`,
       rows: [
         { name: 'argon2id verify, raw (ceiling)', rps: Math.round(ceiling), extra: { verifications: count, concurrency, rounds: ROUNDS } },
+        { name: 'HTTP floor: bare node:http, one verify per POST', rps: Math.round(httpFloor), extra: { verifications: count, concurrency, rounds: ROUNDS } },
         { name: 'POST /auth/login, right password', rps: Math.round(known), extra: { logins: count, concurrency, rounds: ROUNDS } },
         { name: `POST /auth/login, right password, ${concurrency * 2} in flight`, rps: Math.round(knownWide), extra: { logins: count, concurrency: concurrency * 2, rounds: ROUNDS } },
         { name: 'POST /auth/login, unknown email (dummy hash)', rps: Math.round(unknown), extra: { logins: count, concurrency, rounds: ROUNDS } },
       ],
       ratios: [
         { name: 'login / ceiling', value: Number((known / ceiling).toFixed(2)) },
+        { name: 'HTTP floor / ceiling (the most any HTTP login can reach here)', value: Number((httpFloor / ceiling).toFixed(2)) },
+        { name: 'login / HTTP floor (what auth itself adds)', value: Number((known / httpFloor).toFixed(2)) },
         { name: `login with ${concurrency * 2} in flight / ceiling`, value: Number((knownWide / ceiling).toFixed(2)) },
         { name: 'unknown-email login / right-password login', value: Number((unknown / known).toFixed(2)) },
       ],
@@ -176,8 +186,34 @@ export async function run(): Promise<BenchSection> {
     };
   } finally {
     agent.destroy();
+    await floor.close();
     await instance.stop();
   }
+}
+
+/**
+ * The least an HTTP login can cost: a bare node:http server in this process that reads the same
+ * JSON body, runs one argon2id verification of the stored hash and answers a small JSON body;
+ * no framework, no database, no session. Loaded by the same client at the same concurrency, its
+ * rate is the most any login over HTTP could reach against the ceiling on these cores.
+ */
+async function startHttpFloor(hasher: { hash: (password: string) => Promise<string>; verify: (stored: string, password: string) => Promise<boolean> }, password: string) {
+  const stored = await hasher.hash(password);
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { password: string };
+      void hasher.verify(stored, body.password).then((ok) => {
+        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(JSON.stringify({ ok }));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 const cpuMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
