@@ -13,6 +13,17 @@ export interface PoolOptions {
   preparedStatements?: number;
 }
 
+/**
+ * The pool options of a service's process: its configured number of prepared statements, and a
+ * warning for a client the server dropped (idle or checked out), which the pool then discards.
+ */
+export function servicePoolOptions(options: { logger: { warn: (fields: object, message: string) => void }; preparedStatements: number }): PoolOptions {
+  return {
+    onPoolError: (error) => options.logger.warn({ err: error }, 'database client error: the pool discards the client'),
+    preparedStatements: options.preparedStatements,
+  };
+}
+
 export function createDatabase<TSchema extends Record<string, unknown>>(
   options: PoolOptions & {
     url: string;
@@ -28,11 +39,12 @@ export function createDatabase<TSchema extends Record<string, unknown>>(
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  // A client dropped by the server (a restart, a failover) must not take the process down:
-  // idle clients report through the pool's 'error', checked-out ones (a transaction waiting
-  // between statements) through their own, which nobody else listens to. The statement that
-  // next uses such a client fails and the pool discards it.
-  pool.on('error', (error) => options.onPoolError?.(error));
+  // A client dropped by the server (a restart, a failover) must not take the process down. Its
+  // own 'error' event fires whether it is idle or checked out (a transaction waiting between
+  // statements), so that listener reports it, once; the pool re-emits an idle client's error,
+  // which would throw without a listener of its own, and would report it a second time. The
+  // statement that next uses such a client fails and the pool discards it.
+  pool.on('error', () => undefined);
   pool.on('connect', (client) => {
     client.on('error', (error) => options.onPoolError?.(error));
     prepareRepeatedStatements(client, options.preparedStatements ?? 200);

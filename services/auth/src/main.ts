@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { applyMigrations } from '@malet/database';
+import { applyMigrations, servicePoolOptions } from '@malet/database';
 import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createRedisClient } from '@malet/redis';
@@ -9,10 +9,7 @@ import { createAuthDatabase, migrationsFolder } from './core/db';
 
 const config = loadAuthConfig();
 const logger = createLogger({ service: 'auth', level: config.logLevel });
-const database = createAuthDatabase(config.databaseUrl, {
-  onPoolError: (error) => logger.warn({ err: error }, 'idle database client error'),
-  preparedStatements: config.databasePreparedStatements,
-});
+const database = createAuthDatabase(config.databaseUrl, servicePoolOptions({ logger, preparedStatements: config.databasePreparedStatements }));
 await applyMigrations(database.pool, migrationsFolder);
 
 let redis: Redis | null = null;

@@ -1,4 +1,4 @@
-import { applyMigrations } from '@malet/database';
+import { applyMigrations, servicePoolOptions } from '@malet/database';
 import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createContentFeedApp } from './app';
@@ -7,10 +7,7 @@ import { createContentFeedDatabase, migrationsFolder } from './data/db';
 
 const config = loadContentFeedConfig();
 const logger = createLogger({ service: 'content-feed', level: config.logLevel });
-const database = createContentFeedDatabase(config.databaseUrl, {
-  onPoolError: (error) => logger.warn({ err: error }, 'idle database client error'),
-  preparedStatements: config.databasePreparedStatements,
-});
+const database = createContentFeedDatabase(config.databaseUrl, servicePoolOptions({ logger, preparedStatements: config.databasePreparedStatements }));
 await applyMigrations(database.pool, migrationsFolder);
 
 const contentFeed = await createContentFeedApp({ config, logger, db: database.db, ping: database.ping });

@@ -1,4 +1,4 @@
-import { applyMigrations } from '@malet/database';
+import { applyMigrations, servicePoolOptions } from '@malet/database';
 import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createOrganizationsApp } from './app';
@@ -7,10 +7,7 @@ import { createOrganizationsDatabase, migrationsFolder } from './data/db';
 
 const config = loadOrganizationsConfig();
 const logger = createLogger({ service: 'organizations', level: config.logLevel });
-const database = createOrganizationsDatabase(config.databaseUrl, {
-  onPoolError: (error) => logger.warn({ err: error }, 'idle database client error'),
-  preparedStatements: config.databasePreparedStatements,
-});
+const database = createOrganizationsDatabase(config.databaseUrl, servicePoolOptions({ logger, preparedStatements: config.databasePreparedStatements }));
 await applyMigrations(database.pool, migrationsFolder);
 
 const organizations = await createOrganizationsApp({ config, logger, db: database.db, ping: database.ping });

@@ -1,4 +1,4 @@
-import { applyMigrations } from '@malet/database';
+import { applyMigrations, servicePoolOptions } from '@malet/database';
 import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createScimApp } from './app';
@@ -7,10 +7,7 @@ import { createScimDatabase, migrationsFolder } from './core/db';
 
 const config = loadScimConfig();
 const logger = createLogger({ service: 'scim', level: config.logLevel });
-const database = createScimDatabase(config.databaseUrl, {
-  onPoolError: (error) => logger.warn({ err: error }, 'idle database client error'),
-  preparedStatements: config.databasePreparedStatements,
-});
+const database = createScimDatabase(config.databaseUrl, servicePoolOptions({ logger, preparedStatements: config.databasePreparedStatements }));
 await applyMigrations(database.pool, migrationsFolder);
 
 const scim = await createScimApp({ config, logger, db: database.db, ping: database.ping });

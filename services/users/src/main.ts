@@ -1,4 +1,4 @@
-import { applyMigrations } from '@malet/database';
+import { applyMigrations, servicePoolOptions } from '@malet/database';
 import { serveUntilSignalled } from '@malet/http-server';
 import { createLogger } from '@malet/logging';
 import { createUsersApp } from './app';
@@ -7,10 +7,7 @@ import { createUsersDatabase, migrationsFolder } from './data/db';
 
 const config = loadUsersConfig();
 const logger = createLogger({ service: 'users', level: config.logLevel });
-const database = createUsersDatabase(config.databaseUrl, {
-  onPoolError: (error) => logger.warn({ err: error }, 'idle database client error'),
-  preparedStatements: config.databasePreparedStatements,
-});
+const database = createUsersDatabase(config.databaseUrl, servicePoolOptions({ logger, preparedStatements: config.databasePreparedStatements }));
 await applyMigrations(database.pool, migrationsFolder);
 
 const users = await createUsersApp({ config, logger, db: database.db, ping: database.ping });
