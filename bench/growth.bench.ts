@@ -7,6 +7,9 @@
  *   cache: each is a database look-up, a cache miss as the gateway sees it). Measured with
  *   10^3 sessions stored, then again after growing the table to BENCH_GROWTH_SESSIONS (10^6).
  *   Requests per auth core-second is the "per core" figure (PostgreSQL's own CPU is not in it).
+ *   Each row also counts the sessions table's block reads per check (PostgreSQL's statistics):
+ *   once table and indexes outgrow shared buffers, some come from outside them, which is what
+ *   growth costs a check besides a deeper index.
  * - Sitemaps: content-feed streams every sitemap file over 10^4 published posts, then 10^5,
  *   then BENCH_GROWTH_POSTS (10^6); time per post should stay flat (linear total time).
  */
@@ -25,9 +28,37 @@ const root = resolve(import.meta.dirname, '..');
 const tokenOf = (n: number) => `sess_${String(n).padStart(43, '0')}`;
 const SQL_TOKEN = `'sess_' || lpad(n::text, 43, '0')`;
 
-async function sessionChecks(options: { name: string; authUrl: string; auth: PinnedProcess; stored: number; seconds: number }): Promise<BenchRow> {
+/**
+ * Block reads of the sessions table and its indexes, from PostgreSQL's statistics: `hit` found in
+ * shared buffers, `read` fetched from outside them (the OS page cache or the disk).
+ */
+async function sessionBlocks(db: pg.Client): Promise<{ hit: number; read: number }> {
+  const { rows } = await db.query<{ hit: string; read: string }>(
+    `select coalesce(heap_blks_hit, 0) + coalesce(idx_blks_hit, 0) as hit, coalesce(heap_blks_read, 0) + coalesce(idx_blks_read, 0) as read
+     from pg_statio_user_tables where relname = 'sessions'`,
+  );
+  return { hit: Number(rows[0]?.hit ?? 0), read: Number(rows[0]?.read ?? 0) };
+}
+
+/**
+ * A backend publishes its counts at most once a second (PostgreSQL 15's cumulative statistics),
+ * so the counts have settled once two readings more than a second apart agree.
+ */
+async function settledSessionBlocks(db: pg.Client): Promise<{ hit: number; read: number }> {
+  let last = await sessionBlocks(db);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const now = await sessionBlocks(db);
+    if (now.hit === last.hit && now.read === last.read) return now;
+    last = now;
+  }
+  return last;
+}
+
+async function sessionChecks(options: { name: string; authUrl: string; auth: PinnedProcess; stored: number; seconds: number; db: pg.Client }): Promise<BenchRow> {
   let sent = 0;
   let wrong = 0;
+  const blocksBefore = await settledSessionBlocks(options.db);
   const cpuBefore = cpuSeconds(options.auth.pid);
   const result = await autocannon({
     url: `${options.authUrl}/validate-token`,
@@ -46,12 +77,19 @@ async function sessionChecks(options: { name: string; authUrl: string; auth: Pin
   });
   const cpu = cpuSeconds(options.auth.pid) - cpuBefore;
   if (wrong > 0 || result.errors > 0) throw new Error(`${options.name}: ${wrong} refused, ${result.errors} errors`);
+  const blocks = await settledSessionBlocks(options.db);
+  const perCheck = (count: number) => Number((count / result.requests.total).toFixed(2));
   return {
     name: options.name,
     rps: Math.round(result.requests.average),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
-    extra: { 'req per auth core-s': Math.round(result.requests.total / cpu), stored: options.stored },
+    extra: {
+      'req per auth core-s': Math.round(result.requests.total / cpu),
+      stored: options.stored,
+      'blocks hit per check': perCheck(blocks.hit - blocksBefore.hit),
+      'blocks read per check': perCheck(blocks.read - blocksBefore.read),
+    },
   };
 }
 
@@ -119,14 +157,20 @@ export async function run(): Promise<BenchSection> {
     };
     const rows: BenchRow[] = [];
     await storeSessions(1, 1_000);
-    await sessionChecks({ name: 'warm-up', authUrl, auth, stored: 1_000, seconds: 2 });
-    const small = await sessionChecks({ name: 'session check, 10^3 sessions stored', authUrl, auth, stored: 1_000, seconds });
+    await sessionChecks({ name: 'warm-up', authUrl, auth, stored: 1_000, seconds: 2, db });
+    const small = await sessionChecks({ name: 'session check, 10^3 sessions stored', authUrl, auth, stored: 1_000, seconds, db });
     rows.push(small);
     const growStarted = Date.now();
     await storeSessions(1_001, maxSessions);
     notes.push(`grew sessions to ${maxSessions.toLocaleString('en')} in ${((Date.now() - growStarted) / 1000).toFixed(0)} s (generate_series)`);
-    const large = await sessionChecks({ name: `session check, ${maxSessions.toLocaleString('en')} sessions stored`, authUrl, auth, stored: maxSessions, seconds });
+    const large = await sessionChecks({ name: `session check, ${maxSessions.toLocaleString('en')} sessions stored`, authUrl, auth, stored: maxSessions, seconds, db });
     rows.push(large);
+    const { rows: sizes } = await db.query<{ table_mb: string; indexes_mb: string; shared_buffers: string }>(
+      `select round(pg_table_size('sessions') / 1048576.0) as table_mb, round(pg_indexes_size('sessions') / 1048576.0) as indexes_mb, current_setting('shared_buffers') as shared_buffers`,
+    );
+    notes.push(
+      `sessions at ${maxSessions.toLocaleString('en')}: table ${sizes[0]!.table_mb} MB and indexes ${sizes[0]!.indexes_mb} MB against shared_buffers ${sizes[0]!.shared_buffers}; a block read (not hit) comes from outside PostgreSQL's cache, the OS page cache here`,
+    );
     await db.end();
 
     const feedUrl = `http://127.0.0.1:${await freePort()}`;
